@@ -1,0 +1,125 @@
+"""Twilio Programmable Messaging: inbound form → ``InboundMessage``; replies → TwiML.
+
+Twilio field names (``MessageSid``, ``From``, ``NumMedia``, ...) stop here.
+Wire format and limits: shared/reference/carriers.md §1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from urllib.parse import parse_qsl, quote
+from xml.sax.saxutils import escape
+
+from bot.carriers.base import WebhookError
+from bot.carriers.twilio_signature import verify_signature
+from bot.types import InboundMedia, InboundMessage, Reply
+
+__all__ = ["CHANNEL", "MAX_BODY", "MAX_MEDIA", "parse_form", "parse_inbound", "render_twiml", "verify"]
+
+CHANNEL = "twilio"
+MAX_BODY = 1600  # Twilio's own limit for Body (§1.1)
+MAX_MEDIA = 10  # Twilio's limit of media per message (§1.6)
+_SID = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{10,62}$")
+_ADDRESS = re.compile(r"^[A-Za-z:+0-9.@_-]{1,64}$")
+# XML 1.0 forbids most C0 controls even when escaped; a reply containing one
+# would make Twilio reject the whole document (error 12100).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def parse_form(raw: bytes) -> list[tuple[str, str]]:
+    """Decode an ``application/x-www-form-urlencoded`` body into ordered pairs."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WebhookError(400, "invalid_encoding", f"the form body is not valid UTF-8 (byte {exc.start})") from exc
+    try:
+        # max_num_fields bounds the work an attacker can make us do per request.
+        return parse_qsl(text, keep_blank_values=True, strict_parsing=False, max_num_fields=200, errors="strict")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WebhookError(400, "invalid_form", f"the form body could not be parsed: {exc}") from exc
+
+
+def verify(auth_token: str, url: str, pairs: Sequence[tuple[str, str]], signature: str) -> None:
+    """Raise 403 unless ``X-Twilio-Signature`` matches (constant-time, all port variants)."""
+    if not signature:
+        raise WebhookError(403, "missing_signature", "X-Twilio-Signature header is missing")
+    if not verify_signature(auth_token, url, pairs, signature):
+        raise WebhookError(403, "bad_signature", "X-Twilio-Signature does not match this request")
+
+
+def parse_inbound(pairs: Sequence[tuple[str, str]]) -> InboundMessage:
+    """Validate Twilio's inbound parameters into a carrier-neutral message."""
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if name in fields and fields[name] != value:
+            raise WebhookError(400, "duplicate_field", f"parameter {name} is given twice with different values")
+        fields[name] = value
+    for name in ("MessageSid", "From", "To"):
+        if not fields.get(name):
+            raise WebhookError(400, "missing_field", f"required parameter {name} is missing or empty")
+    sid = fields["MessageSid"]
+    if not _SID.match(sid):
+        raise WebhookError(400, "invalid_field", "MessageSid should look like SM followed by 32 letters/digits")
+    for name in ("From", "To"):
+        if not _ADDRESS.match(fields[name]):
+            raise WebhookError(400, "invalid_field", f"{name} should be a phone number like +15555550100")
+    body = fields.get("Body", "")
+    if len(body) > MAX_BODY:
+        raise WebhookError(400, "body_too_long", f"Body has {len(body)} characters; Twilio sends at most {MAX_BODY}")
+    if "\x00" in body:
+        raise WebhookError(400, "invalid_field", "Body contains a NUL character")
+    media = _media(fields)
+    opt_out = fields.get("OptOutType", "").strip().upper()
+    if opt_out not in ("", "STOP", "START", "HELP"):
+        raise WebhookError(400, "invalid_field", "OptOutType should be STOP, START or HELP")
+    return InboundMessage(
+        channel=CHANNEL,
+        provider_id=sid,
+        customer=fields["From"],
+        business=fields["To"],
+        text=body,
+        media=media,
+        carrier_opt_out=opt_out,
+    )
+
+
+def _media(fields: dict[str, str]) -> tuple[InboundMedia, ...]:
+    raw = fields.get("NumMedia", "0").strip() or "0"
+    if not raw.isdigit() or int(raw) > MAX_MEDIA:
+        raise WebhookError(400, "invalid_field", f"NumMedia should be a whole number from 0 to {MAX_MEDIA}")
+    items: list[InboundMedia] = []
+    for index in range(int(raw)):
+        url = fields.get(f"MediaUrl{index}", "")
+        if not url.startswith(("https://", "http://")):
+            raise WebhookError(400, "invalid_field", f"MediaUrl{index} should be an http(s) URL")
+        items.append(InboundMedia(url, fields.get(f"MediaContentType{index}", "")))
+    return tuple(items)
+
+
+def render_twiml(replies: Sequence[Reply], media_base: str) -> str:
+    """TwiML with one ``<Message>`` per reply; no replies is ``<Response/>``.
+
+    ``media_base`` is the public URL of the media folder (``.../media``):
+    local media names become absolute URLs, since Twilio fetches them itself.
+    """
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>']
+    if not replies:
+        parts.append("<Response/>")
+        return "".join(parts)
+    parts.append("<Response>")
+    for reply in replies:
+        parts.append("<Message>")
+        if reply.text:
+            parts.append(f"<Body>{escape(_XML_INVALID.sub('', reply.text))}</Body>")
+        for item in reply.media:
+            parts.append(f"<Media>{escape(media_url(item, media_base))}</Media>")
+        parts.append("</Message>")
+    parts.append("</Response>")
+    return "".join(parts)
+
+
+def media_url(item: str, media_base: str) -> str:
+    if item.startswith("https://"):
+        return item
+    return f"{media_base.rstrip('/')}/{quote(item)}"

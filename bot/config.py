@@ -1,0 +1,100 @@
+"""Server configuration: command-line flags, each with a ``TEXTDESK_*`` twin.
+
+Precedence: flag > environment > default. Carrier secrets come only from the
+environment, under the carriers' own names (``TWILIO_AUTH_TOKEN``), so they
+never show up in ``ps`` output or shell history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+__all__ = ["Config", "ConfigError", "add_serve_arguments", "config_from_args"]
+
+
+class ConfigError(Exception):
+    """A configuration value is wrong; the message says which and what is expected."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    flows_dir: Path = Path("flows")
+    db_path: Path = Path("textdesk.db")
+    public_url: str = ""  # the base URL carriers call, e.g. https://sms.example.com
+    twilio_auth_token: str = ""
+    insecure_dev: bool = False
+    max_body_bytes: int = 64 * 1024
+    log_level: str = "INFO"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.flows_dir / "media"
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
+    def default(name: str, fallback: str) -> str:
+        return env.get(f"TEXTDESK_{name}", fallback)
+
+    parser.add_argument("--host", default=default("HOST", "127.0.0.1"), help="address to listen on [TEXTDESK_HOST]")
+    parser.add_argument("--port", default=default("PORT", "8080"), help="port to listen on [TEXTDESK_PORT]")
+    parser.add_argument("--flows", default=default("FLOWS", "flows"), help="folder of flow files [TEXTDESK_FLOWS]")
+    parser.add_argument("--db", default=default("DB", "textdesk.db"), help="SQLite database file [TEXTDESK_DB]")
+    parser.add_argument(
+        "--public-url",
+        default=default("PUBLIC_URL", ""),
+        help="base URL the carrier calls, used for signatures and media links [TEXTDESK_PUBLIC_URL]",
+    )
+    parser.add_argument(
+        "--insecure-dev",
+        action="store_true",
+        default=default("INSECURE_DEV", "") in ("1", "true", "yes"),
+        help="allow starting without TWILIO_AUTH_TOKEN: webhooks are NOT verified (local development only) "
+        "[TEXTDESK_INSECURE_DEV=1]",
+    )
+    parser.add_argument(
+        "--log-level", default=default("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING [TEXTDESK_LOG_LEVEL]"
+    )
+
+
+def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Config:
+    """Validate parsed flags into a ``Config``; raise ``ConfigError`` on bad values."""
+    environ = os.environ if env is None else env
+    try:
+        port = int(str(args.port))
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port should be a number from 0 to 65535, got '{args.port}'")
+    public_url = str(args.public_url).strip().rstrip("/")
+    if public_url:
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ConfigError(
+                f"--public-url should be a base URL like https://sms.example.com, got '{args.public_url}'"
+            )
+    level = str(args.log_level).upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"--log-level should be DEBUG, INFO, WARNING or ERROR, got '{args.log_level}'")
+    token = environ.get("TWILIO_AUTH_TOKEN", "").strip()
+    if not token and not args.insecure_dev:
+        raise ConfigError(
+            "TWILIO_AUTH_TOKEN is not set, so Twilio webhooks could not be verified. Set it to your "
+            "Twilio auth token, or pass --insecure-dev for local development without signature checks."
+        )
+    return Config(
+        host=str(args.host),
+        port=port,
+        flows_dir=Path(args.flows),
+        db_path=Path(args.db),
+        public_url=public_url,
+        twilio_auth_token=token,
+        insecure_dev=bool(args.insecure_dev),
+        log_level=level,
+    )

@@ -1,0 +1,7 @@
+"""The pure conversation engine."""
+
+from bot.engine.engine import Decision, FlowEngine, Outcome
+from bot.engine.machine import Turn, build_machine
+from bot.engine.templates import fill, placeholders
+
+__all__ = ["Decision", "FlowEngine", "Outcome", "Turn", "build_machine", "fill", "placeholders"]

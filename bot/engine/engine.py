@@ -1,0 +1,206 @@
+"""The conversation engine: (flow, session, text, time) in, (session, replies) out.
+
+Pure: no network, no disk, no clock of its own (``now`` is passed in), so whole
+conversations can be tested in memory and replayed deterministically.
+
+Order of decisions for one text (documented for editors in flows/README.md):
+1. a pending "Did you mean" is answered by ``1``/``2`` or the question's text;
+2. global keywords; 3. the state's choices (keywords, then patterns, then the
+best fuzzy ``option``); 4. FAQs; 5. the state's ``otherwise``; 6. fallback.
+A new, expired or lost conversation restarts at the start state; if nothing in
+steps 2-4 matched, the start state's greeting is the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from bot.engine.machine import FALLBACK, FAQ, RESTART, SAY, Turn, build_machine
+from bot.engine.templates import fill
+from bot.flows.model import Faq, Flow, Route
+from bot.matching.faq import FaqIndex, FaqMatch, score_text
+from bot.matching.normalize import normalize, squeeze
+from bot.types import ConversationKey, Reply, Session
+
+__all__ = ["Decision", "FlowEngine", "Outcome"]
+
+Fresh = Literal["", "new", "expired", "lost"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Why the engine answered as it did: logged for every message."""
+
+    kind: str  # keyword | choice | pattern | option | faq | ambiguous | picked | otherwise | fallback | start
+    route_id: str = ""
+    faq_id: str = ""
+    score: float | None = None
+    phrasing: str = ""
+    fresh: Fresh = ""
+    state_from: str = ""
+    state_to: str = ""
+
+    def explain(self) -> str:
+        parts = [self.kind]
+        if self.route_id:
+            parts.append(f"route={self.route_id}")
+        if self.faq_id:
+            parts.append(f"faq={self.faq_id}")
+        if self.score is not None:
+            parts.append(f"score={self.score:.1f}")
+        if self.phrasing:
+            parts.append(f"phrasing={self.phrasing!r}")
+        if self.fresh:
+            parts.append(f"fresh={self.fresh}")
+        parts.append(f"{self.state_from or '-'}->{self.state_to}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    session: Session
+    replies: tuple[Reply, ...]
+    decision: Decision
+    faq_match: FaqMatch | None = None
+
+
+class FlowEngine:
+    """Runs one flow. Built once per loaded flow; shared by all conversations."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self.machine = build_machine(flow)
+        self.faq_index = FaqIndex(flow.faqs, flow.settings.match_threshold, flow.settings.ambiguity_margin)
+
+    def handle(self, key: ConversationKey, session: Session | None, text: str, now: float) -> Outcome:
+        """Advance ``session`` (``None`` for a new conversation) by one customer text."""
+        flow = self.flow
+        fresh: Fresh = ""
+        if session is None:
+            fresh = "new"
+        elif session.state not in flow.states:
+            fresh = "lost"  # the flow changed under this conversation
+        elif now - session.updated_at > flow.settings.idle_timeout:
+            fresh = "expired"
+        if fresh:
+            variables: dict[str, str] = {}
+            turn = Turn(flow.start, variables)
+            pending: tuple[str, ...] = ()
+        else:
+            assert session is not None
+            turn = Turn(session.state, dict(session.variables))
+            pending = session.pending
+        if fresh in ("expired", "lost") and flow.settings.welcome_back:
+            turn.replies.append(Reply(flow.settings.welcome_back))
+        state_from = turn.state
+        norm = normalize(text)
+        decision, faq_match, new_pending = self._decide(turn, norm, text, pending, fresh)
+        decision = replace(decision, fresh=fresh, state_from="" if fresh == "new" else state_from, state_to=turn.state)
+        created = now if session is None else session.created_at
+        new_session = Session(
+            key=key,
+            flow=flow.name,
+            flow_version=flow.version,
+            state=turn.state,
+            variables=turn.variables,
+            pending=new_pending,
+            created_at=created,
+            updated_at=now,
+        )
+        return Outcome(new_session, _merge(turn.replies, turn.variables), decision, faq_match)
+
+    # -- decisions ---------------------------------------------------------
+
+    def _decide(
+        self, turn: Turn, norm: str, raw: str, pending: tuple[str, ...], fresh: Fresh
+    ) -> tuple[Decision, FaqMatch | None, tuple[str, ...]]:
+        flow = self.flow
+        key = squeeze(norm)
+        if pending:
+            picked = self._pick(pending, norm, key)
+            if picked is not None:
+                faq, score = picked
+                self._fire(FAQ, turn, reply=Reply(faq.answer, faq.media))
+                return Decision("picked", faq_id=faq.faq_id, score=score), None, ()
+        for route in flow.global_routes:
+            if key in route.keys:
+                self._fire(route.route_id, turn)
+                return Decision("keyword", route_id=route.route_id, score=100.0), None, ()
+        decision = self._choices(turn, norm, raw, key)
+        if decision is not None:
+            return decision, None, ()
+        match = self.faq_index.match(norm)
+        best = match.best
+        if match.verdict == "answer" and best is not None:
+            answer = flow.faq(best.faq_id)
+            assert answer is not None
+            self._fire(FAQ, turn, reply=Reply(answer.answer, answer.media))
+            return Decision("faq", faq_id=answer.faq_id, score=best.score, phrasing=best.phrasing), match, ()
+        if match.verdict == "ambiguous":
+            options = [flow.faq(c.faq_id) for c in match.candidates]
+            lines = [flow.settings.did_you_mean]
+            lines += [f"{i}) {faq.question}" for i, faq in enumerate(options, start=1) if faq is not None]
+            lines.append("Reply " + " or ".join(str(i) for i in range(1, len(options) + 1)) + ".")
+            self._fire(SAY, turn, reply=Reply("\n".join(lines)))
+            ids = tuple(c.faq_id for c in match.candidates)
+            return Decision("ambiguous", faq_id=",".join(ids), score=best.score if best else None), match, ids
+        if fresh:
+            self._fire(RESTART, turn, reply=Reply(""))
+            return Decision("start", route_id=RESTART), match, ()
+        state = flow.states[turn.state]
+        if state.otherwise is not None:
+            self._fire(state.otherwise.route_id, turn)
+            return Decision("otherwise", route_id=state.otherwise.route_id), match, ()
+        self._fire(FALLBACK, turn, reply=Reply(flow.settings.fallback))
+        return Decision("fallback"), match, ()
+
+    def _choices(self, turn: Turn, norm: str, raw: str, key: str) -> Decision | None:
+        state = self.flow.states[turn.state]
+        for route in state.choices:
+            if key in route.keys:
+                self._fire(route.route_id, turn)
+                return Decision("choice", route_id=route.route_id, score=100.0)
+        for route in state.choices:
+            found = route.pattern.search(raw) if route.pattern is not None else None
+            if found is not None:
+                captured = {k: v.strip() for k, v in found.groupdict().items() if v is not None}
+                turn.variables.update(captured)
+                self._fire(route.route_id, turn)
+                return Decision("pattern", route_id=route.route_id, phrasing=found.group(0))
+        best: tuple[float, Route] | None = None
+        for route in state.choices:
+            if route.option_norm and norm:
+                score = score_text(norm, route.option_norm)
+                if best is None or score > best[0]:
+                    best = (score, route)
+        if best is not None and best[0] >= self.flow.settings.match_threshold:
+            self._fire(best[1].route_id, turn)
+            return Decision("option", route_id=best[1].route_id, score=best[0], phrasing=best[1].option)
+        return None
+
+    def _pick(self, pending: tuple[str, ...], norm: str, key: str) -> tuple[Faq, float] | None:
+        """Resolve an answer to "Did you mean: 1) ... 2) ...": a number or the question."""
+        faqs = [faq for faq in (self.flow.faq(i) for i in pending) if faq is not None]
+        if key.isdigit() and 1 <= int(key) <= len(faqs):
+            return faqs[int(key) - 1], 100.0
+        scored = [(score_text(norm, normalize(faq.question)), faq) for faq in faqs]
+        scored.sort(key=lambda pair: -pair[0])
+        clear = len(scored) == 1 or (len(scored) > 1 and scored[0][0] > scored[1][0])
+        if scored and clear and scored[0][0] >= self.flow.settings.match_threshold:
+            return scored[0][1], scored[0][0]
+        return None
+
+    def _fire(self, trigger: str, turn: Turn, **kwargs: object) -> None:
+        self.machine.events[trigger].trigger(turn, **kwargs)
+
+
+def _merge(replies: list[Reply], variables: dict[str, str]) -> tuple[Reply, ...]:
+    """One turn's texts go out as one message, so a carrier cannot reorder them."""
+    texts = [fill(r.text, variables) for r in replies if r.text]
+    media: list[str] = []
+    for reply in replies:
+        media.extend(reply.media)
+    if not texts and not media:
+        return ()
+    return (Reply("\n\n".join(texts), tuple(media)),)

@@ -1,0 +1,56 @@
+"""Findings about flow files: what was wrong, where, and what was expected.
+
+Every problem a content editor can make is reported as a ``Finding`` with the
+file, line and column (1-based, as editors count) so that any editor or CI log
+can jump to it. A flow with one error is rejected whole: ``FlowLoadError``
+carries every finding, not just the first, so one run shows all of them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["Finding", "FlowLoadError", "Pos", "did_you_mean"]
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Pos:
+    """A place in a flow file; line and column are 1-based."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Finding:
+    """One problem in a flow file. Sorts by file, line, column."""
+
+    pos: Pos
+    severity: Severity
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pos}: {self.severity}: {self.message}"
+
+
+class FlowLoadError(Exception):
+    """Raised when flow files have errors; nothing from them is loaded."""
+
+    def __init__(self, findings: Iterable[Finding]) -> None:
+        self.findings: list[Finding] = sorted(findings)
+        super().__init__("\n".join(str(f) for f in self.findings))
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """Return `` (did you mean 'x'?)`` for the closest candidate, or ``""``."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,97 @@
+"""The typed, validated form of a flow file.
+
+Objects here are immutable and carry the ``Pos`` of the YAML node they came
+from, so every later tool (engine logs, lint, diagrams, coverage) can point an
+editor at the exact line. Matching forms (normalised keywords and phrasings)
+are computed once at load, never per message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.flows.errors import Pos
+
+__all__ = ["Faq", "Flow", "Route", "Settings", "State"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A way out of a state: what must match, what to say, where to go.
+
+    ``route_id`` is stable and human-readable (``menu/choice 2``,
+    ``global/keywords MENU``) for logs and test coverage.
+    """
+
+    route_id: str
+    pos: Pos
+    keywords: tuple[str, ...] = ()  # as written, for display
+    keys: frozenset[str] = frozenset()  # squeezed normalised forms, for exact matching
+    option: str = ""  # as written
+    option_norm: str = ""
+    pattern: re.Pattern[str] | None = None
+    go: str | None = None
+    say: str = ""
+    media: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    name: str
+    pos: Pos
+    say: str = ""
+    media: tuple[str, ...] = ()
+    choices: tuple[Route, ...] = ()
+    otherwise: Route | None = None
+    final: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Faq:
+    faq_id: str
+    pos: Pos
+    question: str
+    phrasings: tuple[str, ...]  # the question first, then every ``also``
+    answer: str
+    media: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    brand: str = ""
+    match_threshold: int = 80
+    ambiguity_margin: int = 5
+    idle_timeout: float = 30 * 60.0  # seconds
+    welcome_back: str = "Welcome back!"
+    fallback: str = "Sorry, I didn't understand that."
+    help: str = ""
+    did_you_mean: str = "Did you mean:"
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """One loaded flow file.
+
+    ``version`` is a digest of the file's bytes: a conversation records the
+    version it last ran on, so a changed flow can be detected per session.
+    """
+
+    name: str
+    path: str
+    version: str
+    pos: Pos
+    start: str
+    states: dict[str, State]
+    settings: Settings = field(default_factory=Settings)
+    default: bool = False
+    numbers: tuple[str, ...] = ()
+    global_routes: tuple[Route, ...] = ()
+    faqs: tuple[Faq, ...] = ()
+    media_dir: str = ""
+
+    def faq(self, faq_id: str) -> Faq | None:
+        for faq in self.faqs:
+            if faq.faq_id == faq_id:
+                return faq
+        return None

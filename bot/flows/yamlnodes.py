@@ -1,0 +1,163 @@
+"""Reading YAML as positioned nodes, never as Python objects.
+
+We only *compose* YAML (``yaml.compose`` with the safe loader), which builds a
+tree of nodes with their source marks and never constructs Python objects: no
+tags can create objects, and no value is coerced by the YAML 1.1 resolver.
+That is what keeps ``yes``/``no``/``on``/``off`` keywords as text (YAML 1.1
+would turn them into booleans) and gives every value a file:line:col.
+Each accessor below records a ``Finding`` and returns ``None`` on bad input,
+so one pass reports every problem instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from bot.flows.errors import Finding, Pos, did_you_mean
+
+__all__ = ["Reader", "compose"]
+
+
+def compose(text: str, file: str) -> tuple[Node | None, list[Finding]]:
+    """Parse ``text`` into a node tree, or report the syntax error's position."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or "invalid YAML"
+        context = f" {exc.context}" if exc.context else ""
+        msg = f"YAML syntax error: {problem}{context}"
+        return None, [Finding(Pos(file, line, col), "error", msg)]
+    except yaml.YAMLError as exc:  # pragma: no cover - reader errors without marks
+        return None, [Finding(Pos(file, 1, 1), "error", f"YAML error: {exc}")]
+    return node, []
+
+
+class Reader:
+    """Typed access to composed nodes, collecting findings for one file."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.findings: list[Finding] = []
+
+    def pos(self, node: Node) -> Pos:
+        return Pos(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def error(self, node: Node, message: str) -> None:
+        self.findings.append(Finding(self.pos(node), "error", message))
+
+    def warning(self, node: Node, message: str) -> None:
+        self.findings.append(Finding(self.pos(node), "warning", message))
+
+    def mapping(
+        self, node: Node, what: str, allowed: tuple[str, ...] | None = None
+    ) -> dict[str, tuple[ScalarNode, Node]] | None:
+        """A mapping's entries by key, rejecting duplicate and unknown keys."""
+        if not isinstance(node, MappingNode):
+            self.error(node, f"{what} should be a mapping of 'key: value' lines, got {_kind(node)}")
+            return None
+        out: dict[str, tuple[ScalarNode, Node]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self.error(key_node, f"keys in {what} must be plain words")
+                continue
+            key = key_node.value
+            if key in out:
+                first = self.pos(out[key][0])
+                self.error(key_node, f"duplicate key '{key}' in {what} (first at line {first.line})")
+                continue
+            if allowed is not None and key not in allowed:
+                hint = did_you_mean(key, allowed)
+                expected = ", ".join(allowed)
+                self.error(key_node, f"unknown key '{key}' in {what}{hint}; expected one of: {expected}")
+                continue
+            out[key] = (key_node, value_node)
+        return out
+
+    def text(self, node: Node, what: str, allow_empty: bool = False) -> str | None:
+        if not isinstance(node, ScalarNode):
+            self.error(node, f"{what} should be text, got {_kind(node)}")
+            return None
+        if node.tag == "tag:yaml.org,2002:null" and node.style is None and not allow_empty:
+            self.error(node, f"{what} is empty; expected text")
+            return None
+        value: str = node.value
+        if not value.strip() and not allow_empty:
+            self.error(node, f"{what} is empty; expected text")
+            return None
+        return value
+
+    def texts(self, node: Node, what: str) -> list[tuple[str, ScalarNode]] | None:
+        """A list of texts; a single text is accepted as a one-item list."""
+        if isinstance(node, ScalarNode):
+            value = self.text(node, what)
+            return None if value is None else [(value, node)]
+        if not isinstance(node, SequenceNode):
+            self.error(node, f"{what} should be a list of texts, got {_kind(node)}")
+            return None
+        out: list[tuple[str, ScalarNode]] = []
+        for item in node.value:
+            value = self.text(item, f"an item of {what}")
+            if value is not None and isinstance(item, ScalarNode):
+                out.append((value, item))
+        return out
+
+    def sequence(self, node: Node, what: str) -> list[Node] | None:
+        if not isinstance(node, SequenceNode):
+            self.error(node, f"{what} should be a list (lines starting with '- '), got {_kind(node)}")
+            return None
+        return list(node.value)
+
+    def boolean(self, node: Node, what: str) -> bool | None:
+        # Only true/false: yes/no/on/off are too easy to mean something else.
+        value = self.text(node, what)
+        if value is None:
+            return None
+        lowered = value.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        self.error(node, f"{what} should be true or false, got '{value}'")
+        return None
+
+    def integer(self, node: Node, what: str, low: int, high: int) -> int | None:
+        value = self.text(node, what)
+        if value is None:
+            return None
+        try:
+            number = int(value.strip())
+        except ValueError:
+            self.error(node, f"{what} should be a whole number from {low} to {high}, got '{value}'")
+            return None
+        if not low <= number <= high:
+            self.error(node, f"{what} should be from {low} to {high}, got {number}")
+            return None
+        return number
+
+    def duration(self, node: Node, what: str) -> float | None:
+        """Durations like ``45s``, ``30m``, ``2h``, ``7d``: a unit is required."""
+        value = self.text(node, what)
+        if value is None:
+            return None
+        raw = value.strip().lower()
+        units = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+        if raw and raw[-1] in units:
+            try:
+                amount = float(raw[:-1])
+            except ValueError:
+                amount = -1.0
+            if amount > 0:
+                return amount * units[raw[-1]]
+        self.error(node, f"{what} should be a duration like 45s, 30m, 2h or 7d, got '{value}'")
+        return None
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    if node.tag == "tag:yaml.org,2002:null":
+        return "nothing"
+    return f"'{node.value}'"

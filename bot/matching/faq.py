@@ -1,0 +1,118 @@
+"""Deterministic, explainable fuzzy matching of customers' texts to FAQs.
+
+Scorer: ``rapidfuzz.fuzz.token_set_ratio`` over *content words* (stop-words
+removed, see ``bot.matching.normalize``). Customers text fragments of the
+question ("shipping cost?", "hrs sunday"), so a measure that rewards the
+query's words being contained in a phrasing — in any order — fits better than
+whole-string similarity. Dropping stop-words stops "you" or "what" from
+scoring 100 against everything. The choice was measured on the labelled noisy
+set in ``tests/data/retail_queries.yaml`` (see ``tests/test_matching_faq.py``).
+
+Every phrasing is normalised once, here, at load. Ties are broken by a
+whole-string ``ratio`` and then by the FAQ's order in the file, so the same
+text always gets the same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from bot.flows.model import Faq
+from bot.matching.normalize import content_words, normalize
+
+__all__ = ["Candidate", "FaqIndex", "FaqMatch", "score_text"]
+
+Verdict = Literal["answer", "ambiguous", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """The best phrasing of one FAQ for a text, with its score (0-100)."""
+
+    faq_id: str
+    score: float
+    phrasing: str
+    tie_break: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class FaqMatch:
+    """The outcome for one text: answer, ask "did you mean", or no match."""
+
+    verdict: Verdict
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    def explain(self) -> str:
+        shown = ", ".join(f"{c.faq_id}={c.score:.0f} via '{c.phrasing}'" for c in self.candidates[:3])
+        return f"faq {self.verdict}: {shown or 'no candidate'}"
+
+
+def score_text(query_norm: str, choice_norm: str) -> float:
+    """Score two normalised texts the way FAQ and option matching do."""
+    return float(
+        fuzz.token_set_ratio(content_words(query_norm), content_words(choice_norm), processor=None)
+    )
+
+
+class FaqIndex:
+    """All phrasings of a flow's FAQs, ready to score a normalised text."""
+
+    def __init__(self, faqs: Iterable[Faq], threshold: int, margin: int) -> None:
+        self.threshold = threshold
+        self.margin = margin
+        self._faq_ids: list[str] = []
+        self._phrasings: list[str] = []
+        self._norms: list[str] = []
+        self._contents: list[str] = []
+        self._order: dict[str, int] = {}
+        for order, faq in enumerate(faqs):
+            self._order[faq.faq_id] = order
+            for phrasing in faq.phrasings:
+                norm = normalize(phrasing)
+                if not norm:
+                    continue
+                self._faq_ids.append(faq.faq_id)
+                self._phrasings.append(phrasing)
+                self._norms.append(norm)
+                self._contents.append(content_words(norm))
+
+    def __len__(self) -> int:
+        return len(self._phrasings)
+
+    def match(self, query_norm: str) -> FaqMatch:
+        """Match an already normalised text (``bot.matching.normalize``)."""
+        if not query_norm or not self._contents:
+            return FaqMatch("none", ())
+        query = content_words(query_norm)
+        # The cutoff keeps only phrasings that could be the best or a close
+        # runner-up; processor=None because both sides are already normalised.
+        floor = max(0, self.threshold - self.margin)
+        hits = process.extract(
+            query,
+            self._contents,
+            scorer=fuzz.token_set_ratio,
+            processor=None,
+            limit=None,
+            score_cutoff=floor,
+        )
+        best: dict[str, Candidate] = {}
+        for _, score, index in hits:
+            faq_id = self._faq_ids[index]
+            tie = float(fuzz.ratio(query_norm, self._norms[index], processor=None))
+            current = best.get(faq_id)
+            if current is None or (score, tie) > (current.score, current.tie_break):
+                best[faq_id] = Candidate(faq_id, float(score), self._phrasings[index], tie)
+        ranked = sorted(best.values(), key=lambda c: (-c.score, -c.tie_break, self._order[c.faq_id]))
+        if not ranked or ranked[0].score < self.threshold:
+            return FaqMatch("none", tuple(ranked[:2]))
+        if len(ranked) > 1 and ranked[0].score - ranked[1].score < self.margin:
+            return FaqMatch("ambiguous", tuple(ranked[:2]))
+        return FaqMatch("answer", tuple(ranked[:2]))

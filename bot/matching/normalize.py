@@ -1,0 +1,144 @@
+"""Normalisation of customers' texts and of the flow's phrasings.
+
+Customers text short, typo'd, all-caps messages with emoji and shorthand. Matching
+compares *normalised* strings only, and phrasings are normalised once at load, so
+the per-message cost is one pass over the customer's text.
+
+The steps, in order (each chosen from real SMS habits):
+
+1. Unicode compatibility decomposition and accent stripping, so ``café`` and
+   ``cafe`` match and full-width digits become ASCII digits.
+2. Case folding (``HOURS`` -> ``hours``).
+3. Apostrophes are dropped, not turned into spaces, so ``what's`` -> ``whats``
+   (a single token that the shorthand table then expands).
+4. Every other non-alphanumeric character (punctuation, emoji, symbols) becomes a
+   space: ``hours??`` -> ``hours``, ``hi🙂`` -> ``hi``.
+5. Runs of three or more of the same letter shrink to two (``sooo`` -> ``soo``):
+   emphasis, not spelling. Digits are left alone: ``111`` is not ``11``.
+6. Whole-word shorthand is expanded (``u`` -> ``you``, ``hrs`` -> ``hours``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["SHORTHAND", "STOPWORDS", "content_words", "normalize", "squeeze"]
+
+# Whole-token expansions. Kept small and unambiguous on purpose: a wrong
+# expansion silently changes meaning, a missing one only lowers a fuzzy score.
+SHORTHAND: dict[str, str] = {
+    "u": "you",
+    "ya": "you",
+    "ur": "your",
+    "yr": "your",
+    "r": "are",
+    "pls": "please",
+    "plz": "please",
+    "pleas": "please",
+    "thx": "thanks",
+    "thnx": "thanks",
+    "thanx": "thanks",
+    "tx": "thanks",
+    "ty": "thank you",
+    "wat": "what",
+    "wut": "what",
+    "wht": "what",
+    "whats": "what is",
+    "wheres": "where is",
+    "hows": "how is",
+    "whens": "when is",
+    "hrs": "hours",
+    "hr": "hour",
+    "abt": "about",
+    "b4": "before",
+    "bc": "because",
+    "cuz": "because",
+    "coz": "because",
+    "2day": "today",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "2moro": "tomorrow",
+    "msg": "message",
+    "txt": "text",
+    "pkg": "package",
+    "addr": "address",
+    "acct": "account",
+    "amt": "amount",
+    "ppl": "people",
+    "nite": "night",
+    "rn": "right now",
+    "im": "i am",
+    "ive": "i have",
+    "cant": "cannot",
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "wont": "will not",
+    "isnt": "is not",
+    "k": "ok",
+    "kk": "ok",
+    "okay": "ok",
+    "y": "why",
+    "n": "and",
+    "w": "with",
+    "wo": "without",
+    "shipd": "shipped",
+    "recieve": "receive",
+    "recieved": "received",
+}
+
+# Words that carry no topic. ``content_words`` drops them so that a one-word
+# text like "you" cannot score 100 against every phrasing containing "you".
+STOPWORDS: frozenset[str] = frozenset(
+    """a an the and or but if of to in on at by for from with without about as into
+    is are was were be been being am do does did doing have has had having will would
+    can could should may might must shall i me my mine we us our you your yours he she
+    it its they them their this that these those there here what which who whom whose
+    when where why how please thanks thank hi hello hey ok not no just so very really
+    get got any some there im want need know tell like""".split()
+)
+
+_APOSTROPHES = re.compile("['\u2018\u2019\u02bc`\u00b4]")
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+_LETTER_RUNS = re.compile(r"([a-z])\1{2,}")
+_ALL_RUNS = re.compile(r"([a-z])\1+")
+
+
+def normalize(text: str) -> str:
+    """Return the matching form of ``text``: lower-case words separated by one space.
+
+    Args:
+        text: a customer's message or a phrasing from a flow file.
+
+    Returns:
+        The normalised text; empty when ``text`` has no letters or digits.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = _APOSTROPHES.sub("", stripped.casefold())
+    spaced = _NON_WORD.sub(" ", folded)
+    calmed = _LETTER_RUNS.sub(r"\1\1", spaced)
+    words: list[str] = []
+    for word in calmed.split():
+        words.append(SHORTHAND.get(word, word))
+    return " ".join(words)
+
+
+def squeeze(normalised: str) -> str:
+    """Collapse every run of a repeated letter to one letter.
+
+    Used for *exact* keyword comparison on both sides, so ``MENUUU`` equals
+    ``menu`` and ``hellooo`` equals ``hello`` without a fuzzy step.
+    """
+    return _ALL_RUNS.sub(r"\1", normalised)
+
+
+def content_words(normalised: str) -> str:
+    """Drop stop-words from a normalised string; keep it whole if nothing is left.
+
+    Keeping the original when every word is a stop-word means "what?" still has
+    something to score, it just scores low against every real question.
+    """
+    kept = [w for w in normalised.split() if w not in STOPWORDS]
+    return " ".join(kept) if kept else normalised

@@ -1,0 +1,76 @@
+"""The storage interface every backend implements (SQLite now, PostgreSQL later).
+
+One inbound message is one *turn*: the engine's outcome is written by
+``commit_turn`` in a single transaction (the claim on the carrier's message id,
+the inbound log row, the outbound replies and the new session), so after a
+crash either all of it is there or none of it, and a carrier retry of the same
+message id finds the stored replies instead of advancing the conversation.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from bot.types import ConversationKey, InboundMessage, Reply, Session
+
+__all__ = ["LoggedMessage", "Store", "StoreError"]
+
+
+class StoreError(Exception):
+    """The store cannot serve right now (locked, full, read-only, closed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedMessage:
+    """One row of a conversation's message log, inbound or outbound."""
+
+    direction: str  # "in" | "out"
+    provider_id: str
+    text: str
+    media: tuple[str, ...]
+    at: float
+
+
+class Store(ABC):
+    """Conversations, the message log and idempotency claims."""
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect and bring the schema up to date."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Flush and close; safe to call twice."""
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise ``StoreError`` unless the store can answer a query now."""
+
+    @abstractmethod
+    async def get_session(self, key: ConversationKey) -> Session | None:
+        """The stored conversation, or ``None`` when there is none."""
+
+    @abstractmethod
+    async def processed_replies(self, channel: str, provider_id: str) -> tuple[Reply, ...] | None:
+        """The replies already given to this carrier message id, or ``None`` if unseen."""
+
+    @abstractmethod
+    async def commit_turn(
+        self,
+        message: InboundMessage,
+        session: Session | None,
+        replies: tuple[Reply, ...],
+        decision: str,
+        now: float,
+    ) -> bool:
+        """Record one handled message atomically.
+
+        Returns ``False`` (and writes nothing) when the message id was already
+        claimed: the caller then answers with ``processed_replies``.
+        ``session`` is ``None`` when the conversation did not change.
+        """
+
+    @abstractmethod
+    async def messages(self, key: ConversationKey, limit: int = 100) -> list[LoggedMessage]:
+        """The conversation's log, oldest first (at most ``limit`` newest rows)."""

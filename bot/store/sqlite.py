@@ -1,0 +1,269 @@
+"""The SQLite store: one aiosqlite connection, WAL, versioned schema.
+
+Why these settings:
+- WAL lets ``/healthz`` and readers run while a turn is being written.
+- ``synchronous=NORMAL`` in WAL mode survives a killed process (the WAL is
+  already written before COMMIT returns); only an OS crash or power loss can
+  drop the last few commits, and never corrupts the file.
+- One connection, so every write transaction goes through ``_write_lock``:
+  coroutines sharing a connection share its transaction, and one coroutine's
+  ROLLBACK would otherwise undo another's insert.
+- Schema changes are numbered migrations applied in order, recorded in
+  ``PRAGMA user_version``; a database newer than this code is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+
+from bot.store.base import LoggedMessage, Store, StoreError
+from bot.types import ConversationKey, InboundMessage, Reply, Session
+
+__all__ = ["MIGRATIONS", "SQLiteStore"]
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: conversations, the inbound log (which is also the idempotency claim), the outbound log.
+    """
+    CREATE TABLE conversations (
+        channel TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        business TEXT NOT NULL,
+        flow TEXT NOT NULL,
+        flow_version TEXT NOT NULL,
+        state TEXT NOT NULL,
+        variables TEXT NOT NULL DEFAULT '{}',
+        pending TEXT NOT NULL DEFAULT '[]',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (channel, customer, business)
+    ) WITHOUT ROWID;
+    CREATE TABLE inbound (
+        channel TEXT NOT NULL,
+        provider_id TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        business TEXT NOT NULL,
+        body TEXT NOT NULL,
+        media TEXT NOT NULL DEFAULT '[]',
+        replies TEXT NOT NULL DEFAULT '[]',
+        decision TEXT NOT NULL DEFAULT '',
+        received_at REAL NOT NULL,
+        PRIMARY KEY (channel, provider_id)
+    );
+    CREATE INDEX inbound_by_conversation ON inbound (channel, customer, business, received_at);
+    CREATE TABLE outbound (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        provider_id TEXT NOT NULL DEFAULT '',
+        in_reply_to TEXT NOT NULL DEFAULT '',
+        customer TEXT NOT NULL,
+        business TEXT NOT NULL,
+        body TEXT NOT NULL,
+        media TEXT NOT NULL DEFAULT '[]',
+        status TEXT NOT NULL DEFAULT 'replied',
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX outbound_by_conversation ON outbound (channel, customer, business, id);
+    """,
+)
+
+_UPSERT_SESSION = """
+INSERT INTO conversations (channel, customer, business, flow, flow_version, state, variables, pending,
+                           created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (channel, customer, business) DO UPDATE SET
+    flow = excluded.flow, flow_version = excluded.flow_version, state = excluded.state,
+    variables = excluded.variables, pending = excluded.pending, updated_at = excluded.updated_at
+"""
+
+
+class SQLiteStore(Store):
+    """``Store`` on one SQLite file (``:memory:`` works for throw-away runs)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._db: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreError("the store is not open")
+        return self._db
+
+    async def open(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a turn
+            # is exactly one transaction.
+            self._db = await aiosqlite.connect(self.path, isolation_level=None)
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000", "foreign_keys=ON"):
+                await self._db.execute(f"PRAGMA {pragma}")
+            await self._migrate()
+        except sqlite3.Error as exc:
+            await self.close()
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+
+    async def _migrate(self) -> None:
+        async with self.db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"database {self.path} has schema version {version}, newer than this textdesk "
+                f"({len(MIGRATIONS)}); upgrade textdesk"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            # executescript commits first; the whole migration and its version
+            # bump are then one transaction.
+            await self.db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+
+    async def close(self) -> None:
+        if self._db is not None:
+            db, self._db = self._db, None
+            await db.close()
+
+    async def ping(self) -> None:
+        try:
+            await self.db.execute_fetchall("SELECT 1")
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+
+    async def get_session(self, key: ConversationKey) -> Session | None:
+        try:
+            rows = await self.db.execute_fetchall(
+                "SELECT flow, flow_version, state, variables, pending, created_at, updated_at "
+                "FROM conversations WHERE channel = ? AND customer = ? AND business = ?",
+                (key.channel, key.customer, key.business),
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        for flow, version, state, variables, pending, created, updated in rows:
+            return Session(
+                key=key,
+                flow=flow,
+                flow_version=version,
+                state=state,
+                variables=dict(json.loads(variables)),
+                pending=tuple(json.loads(pending)),
+                created_at=float(created),
+                updated_at=float(updated),
+            )
+        return None
+
+    async def processed_replies(self, channel: str, provider_id: str) -> tuple[Reply, ...] | None:
+        try:
+            rows = await self.db.execute_fetchall(
+                "SELECT replies FROM inbound WHERE channel = ? AND provider_id = ?", (channel, provider_id)
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        for (replies,) in rows:
+            return tuple(Reply.from_json(item) for item in json.loads(replies))
+        return None
+
+    async def commit_turn(
+        self,
+        message: InboundMessage,
+        session: Session | None,
+        replies: tuple[Reply, ...],
+        decision: str,
+        now: float,
+    ) -> bool:
+        media = json.dumps([m.url for m in message.media])
+        reply_json = json.dumps([r.to_json() for r in replies])
+        async with self._write_lock:
+            db = self.db
+            try:
+                await db.execute("BEGIN IMMEDIATE")
+                try:
+                    cursor = await db.execute(
+                        "INSERT INTO inbound (channel, provider_id, customer, business, body, media, replies, "
+                        "decision, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (channel, provider_id) DO NOTHING",
+                        (
+                            message.channel,
+                            message.provider_id,
+                            message.customer,
+                            message.business,
+                            message.text,
+                            media,
+                            reply_json,
+                            decision,
+                            now,
+                        ),
+                    )
+                    if cursor.rowcount == 0:
+                        await db.execute("ROLLBACK")
+                        return False
+                    if replies:
+                        await db.executemany(
+                            "INSERT INTO outbound (channel, in_reply_to, customer, business, body, media, "
+                            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [
+                                (
+                                    message.channel,
+                                    message.provider_id,
+                                    message.customer,
+                                    message.business,
+                                    reply.text,
+                                    json.dumps(list(reply.media)),
+                                    now,
+                                )
+                                for reply in replies
+                            ],
+                        )
+                    if session is not None:
+                        await db.execute(_UPSERT_SESSION, _session_row(session))
+                    await db.execute("COMMIT")
+                except BaseException:
+                    # Also on cancellation: never leave the shared connection
+                    # inside an open transaction for the next turn to inherit.
+                    if db.in_transaction:
+                        await asyncio.shield(db.execute("ROLLBACK"))
+                    raise
+            except sqlite3.Error as exc:
+                raise StoreError(str(exc)) from exc
+        return True
+
+    async def messages(self, key: ConversationKey, limit: int = 100) -> list[LoggedMessage]:
+        where = "channel = ? AND customer = ? AND business = ?"
+        params = (key.channel, key.customer, key.business)
+        try:
+            rows = await self.db.execute_fetchall(
+                f"SELECT * FROM ("
+                f" SELECT 'in', provider_id, body, media, received_at, rowid FROM inbound WHERE {where}"
+                f" UNION ALL"
+                f" SELECT 'out', provider_id, body, media, created_at, id FROM outbound WHERE {where}"
+                f") ORDER BY 5 DESC, 1 DESC, 6 DESC LIMIT ?",
+                (*params, *params, limit),
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        out = [
+            LoggedMessage(direction, provider_id, body, tuple(json.loads(media)), float(at))
+            for direction, provider_id, body, media, at, _ in rows
+        ]
+        out.reverse()
+        return out
+
+
+def _session_row(session: Session) -> tuple[object, ...]:
+    key = session.key
+    return (
+        key.channel,
+        key.customer,
+        key.business,
+        session.flow,
+        session.flow_version,
+        session.state,
+        json.dumps(session.variables, sort_keys=True),
+        json.dumps(list(session.pending)),
+        session.created_at,
+        session.updated_at,
+    )
