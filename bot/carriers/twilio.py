@@ -63,7 +63,8 @@ def parse_inbound(pairs: Sequence[tuple[str, str]]) -> InboundMessage:
         raise WebhookError(400, "invalid_field", "MessageSid should look like SM followed by 32 letters/digits")
     for name in ("From", "To"):
         if not _ADDRESS.match(fields[name]):
-            raise WebhookError(400, "invalid_field", f"{name} should be a phone number like +15555550100")
+            hint = " (a '+' must be sent as %2B in a form body)" if fields[name].startswith(" ") else ""
+            raise WebhookError(400, "invalid_field", f"{name} should be a phone number like +15555550100{hint}")
     body = fields.get("Body", "")
     if len(body) > MAX_BODY:
         raise WebhookError(400, "body_too_long", f"Body has {len(body)} characters; Twilio sends at most {MAX_BODY}")

@@ -1,7 +1,8 @@
 """Deterministic, explainable fuzzy matching of customers' texts to FAQs.
 
 Scorer: ``rapidfuzz.fuzz.token_set_ratio`` over *content words* (stop-words
-removed, see ``bot.matching.normalize``). Customers text fragments of the
+removed, plurals stemmed, see ``bot.matching.normalize``), after unknown words
+are spelled toward the FAQs' own vocabulary (``bot.matching.vocabulary``). Customers text fragments of the
 question ("shipping cost?", "hrs sunday"), so a measure that rewards the
 query's words being contained in a phrasing — in any order — fits better than
 whole-string similarity. Dropping stop-words stops "you" or "what" from
@@ -22,7 +23,8 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from bot.flows.model import Faq
-from bot.matching.normalize import content_words, normalize
+from bot.matching.normalize import match_form, normalize
+from bot.matching.vocabulary import Vocabulary
 
 __all__ = ["Candidate", "FaqIndex", "FaqMatch", "score_text"]
 
@@ -57,9 +59,7 @@ class FaqMatch:
 
 def score_text(query_norm: str, choice_norm: str) -> float:
     """Score two normalised texts the way FAQ and option matching do."""
-    return float(
-        fuzz.token_set_ratio(content_words(query_norm), content_words(choice_norm), processor=None)
-    )
+    return float(fuzz.token_set_ratio(match_form(query_norm), match_form(choice_norm), processor=None))
 
 
 class FaqIndex:
@@ -82,7 +82,8 @@ class FaqIndex:
                 self._faq_ids.append(faq.faq_id)
                 self._phrasings.append(phrasing)
                 self._norms.append(norm)
-                self._contents.append(content_words(norm))
+                self._contents.append(match_form(norm))
+        self.vocabulary = Vocabulary(word for content in self._contents for word in content.split())
 
     def __len__(self) -> int:
         return len(self._phrasings)
@@ -91,7 +92,7 @@ class FaqIndex:
         """Match an already normalised text (``bot.matching.normalize``)."""
         if not query_norm or not self._contents:
             return FaqMatch("none", ())
-        query = content_words(query_norm)
+        query = self.vocabulary.correct(match_form(query_norm))
         # The cutoff keeps only phrasings that could be the best or a close
         # runner-up; processor=None because both sides are already normalised.
         floor = max(0, self.threshold - self.margin)

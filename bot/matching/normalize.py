@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["SHORTHAND", "STOPWORDS", "content_words", "normalize", "squeeze"]
+__all__ = ["SHORTHAND", "STOPWORDS", "content_words", "match_form", "normalize", "squeeze", "stem"]
 
 # Whole-token expansions. Kept small and unambiguous on purpose: a wrong
 # expansion silently changes meaning, a missing one only lowers a fuzzy score.
@@ -142,3 +142,22 @@ def content_words(normalised: str) -> str:
     """
     kept = [w for w in normalised.split() if w not in STOPWORDS]
     return " ".join(kept) if kept else normalised
+
+
+def stem(word: str) -> str:
+    """A deliberately light English stem: plural endings only.
+
+    ``jackets``/``jacket`` and ``policies``/``policy`` must meet; anything more
+    aggressive (``-ing``, ``-ed``) merges words with different meanings in a
+    support context (``shipping`` the topic vs ``ship``) for little gain.
+    """
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def match_form(normalised: str) -> str:
+    """Content words, stemmed: the form fuzzy scores are computed on."""
+    return " ".join(stem(w) for w in content_words(normalised).split())

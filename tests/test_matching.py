@@ -1,0 +1,112 @@
+"""Normalisation, vocabulary correction and FAQ matching, measured on noisy texts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.flows import load_flow
+from bot.matching.faq import FaqIndex
+from bot.matching.normalize import content_words, match_form, normalize, squeeze, stem
+from bot.matching.vocabulary import Vocabulary
+from tests.conftest import FLOWS
+
+QUERIES = Path(__file__).parent / "data" / "retail_queries.yaml"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("WAT R UR HRS??", "what are your hours"),
+        ("What’s the return policy 🙏", "what is the return policy"),
+        ("Café OPEN 2day?", "cafe open today"),
+        ("helllooo", "helloo"),
+        ("MENU!!!", "menu"),
+        ("  spaced\tout\n", "spaced out"),
+        ("🙂🙂", ""),
+        ("ＡＢＣ１２３", "abc123"),
+        ("don't", "do not"),
+        ("111", "111"),
+    ],
+)
+def test_normalize(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_squeeze_collapses_letter_runs_not_digits() -> None:
+    assert squeeze(normalize("MENUUU")) == "menu"
+    assert squeeze("11 bookkeeper") == "11 bokeper"
+
+
+def test_content_words_and_stem() -> None:
+    assert content_words("what are your hours") == "hours"
+    assert content_words("what is it") == "what is it"  # all stop-words: kept whole
+    assert [stem(w) for w in ("jackets", "policies", "dress", "status", "gas")] == [
+        "jacket", "policy", "dress", "status", "gas"
+    ]
+    assert match_form(normalize("Do u sell GIFT CARDS?")) == "sell gift card"
+
+
+def test_vocabulary_corrects_typos_and_run_together_words_only() -> None:
+    vocab = Vocabulary(["shipping", "gift", "card", "refund", "policy"])
+    assert vocab.correct("shippng cost") == "shipping cost"
+    assert vocab.correct("giftcard") == "gift card"
+    assert vocab.correct("refnd polcy") == "refund policy"
+    assert vocab.correct("shp") == "shp"  # too short to guess
+    assert vocab.correct("turtle") == "turtle"  # nothing close enough
+
+
+@pytest.fixture(scope="module")
+def index() -> FaqIndex:
+    flow = load_flow(FLOWS / "retail.yaml")
+    return FaqIndex(flow.faqs, flow.settings.match_threshold, flow.settings.ambiguity_margin)
+
+
+def test_labelled_noisy_texts(index: FaqIndex) -> None:
+    """The matcher's quality on 178 hand-labelled SMS-style texts.
+
+    Recall is allowed to be imperfect (an unmatched text gets the fallback,
+    which points to the menu); a confident wrong answer on an off-topic text
+    is the failure customers notice, so none is allowed.
+    """
+    items = yaml.safe_load(QUERIES.read_text())
+    assert len(items) >= 150
+    good = wrong = off_topic_answered = 0
+    for item in items:
+        match = index.match(normalize(item["text"]))
+        ids = [c.faq_id for c in match.candidates]
+        if item["faq"] is None:
+            if match.verdict != "none":
+                off_topic_answered += 1
+            else:
+                good += 1
+        elif (match.verdict == "answer" and ids[0] == item["faq"]) or (
+            match.verdict == "ambiguous" and item["faq"] in ids
+        ):
+            good += 1
+        elif match.verdict != "none":
+            wrong += 1
+    assert off_topic_answered == 0
+    assert good / len(items) >= 0.77, (good, len(items))
+    assert wrong <= 5
+
+
+def test_clear_best_answers_and_explains(index: FaqIndex) -> None:
+    match = index.match(normalize("do u ship to canada"))
+    assert match.verdict == "answer"
+    assert match.best is not None and match.best.faq_id == "international-shipping"
+    assert "international-shipping=100" in match.explain()
+
+
+def test_close_runner_up_is_ambiguous(index: FaqIndex) -> None:
+    match = index.match(normalize("shipping"))
+    assert match.verdict == "ambiguous"
+    assert len(match.candidates) == 2
+    assert match.candidates[0].score - match.candidates[1].score < index.margin
+
+
+def test_off_topic_and_empty_texts_do_not_match(index: FaqIndex) -> None:
+    for text in ("i like turtles", "lol", "", "🙂", "who won the game last night"):
+        assert index.match(normalize(text)).verdict == "none", text
