@@ -1,0 +1,65 @@
+"""``textdesk serve``: run the webhook server (``python run.py`` is the same)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from bot import __version__
+from bot.config import Config, ConfigError, add_serve_arguments, config_from_args
+from bot.flows import FlowLoadError, FlowSet, load_flows
+
+__all__ = ["load_or_report", "register"]
+
+log = logging.getLogger("textdesk")
+
+
+def register(commands: Any, env: Mapping[str, str]) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser("serve", help="run the webhook server")
+    add_serve_arguments(parser, env)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = config_from_args(args)
+    except ConfigError as exc:
+        print(f"textdesk: error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    flows = load_or_report(config)
+    if flows is None:
+        return 1
+    from aiohttp import web
+
+    from bot.store import SQLiteStore
+    from bot.web.app import create_app
+
+    if not config.twilio_auth_token:
+        log.warning(
+            "INSECURE DEVELOPMENT MODE: TWILIO_AUTH_TOKEN is not set, webhook signatures are NOT checked. "
+            "Never expose this server to the internet like this."
+        )
+    app = create_app(config, flows, SQLiteStore(config.db_path))
+    names = ", ".join(f.name for f in flows)
+    log.info("textdesk %s: flows [%s] from %s, database %s", __version__, names, config.flows_dir, config.db_path)
+    web.run_app(app, host=config.host, port=config.port, print=lambda line: log.info("%s", line))
+    return 0
+
+
+def load_or_report(config: Config) -> FlowSet | None:
+    """Load the flows, or print every finding (file:line:col) and return ``None``."""
+    try:
+        flows = load_flows(config.flows_dir)
+    except FlowLoadError as exc:
+        for finding in exc.findings:
+            print(finding, file=sys.stderr)
+        errors = sum(1 for f in exc.findings if f.severity == "error")
+        print(f"textdesk: refusing to start: {errors} error(s) in the flows", file=sys.stderr)
+        return None
+    for warning in flows.warnings:
+        print(warning, file=sys.stderr)
+    return flows
