@@ -1,0 +1,155 @@
+"""Split a long reply into several SMS messages that each stay within a segment budget.
+
+Carriers will concatenate a long body themselves, but every segment is billed and bodies are
+capped (Telnyx: 10 parts, Twilio: 1600 characters; carriers.md §10.3). So a long FAQ answer
+goes out as a few separate messages, each at most ``max_segments`` segments, cut where a human
+would cut it.
+
+Where to cut. The longest prefix that fits the budget is the *window*; the cut goes at the last
+boundary inside it of the strongest kind available, from strongest to weakest:
+
+1. a paragraph break (a blank line),
+2. a sentence end (".", "!", "?" or "…", optionally closed by a quote or bracket) or a single
+   line break, which in a support text ends a list item just as firmly,
+3. any other whitespace (a word boundary),
+4. a run of no-break spaces only (a number and its unit joined by U+00A0 should stay
+   together, but splitting there still beats cutting a word),
+5. nowhere: only then is a word cut, because no whitespace at all fits in the window.
+
+A paragraph or sentence boundary only wins when it leaves the part at least half full. Without
+that, a two-word first paragraph would go out as its own SMS and the rest could need one
+message more than a plain word-wrap, which costs the business money and the customer patience.
+
+Whitespace at a cut is dropped, as is whitespace around the whole reply; whitespace inside a
+part is kept as written. Each part is measured as the message it will be: a part without UCS-2
+characters gets GSM-7's larger segments even when another part of the reply needs UCS-2.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+from bot.sms.segments import analyze, grapheme_clusters
+
+_PARAGRAPH, _SENTENCE, _WORD, _GLUE = 3, 2, 1, 0
+
+# Spaces whose whole point is that a line must not break there.
+_NO_BREAK_SPACES = frozenset("\u00a0\u2007\u202f")
+_WHITESPACE_RUN = re.compile(r"\s+")
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+# How far back a sentence end may start before the whitespace (the mark plus closers).
+_SENTENCE_LOOKBEHIND = 8
+
+
+def split_reply(text: str, max_segments: int, max_chars: int = 1600) -> list[str]:
+    """Split a reply into messages of at most ``max_segments`` segments each.
+
+    Args:
+        text: The full reply.
+        max_segments: Segment budget per message, as counted by :func:`bot.sms.analyze`.
+        max_chars: Character (code point) budget per message; Twilio rejects bodies over 1600.
+
+    Returns:
+        The messages in order: non-empty, stripped, each within both budgets. Together they
+        hold every non-whitespace character of ``text`` exactly once, in order. A blank
+        ``text`` gives ``[]`` because there is nothing to send.
+
+    Raises:
+        ValueError: If ``max_segments`` or ``max_chars`` is less than 1.
+    """
+    if max_segments < 1 or max_chars < 1:
+        raise ValueError(f"budgets must be >= 1, got {max_segments=} {max_chars=}")
+    body = text.strip()
+    # Cut only between grapheme clusters, so a hard split never separates a flag's two
+    # halves or a letter from its accent. Offsets are computed once for the whole body.
+    boundaries: list[int] = []
+    offset = 0
+    for cluster in grapheme_clusters(body):
+        offset += len(cluster)
+        boundaries.append(offset)
+
+    parts: list[str] = []
+    start = 0
+    while start < len(body):
+        end = _window_end(body, start, boundaries, max_segments, max_chars)
+        if end == len(body):
+            parts.append(body[start:])
+            break
+        cut, resume = _choose_cut(body, start, end)
+        parts.append(body[start:cut])
+        start = resume
+    return parts
+
+
+def _fits(piece: str, max_segments: int, max_chars: int) -> bool:
+    return len(piece) <= max_chars and analyze(piece).segments <= max_segments
+
+
+def _window_end(
+    body: str, start: int, boundaries: list[int], max_segments: int, max_chars: int
+) -> int:
+    """The furthest cluster boundary after ``start`` such that ``body[start:end]`` fits."""
+    # No character costs less than one unit, so no message holds more code points than a
+    # GSM-7 one of ``max_segments`` segments; bounding the search keeps it short.
+    most = 160 if max_segments == 1 else 153 * max_segments
+    limit = min(len(body), start + max_chars, start + most)
+    candidates = boundaries[bisect_right(boundaries, start) : bisect_right(boundaries, limit)]
+    if not candidates or not _fits(body[start : candidates[0]], max_segments, max_chars):
+        # Not even one cluster fits (say, a letter with dozens of combining marks and a
+        # one-segment budget): fall back to code points, of which one always fits.
+        candidates = list(range(start + 1, limit + 1))
+    # Binary search: a prefix of a fitting text always fits, because adding characters can
+    # only add units, switch GSM-7 to UCS-2, or push an atom into a further segment.
+    low, high = 0, len(candidates) - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _fits(body[start : candidates[middle]], max_segments, max_chars):
+            low = middle
+        else:
+            high = middle - 1
+    return candidates[low]
+
+
+def _choose_cut(body: str, start: int, end: int) -> tuple[int, int]:
+    """Pick where the part ending at or before ``end`` stops and where the next one starts.
+
+    Returns:
+        ``(cut, resume)``: the part is ``body[start:cut]`` and the next part begins at
+        ``resume``; ``body[cut:resume]`` is the whitespace that is dropped (empty for a
+        hard split inside a word).
+    """
+    # Last boundary of each strength whose whitespace begins inside the window; a run may
+    # extend past ``end`` because the whitespace is dropped, not sent.
+    last: dict[int, tuple[int, int]] = {}
+    for run in _WHITESPACE_RUN.finditer(body, start, len(body)):
+        if run.start() > end:
+            break
+        strength = _strength(body, start, run)
+        for level in range(strength + 1):
+            last[level] = (run.start(), run.end())
+    # Structure wins only when the part it leaves is at least half the window (see above).
+    for level in (_PARAGRAPH, _SENTENCE):
+        if level in last and 2 * (last[level][0] - start) >= end - start:
+            return last[level]
+    for level in (_WORD, _GLUE):
+        if level in last:
+            return last[level]
+    return end, end
+
+
+def _strength(body: str, start: int, run: re.Match[str]) -> int:
+    """How good a place to cut this whitespace run is (higher is better)."""
+    whitespace = run.group()
+    if all(char in _NO_BREAK_SPACES for char in whitespace):
+        return _GLUE
+    line_breaks = len(_LINE_BREAK.findall(whitespace))
+    if line_breaks >= 2 or "\u2029" in whitespace:
+        return _PARAGRAPH
+    if line_breaks == 1:
+        return _SENTENCE
+    tail_from = max(start, run.start() - _SENTENCE_LOOKBEHIND)
+    if _SENTENCE_END.search(body, tail_from, run.start()):
+        return _SENTENCE
+    return _WORD

@@ -1,0 +1,180 @@
+"""Reply splitting: where long replies are cut, and what is never lost or exceeded."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.sms import analyze, split_reply
+
+ITALY = "\U0001f1ee\U0001f1f9"
+P1 = "Thanks for contacting Acme support. Our team answers texts from 9am to 6pm, Monday to Friday."
+P2 = "Outside those hours, reply HELP for options. Reply STOP to opt out. Standard rates apply."
+
+
+def test_short_reply_is_one_stripped_part() -> None:
+    assert split_reply("  Hello there.\n", 1) == ["Hello there."]
+
+
+@pytest.mark.parametrize("text", ["", " \n\t\u00a0 "])
+def test_blank_reply_has_no_parts(text: str) -> None:
+    assert split_reply(text, 1) == []
+
+
+@pytest.mark.parametrize(("max_segments", "max_chars"), [(0, 1600), (1, 0), (-1, -1)])
+def test_budgets_must_be_positive(max_segments: int, max_chars: int) -> None:
+    with pytest.raises(ValueError, match="budgets must be >= 1"):
+        split_reply("hi", max_segments, max_chars)
+
+
+def test_paragraph_break_is_preferred() -> None:
+    # 93 + 2 + 89 = 184 characters: a sentence end at 136 also fits the first window, but
+    # the blank line at 93 is more than half way and wins.
+    assert split_reply(P1 + "\n\n" + P2, 1) == [P1, P2]
+
+
+def test_paragraph_break_too_early_is_skipped() -> None:
+    sentences = (
+        "Your parcel left our depot this morning. It should reach you by Thursday. "
+        "Track it with the link we emailed. Reply AGENT to talk to a person at any time."
+    )
+    text = "Hi!\n\n" + sentences + " Thanks for waiting."
+    # Cutting after "Hi!" would waste a whole SMS on three characters.
+    assert split_reply(text, 1) == ["Hi!\n\n" + sentences, "Thanks for waiting."]
+
+
+def test_sentence_end_is_preferred_to_a_later_word_break() -> None:
+    first = "Your refund was approved today. It goes back to the card you paid with."
+    second = "Banks usually take three to five working days to show it on your statement."
+    third = "Thanks for your patience while we sort this out."
+    text = f"{first} {second} {third}"
+    # The window (160 characters) ends inside the third sentence, whose word boundary at 158
+    # is later than the sentence end at 147; the sentence end wins.
+    assert split_reply(text, 1) == [f"{first} {second}", third]
+
+
+def test_line_break_counts_as_a_sentence_end() -> None:
+    items = "\n".join(f"- Store {n}: Main St {n}00, open 9-5 daily" for n in range(1, 6))
+    parts = split_reply(items, 1)
+    assert parts == [
+        "\n".join(f"- Store {n}: Main St {n}00, open 9-5 daily" for n in range(1, 5)),
+        "- Store 5: Main St 500, open 9-5 daily",
+    ]
+
+
+def test_sentence_end_too_early_falls_back_to_word_wrap() -> None:
+    text = "OK. " + " ".join(["abcdefgh"] * 30)
+    # The window is text[:160]; the sentence end at 2 is far too early, so the cut goes at
+    # the last word boundary, the space at 156.
+    assert split_reply(text, 1) == [text[:156], text[157:]]
+
+
+def test_word_wrap_without_punctuation() -> None:
+    word = "abcdefgh"
+    text = " ".join([word] * 40)
+    assert split_reply(text, 1) == [" ".join([word] * 17), " ".join([word] * 17), " ".join([word] * 6)]
+
+
+def test_only_an_over_long_word_is_hard_split() -> None:
+    # "see" is not glued to the start of the URL-like word; that word alone needs two parts.
+    assert split_reply("see " + "x" * 200, 1) == ["see", "x" * 160, "x" * 40]
+
+
+def test_no_break_space_is_a_last_resort() -> None:
+    assert split_reply("a" * 155 + " 10\u00a0kg", 1) == ["a" * 155, "10\u00a0kg"]
+    assert split_reply("a" * 157 + "\u00a0kgkg", 1) == ["a" * 157, "kgkg"]
+
+
+def test_extension_characters_count_two_septets() -> None:
+    assert split_reply("{" * 100, 1) == ["{" * 80, "{" * 20]
+
+
+def test_flags_are_never_cut_in_half() -> None:
+    # A flag is 4 UTF-16 units, so 17 of them (68 units) fill a 70-unit SMS.
+    assert split_reply(ITALY * 40, 1) == [ITALY * 17, ITALY * 17, ITALY * 6]
+
+
+def test_ucs2_reply_uses_70_unit_parts() -> None:
+    text = " ".join(["ça"] * 50)  # 149 characters, all UCS-2 because of "ç"
+    parts = split_reply(text, 1)
+    assert parts == [" ".join(["ça"] * 23), " ".join(["ça"] * 23), " ".join(["ça"] * 4)]
+    assert [analyze(part).units for part in parts] == [68, 68, 11]
+
+
+def test_each_part_is_measured_in_its_own_encoding() -> None:
+    first = "Merci beaucoup, ça marche très bien!"  # 36 characters, UCS-2 because of "ç"
+    gsm_tail = " ".join(["word"] * 31)  # 154 characters of plain GSM-7
+    parts = split_reply(f"{first} {gsm_tail}", 1)
+    # Measured as UCS-2 the tail would need three 70-unit messages; on its own it fits one.
+    assert parts == [first, gsm_tail]
+    assert analyze(parts[1]).encoding == "GSM-7"
+
+
+def test_two_segment_budget() -> None:
+    text = " ".join(["abcdefgh"] * 60)  # 539 characters
+    parts = split_reply(text, 2)
+    # Two concatenated GSM-7 parts carry 306 septets: 34 words (305 characters) fit.
+    assert parts == [" ".join(["abcdefgh"] * 34), " ".join(["abcdefgh"] * 26)]
+    assert [analyze(part).segments for part in parts] == [2, 2]
+
+
+def test_max_chars_caps_parts() -> None:
+    parts = split_reply(" ".join(["word"] * 100), 10, max_chars=50)
+    assert parts == [" ".join(["word"] * 10)] * 10
+
+
+# Text made of the things that make splitting hard: paragraph and line breaks, sentence
+# ends, no-break spaces, extension characters, UCS-2 letters, emoji, flags and accents.
+_PIECES = st.sampled_from(
+    [*"abcdefghij", " ", "  ", "\n", "\n\n", ". ", "! ", "\u00a0", "€", "{", "ç", "😀", ITALY,
+     "e\u0301", "word ", "longerword "]
+)  # fmt: skip
+_TEXTS = st.lists(_PIECES, max_size=300).map("".join) | st.text(max_size=300)
+
+
+@given(_TEXTS, st.integers(1, 4), st.integers(1, 400))
+def test_split_invariants(text: str, max_segments: int, max_chars: int) -> None:
+    parts = split_reply(text, max_segments, max_chars)
+    body = text.strip()
+    cursor = 0
+    for index, part in enumerate(parts):
+        # Every part is non-empty, stripped and within both budgets.
+        assert part and part == part.strip()
+        assert len(part) <= max_chars
+        assert analyze(part).segments <= max_segments
+        # Parts are consecutive slices of the body separated only by dropped whitespace.
+        gap_start = cursor
+        while cursor < len(body) and body[cursor].isspace():
+            cursor += 1
+        assert body.startswith(part, cursor)
+        if index and cursor == gap_start:
+            # No whitespace at this cut: it is a hard split, allowed only when the word
+            # being cut could not have fitted in one message by itself.
+            word = _word_around(body, cursor)
+            assert len(word) > max_chars or analyze(word).segments > max_segments
+        cursor += len(part)
+    assert cursor == len(body)
+
+
+@given(st.lists(st.sampled_from(["alpha", "beta", "gamma.", "delta!", "\n\n", "ça"]), max_size=200))
+def test_words_survive_when_every_word_fits(words: list[str]) -> None:
+    text = " ".join(words)
+    parts = split_reply(text, 1)
+    assert " ".join(parts).split() == text.split()
+
+
+def _word_around(text: str, index: int) -> str:
+    """The maximal run of non-whitespace characters that contains ``text[index]``."""
+    start = end = index
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return text[start:end]
+
+
+def test_cluster_too_big_for_one_message_is_cut_between_code_points() -> None:
+    # 101 code points in one cluster: 101 UCS-2 units can never fit a 70-unit SMS whole.
+    parts = split_reply("e" + "\u0301" * 100, 1)
+    assert [len(part) for part in parts] == [70, 31]
