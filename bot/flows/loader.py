@@ -61,8 +61,11 @@ def load_flow(path: str | os.PathLike[str], media_dir: str | os.PathLike[str] | 
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        # Everything before the bad byte decoded, so its line and column can be counted.
+        before = data[: exc.start].decode("utf-8")
+        line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
         msg = f"file is not UTF-8 text (byte {exc.start}); save it as UTF-8"
-        raise FlowLoadError([Finding(Pos(str(file), 1, 1), "error", msg)]) from exc
+        raise FlowLoadError([Finding(Pos(str(file), line, col), "error", msg)]) from exc
     media = Path(media_dir) if media_dir is not None else file.parent / "media"
     return load_flow_text(text, str(file), str(media), version=hashlib.sha256(data).hexdigest()[:12])
 
@@ -146,11 +149,15 @@ class _Builder:
 
     def _numbers(self, node: Node) -> tuple[str, ...]:
         out: list[str] = []
+        seen: dict[str, Pos] = {}
         for value, item in self.reader.texts(node, "'numbers'") or []:
             number = value.strip().replace(" ", "").replace("-", "")
             if not _E164.match(number):
                 self.reader.error(item, f"'{value}' is not a phone number in E.164 form like +15555550100")
+            elif number in seen:
+                self.reader.error(item, f"number {number} is listed twice (first at line {seen[number].line})")
             else:
+                seen[number] = self.reader.pos(item)
                 out.append(number)
         return tuple(out)
 
@@ -172,11 +179,10 @@ class _Builder:
     def _global(self, node: Node) -> tuple[Route, ...]:
         routes: list[Route] = []
         for index, item in enumerate(self.reader.sequence(node, "'global'") or [], start=1):
-            route = self._route(item, f"global/{index}", "a global route", ROUTE_KEYS)
+            needs = "a global route needs 'keywords' (e.g. MENU)"
+            route = self._route(item, f"global/{index}", "a global route", ROUTE_KEYS, needs)
             if route is None:
                 continue
-            if not route.keys:
-                self.reader.error(item, "a global route needs 'keywords' (e.g. MENU)")
             if route.pattern is not None or route.option:
                 self.reader.error(item, "global routes match 'keywords' only, not 'pattern' or 'option'")
             routes.append(route)
@@ -198,10 +204,9 @@ class _Builder:
             if "choices" in entries:
                 items = r.sequence(entries["choices"][1], f"'choices' of state '{name}'") or []
                 for index, item in enumerate(items, start=1):
-                    route = self._route(item, f"{name}/choice {index}", "a choice", ROUTE_KEYS)
+                    needs = "a choice needs 'keywords', 'option' or 'pattern' to match"
+                    route = self._route(item, f"{name}/choice {index}", "a choice", ROUTE_KEYS, needs)
                     if route is not None:
-                        if not (route.keys or route.option or route.pattern):
-                            r.error(item, "a choice needs 'keywords', 'option' or 'pattern' to match")
                         choices.append(route)
             otherwise = None
             if "otherwise" in entries:
@@ -220,11 +225,23 @@ class _Builder:
             )
         return states
 
-    def _route(self, node: Node, route_id: str, what: str, allowed: tuple[str, ...]) -> Route | None:
+    def _route(
+        self, node: Node, route_id: str, what: str, allowed: tuple[str, ...], needs: str = ""
+    ) -> Route | None:
+        """One route; ``needs`` is the error when it has nothing to match (choices, globals).
+
+        "Needs something to match" and "does nothing" are only reported when the
+        route's own keys and values had no error: a misspelt key or a bad pattern is
+        already reported where it is, and "a choice needs 'pattern'" next to a
+        pattern would send the editor looking for the wrong mistake.
+        """
         r = self.reader
+        before = len(r.findings)
         entries = r.mapping(node, what, allowed)
         if entries is None:
             return None
+        unknown_keys = len(r.findings) > before
+        before = len(r.findings)
         keywords: list[str] = []
         keys: set[str] = set()
         keyword_items = r.texts(entries["keywords"][1], "'keywords'") if "keywords" in entries else None
@@ -239,6 +256,9 @@ class _Builder:
         pattern = None
         if "pattern" in entries:
             pattern = self._pattern(entries["pattern"][1])
+        if needs and not (keys or option or pattern) and not unknown_keys and len(r.findings) == before:
+            r.error(node, needs)
+        before = len(r.findings)
         go = None
         if "go" in entries:
             go = r.text(entries["go"][1], "'go'")
@@ -246,7 +266,7 @@ class _Builder:
                 self.gotos.append((go, entries["go"][1]))
         say = _trim(r.text(entries["say"][1], "'say'")) if "say" in entries else ""
         media = self._media(entries["media"][1]) if "media" in entries else ()
-        if not (go or say or media):
+        if not (go or say or media) and not unknown_keys and len(r.findings) == before:
             r.error(node, f"{what} does nothing; expected 'go', 'say' or 'media'")
         return Route(
             route_id=route_id,
@@ -306,6 +326,11 @@ class _Builder:
                 faq_id = self._name(entries["id"][1], "FAQ id") or faq_id
                 if faq_id in seen:
                     r.error(entries["id"][1], f"FAQ id '{faq_id}' is used twice (first at line {seen[faq_id].line})")
+            elif faq_id in seen:
+                # An FAQ without 'id' is named by its place; two FAQs with one id would
+                # make "Did you mean" answers (looked up by id) pick the wrong one.
+                msg = f"this FAQ has no 'id' and its automatic id '{faq_id}' is already used at line"
+                r.error(item, f"{msg} {seen[faq_id].line}; give it an 'id'")
             seen.setdefault(faq_id, r.pos(item))
             question = r.text(entries["question"][1], "'question'") if "question" in entries else None
             answer = r.text(entries["answer"][1], "'answer'") if "answer" in entries else None

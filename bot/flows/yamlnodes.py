@@ -11,7 +11,10 @@ so one pass reports every problem instead of stopping at the first.
 
 from __future__ import annotations
 
+import math
+
 import yaml
+import yaml.reader
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.flows.errors import Finding, Pos, did_you_mean
@@ -27,10 +30,28 @@ def compose(text: str, file: str) -> tuple[Node | None, list[Finding]]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or "invalid YAML"
-        context = f" {exc.context}" if exc.context else ""
-        msg = f"YAML syntax error: {problem}{context}"
+        # PyYAML's own order is context first ("expected a single document in
+        # the stream, but found another document"); where the context began
+        # (an unclosed quote or bracket) is often the real mistake.
+        context = ""
+        if exc.context:
+            where = exc.context_mark
+            started = ""
+            if where is not None and mark is not None and (where.line, where.column) != (mark.line, mark.column):
+                started = f" started at line {where.line + 1}, column {where.column + 1}"
+            context = f"{exc.context}{started}, "
+        msg = f"YAML syntax error: {context}{problem}"
         return None, [Finding(Pos(file, line, col), "error", msg)]
-    except yaml.YAMLError as exc:  # pragma: no cover - reader errors without marks
+    except yaml.reader.ReaderError as exc:
+        # Control characters (e.g. a vertical tab pasted from a word processor):
+        # ``position`` is the index in ``text``; report it as line and column.
+        index: int = exc.position
+        before = text[:index]
+        line, col = before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
+        code: int = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        msg = f"unacceptable character #x{code:04x} ({exc.reason}); delete or retype it"
+        return None, [Finding(Pos(file, line, col), "error", msg)]
+    except yaml.YAMLError as exc:  # pragma: no cover - no other error without a mark is raised for text
         return None, [Finding(Pos(file, 1, 1), "error", f"YAML error: {exc}")]
     return node, []
 
@@ -147,7 +168,7 @@ class Reader:
                 amount = float(raw[:-1])
             except ValueError:
                 amount = -1.0
-            if amount > 0:
+            if amount > 0 and math.isfinite(amount):  # float() also accepts 'inf'
                 return amount * units[raw[-1]]
         self.error(node, f"{what} should be a duration like 45s, 30m, 2h or 7d, got '{value}'")
         return None

@@ -105,9 +105,13 @@ class SQLiteStore(Store):
             for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000", "foreign_keys=ON"):
                 await self._db.execute(f"PRAGMA {pragma}")
             await self._migrate()
-        except sqlite3.Error as exc:
+        except BaseException as exc:
+            # Whatever went wrong (including a refused newer schema), do not keep
+            # a half-open connection: its worker thread would outlive the store.
             await self.close()
-            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+            raise
 
     async def _migrate(self) -> None:
         async with self.db.execute("PRAGMA user_version") as cursor:
@@ -124,9 +128,12 @@ class SQLiteStore(Store):
             await self.db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
 
     async def close(self) -> None:
-        if self._db is not None:
-            db, self._db = self._db, None
-            await db.close()
+        # Under the write lock: a turn in progress finishes (or rolls back) first,
+        # instead of failing half-way on a connection closed under it.
+        async with self._write_lock:
+            if self._db is not None:
+                db, self._db = self._db, None
+                await db.close()
 
     async def ping(self) -> None:
         try:
@@ -180,8 +187,8 @@ class SQLiteStore(Store):
         async with self._write_lock:
             db = self.db
             try:
-                await db.execute("BEGIN IMMEDIATE")
                 try:
+                    await db.execute("BEGIN IMMEDIATE")
                     cursor = await db.execute(
                         "INSERT INTO inbound (channel, provider_id, customer, business, body, media, replies, "
                         "decision, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -224,30 +231,40 @@ class SQLiteStore(Store):
                 except BaseException:
                     # Also on cancellation: never leave the shared connection
                     # inside an open transaction for the next turn to inherit.
-                    if db.in_transaction:
-                        await asyncio.shield(db.execute("ROLLBACK"))
+                    # A cancelled await does not stop the statement: it still runs
+                    # on aiosqlite's thread (a BEGIN may succeed only after we gave
+                    # up on it), so ``in_transaction`` cannot be trusted from here.
+                    # ``rollback()`` is queued behind it and is a no-op when no
+                    # transaction is open by the time it runs.
+                    await asyncio.shield(db.rollback())
                     raise
             except sqlite3.Error as exc:
                 raise StoreError(str(exc)) from exc
         return True
 
     async def messages(self, key: ConversationKey, limit: int = 100) -> list[LoggedMessage]:
-        where = "channel = ? AND customer = ? AND business = ?"
         params = (key.channel, key.customer, key.business)
+        # Ordered by time, then by turn (the inbound row's rowid, which a reply
+        # finds through in_reply_to), then inbound before its replies: several
+        # turns at the same timestamp (a virtual or coarse clock) stay
+        # question, answer, question, answer.
         try:
             rows = await self.db.execute_fetchall(
-                f"SELECT * FROM ("
-                f" SELECT 'in', provider_id, body, media, received_at, rowid FROM inbound WHERE {where}"
-                f" UNION ALL"
-                f" SELECT 'out', provider_id, body, media, created_at, id FROM outbound WHERE {where}"
-                f") ORDER BY 5 DESC, 1 DESC, 6 DESC LIMIT ?",
+                "SELECT direction, provider_id, body, media, at FROM ("
+                " SELECT 'in' AS direction, provider_id, body, media, received_at AS at, rowid AS turn, 0 AS seq"
+                " FROM inbound WHERE channel = ? AND customer = ? AND business = ?"
+                " UNION ALL"
+                " SELECT 'out', o.provider_id, o.body, o.media, o.created_at, coalesce(i.rowid, 0), o.id"
+                " FROM outbound AS o LEFT JOIN inbound AS i ON i.channel = o.channel AND i.provider_id = o.in_reply_to"
+                " WHERE o.channel = ? AND o.customer = ? AND o.business = ?"
+                ") ORDER BY at DESC, turn DESC, seq DESC LIMIT ?",
                 (*params, *params, limit),
             )
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
         out = [
             LoggedMessage(direction, provider_id, body, tuple(json.loads(media)), float(at))
-            for direction, provider_id, body, media, at, _ in rows
+            for direction, provider_id, body, media, at in rows
         ]
         out.reverse()
         return out
