@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,6 +32,9 @@ class Config:
     insecure_dev: bool = False
     max_body_bytes: int = 64 * 1024
     log_level: str = "INFO"
+    # Which customers can receive MMS, by channel ("*" for all): number prefixes.
+    # Elsewhere media go as links in the text. US/Canada by default.
+    mms_prefixes: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"*": ("+1",)})
 
     @property
     def media_dir(self) -> Path:
@@ -57,6 +60,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str])
         default=default("INSECURE_DEV", "") in ("1", "true", "yes"),
         help="allow starting without TWILIO_AUTH_TOKEN: webhooks are NOT verified (local development only) "
         "[TEXTDESK_INSECURE_DEV=1]",
+    )
+    parser.add_argument(
+        "--mms-prefixes",
+        default=default("MMS_PREFIXES", "+1"),
+        help="comma-separated number prefixes that receive MMS (others get media as links), or 'none'; "
+        "per carrier: TEXTDESK_MMS_PREFIXES_<CARRIER> [TEXTDESK_MMS_PREFIXES]",
     )
     parser.add_argument(
         "--log-level", default=default("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING [TEXTDESK_LOG_LEVEL]"
@@ -88,6 +97,10 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
             "TWILIO_AUTH_TOKEN is not set, so Twilio webhooks could not be verified. Set it to your "
             "Twilio auth token, or pass --insecure-dev for local development without signature checks."
         )
+    mms: dict[str, tuple[str, ...]] = {"*": _prefixes(str(args.mms_prefixes), "--mms-prefixes")}
+    for name, value in environ.items():
+        if name.startswith("TEXTDESK_MMS_PREFIXES_"):
+            mms[name.removeprefix("TEXTDESK_MMS_PREFIXES_").lower().replace("_", "-")] = _prefixes(value, name)
     return Config(
         host=str(args.host),
         port=port,
@@ -97,4 +110,15 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
         twilio_auth_token=token,
         insecure_dev=bool(args.insecure_dev),
         log_level=level,
+        mms_prefixes=mms,
     )
+
+
+def _prefixes(value: str, what: str) -> tuple[str, ...]:
+    if value.strip().lower() == "none":
+        return ()
+    prefixes = tuple(p.strip() for p in value.split(",") if p.strip())
+    for prefix in prefixes:
+        if not (prefix.startswith("+") and prefix[1:].isdigit()):
+            raise ConfigError(f"{what} should list number prefixes like +1,+44 (or 'none'), got '{prefix}'")
+    return prefixes

@@ -2,77 +2,159 @@
 
 The order matters and is the same for every carrier:
 1. take the conversation's lock (one message per customer at a time, FIFO);
-2. a message id already handled returns its stored replies (carrier retry);
-3. load the session, run the pure engine, then write everything in one
-   transaction; only after COMMIT are the replies handed back to the carrier,
-   so an acknowledged message is always a recorded one.
+2. a message id already handled returns its stored replies (a carrier retry),
+   unless the customer has opted out since: nothing is sent to an opted-out
+   number by any path;
+3. the compliance layer (STOP, START, HELP; bot.compliance) runs before any
+   flow logic and may answer on its own;
+4. otherwise the pure engine runs on the loaded session;
+5. replies are prepared (smart encoding, splitting, MMS fallback) and the whole
+   turn — claim, log, replies, session, consent — is written in one
+   transaction; only after COMMIT are replies handed back to the carrier, so an
+   acknowledged message is always a recorded one.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.engine import FlowEngine
+from bot.compliance.keywords import ComplianceKeywords
+from bot.compliance.policy import ComplianceDecision, ComplianceTexts, decide
+from bot.compliance.texts import keywords_for, texts_for
+from bot.engine import Decision, FlowEngine
 from bot.flows import Flow, FlowSet
 from bot.locks import KeyedLocks
 from bot.logmask import mask
-from bot.store import Store
+from bot.replies import prepare
+from bot.store import ConsentChange, Store
 from bot.types import ConversationKey, InboundMessage, Reply
 
-__all__ = ["ConversationService", "Handled"]
+__all__ = ["ConversationService", "Handled", "MmsPolicy", "mms_by_prefix"]
 
 log = logging.getLogger("textdesk.conversation")
+
+MmsPolicy = Callable[[str, str], bool]  # (channel, customer number) -> can receive MMS
+
+
+def mms_by_prefix(prefixes: dict[str, tuple[str, ...]]) -> MmsPolicy:
+    """MMS allowed when the customer's number starts with a listed prefix.
+
+    ``prefixes`` maps a channel (or ``"*"`` for all) to number prefixes;
+    by default only US/Canada numbers (``+1``) get MMS, as carriers deliver it.
+    """
+
+    def allowed(channel: str, customer: str) -> bool:
+        listed = prefixes.get(channel, prefixes.get("*", ()))
+        return any(customer.startswith(prefix) for prefix in listed)
+
+    return allowed
 
 
 @dataclass(frozen=True, slots=True)
 class Handled:
+    """The outcome of one inbound message, as the carrier layer needs it."""
+
     replies: tuple[Reply, ...]
     duplicate: bool = False
     flow: str = ""
+    kind: str = "flow"  # flow | compliance | suppressed
+    decision: Decision | None = None
+    entered: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _FlowRuntime:
+    flow: Flow
+    engine: FlowEngine
+    keywords: ComplianceKeywords
+    texts: ComplianceTexts
 
 
 class ConversationService:
     """Routes messages to flows and keeps conversations in the store."""
 
-    def __init__(self, flows: FlowSet, store: Store, clock: Clock) -> None:
+    def __init__(self, flows: FlowSet, store: Store, clock: Clock, mms: MmsPolicy | None = None) -> None:
         self.store = store
         self.clock = clock
         self.locks = KeyedLocks()
+        self.mms = mms or mms_by_prefix({"*": ("+1",)})
         self.flows = flows
-        self.engines = {flow.name: FlowEngine(flow) for flow in flows}
+        self._runtimes = {
+            flow.name: _FlowRuntime(flow, FlowEngine(flow), keywords_for(flow), texts_for(flow)) for flow in flows
+        }
 
     def flow_for(self, business_number: str) -> Flow:
         return self.flows.for_number(business_number)
 
-    async def handle(self, message: InboundMessage) -> Handled:
+    async def handle(self, message: InboundMessage, media_base: str = "") -> Handled:
+        """Handle one message; ``media_base`` is the public URL of the media folder."""
         key = ConversationKey(message.channel, message.customer, message.business)
         async with self.locks.hold(key):
-            earlier = await self.store.processed_replies(message.channel, message.provider_id)
+            earlier = await self.store.processed(message.channel, message.provider_id)
             if earlier is not None:
+                replies = earlier.replies
+                if earlier.kind != "compliance" and await self.store.is_opted_out(message.customer, message.business):
+                    replies = ()  # opted out since: a retry must not send anything either
                 log.info("duplicate %s %s: returning stored replies", message.channel, message.provider_id)
-                return Handled(earlier, duplicate=True)
-            flow = self.flow_for(message.business)
-            engine = self.engines[flow.name]
-            session = await self.store.get_session(key)
-            if session is not None and session.flow != flow.name:
-                session = None  # the number moved to another flow: start that flow afresh
+                return Handled(replies, duplicate=True, kind=earlier.kind)
+            runtime = self._runtimes[self.flow_for(message.business).name]
             now = self.clock.now()
-            outcome = engine.handle(key, session, message.text, now)
+            opted_out = await self.store.is_opted_out(message.customer, message.business)
+            verdict = decide(runtime.keywords, runtime.texts, message.text, message.carrier_opt_out, opted_out)
+            if verdict.handled:
+                return await self._compliance_turn(message, runtime, verdict, now, media_base)
+            session = await self.store.get_session(key)
+            if session is not None and session.flow != runtime.flow.name:
+                session = None  # the number moved to another flow: start that flow afresh
+            media_types = tuple(m.content_type for m in message.media)
+            outcome = runtime.engine.handle(key, session, message.text, now, media_types)
             explained = outcome.decision.explain()
             if outcome.faq_match is not None and outcome.decision.kind in ("faq", "ambiguous", "fallback"):
                 explained += f" [{outcome.faq_match.explain()}]"
-            stored = await self.store.commit_turn(message, outcome.session, outcome.replies, explained, now)
-            if not stored:  # pragma: no cover - only another process could have claimed it
-                return Handled(await self.store.processed_replies(message.channel, message.provider_id) or ())
+            replies = self._prepare(outcome.replies, runtime.flow, message, media_base)
+            await self.store.commit_turn(message, outcome.session, replies, explained, now)
             log.info(
                 "%s %s from %s to %s flow=%s %s",
                 message.channel,
                 message.provider_id,
                 mask(message.customer),
                 mask(message.business),
-                flow.name,
+                runtime.flow.name,
                 explained,
             )
-            return Handled(outcome.replies, flow=flow.name)
+            return Handled(
+                replies, flow=runtime.flow.name, decision=outcome.decision, entered=outcome.entered
+            )
+
+    async def _compliance_turn(
+        self,
+        message: InboundMessage,
+        runtime: _FlowRuntime,
+        verdict: ComplianceDecision,
+        now: float,
+        media_base: str,
+    ) -> Handled:
+        kind = "compliance" if verdict.intent is not None else "suppressed"
+        consent = ConsentChange(verdict.ledger, f"{verdict.source}: {verdict.reason}") if verdict.ledger else None
+        replies = self._prepare(verdict.replies, runtime.flow, message, media_base)
+        explained = f"compliance {verdict.intent.name if verdict.intent else 'none'}: {verdict.reason}"
+        await self.store.commit_turn(
+            message, None, replies, explained, now, kind=kind, consent=consent, forget_session=verdict.restart
+        )
+        log.info(
+            "%s %s from %s to %s %s",
+            message.channel,
+            message.provider_id,
+            mask(message.customer),
+            mask(message.business),
+            explained,
+        )
+        return Handled(replies, flow=runtime.flow.name, kind=kind)
+
+    def _prepare(
+        self, replies: tuple[Reply, ...], flow: Flow, message: InboundMessage, media_base: str
+    ) -> tuple[Reply, ...]:
+        return prepare(replies, flow.settings, self.mms(message.channel, message.customer), media_base)

@@ -193,7 +193,7 @@ def test_keywords_stay_text_not_yaml_booleans(tmp_path: Path) -> None:
         "  a:\n"
         "    say: Pick\n"
         "    choices:\n"
-        "      - keywords: [yes, on]\n"
+        "      - keywords: [true, on]\n"
         "        go: b\n"
         "      - keywords: [no, off]\n"
         "        go: c\n"
@@ -201,7 +201,7 @@ def test_keywords_stay_text_not_yaml_booleans(tmp_path: Path) -> None:
         "  c: {say: C, final: true}\n",
         tmp_path,
     )
-    for text, expected in (("no", "C"), ("OFF", "C"), ("On", "B")):
+    for text, expected in (("no", "C"), ("OFF", "C"), ("On", "B"), ("TRUE", "B")):
         chat = Chat(engine)
         chat.say("hi")
         assert chat.say(text) == expected

@@ -356,14 +356,15 @@ def test_base_flow_is_valid() -> None:
             "default: true",
             "defualt: true",
             "2:1: error: unknown key 'defualt' in the flow file (did you mean 'default'?); "
-            "expected one of: flow, default, numbers, start, settings, global, states, faqs",
+            "expected one of: flow, default, numbers, start, settings, global, states, faqs, compliance, variables",
             id="top",
         ),
         pytest.param(
             "brand: Spoke",
             "brnad: Spoke",
             "5:3: error: unknown key 'brnad' in 'settings' (did you mean 'brand'?); expected one of: brand, "
-            "match_threshold, ambiguity_margin, idle_timeout, welcome_back, fallback, help, did_you_mean",
+            "match_threshold, ambiguity_margin, idle_timeout, welcome_back, fallback, help, did_you_mean, "
+            "opt_out_reply, opt_in_reply, max_segments, segment_budget, smart_encoding",
             id="settings",
         ),
         pytest.param(
@@ -377,7 +378,7 @@ def test_base_flow_is_valid() -> None:
             "option: Opening",
             "optoin: Opening",
             "11:9: error: unknown key 'optoin' in a choice (did you mean 'option'?); "
-            "expected one of: keywords, option, pattern, go, say, media",
+            "expected one of: keywords, option, pattern, sent, go, say, media",
             id="choice",
         ),
         pytest.param(
@@ -390,7 +391,7 @@ def test_base_flow_is_valid() -> None:
             "  - keywords: [MENU]",
             "  - keywrds: [MENU]",
             "16:5: error: unknown key 'keywrds' in a global route (did you mean 'keywords'?); "
-            "expected one of: keywords, option, pattern, go, say, media",
+            "expected one of: keywords, option, pattern, sent, go, say, media",
             id="global",
         ),
         pytest.param(
@@ -404,7 +405,7 @@ def test_base_flow_is_valid() -> None:
             "start: menu",
             "start: menu\ncolour: blue",
             "4:1: error: unknown key 'colour' in the flow file; "
-            "expected one of: flow, default, numbers, start, settings, global, states, faqs",
+            "expected one of: flow, default, numbers, start, settings, global, states, faqs, compliance, variables",
             id="no-close-match",
         ),
     ],
@@ -690,7 +691,7 @@ states:
   menu:
     say: no
     choices:
-      - keywords: [yes, no, on, off, 1, 2]
+      - keywords: [y, no, on, off, true, 1, 2]
         option: on
         go: done
   done:
@@ -702,15 +703,17 @@ states:
 def test_unquoted_yaml_booleans_and_numbers_stay_text() -> None:
     flow = loads(KEYWORDS)
     (choice,) = flow.states["menu"].choices
-    assert choice.keywords == ("yes", "no", "on", "off", "1", "2")
-    # Exact-match keys are squeezed forms (repeated letters collapse: "off" -> "of").
-    assert choice.keys == frozenset({"yes", "no", "on", "of", "1", "2"})
+    # (YES is an opt-in keyword, reserved for compliance, so 'y' and 'true' stand in.)
+    assert choice.keywords == ("y", "no", "on", "off", "true", "1", "2")
+    # Exact-match keys are squeezed forms (repeated letters collapse: "off" -> "of";
+    # the shorthand table expands "y" to "why").
+    assert choice.keys == frozenset({"why", "no", "on", "of", "true", "1", "2"})
     assert choice.option == "on"
     assert flow.states["menu"].say == "no"
     assert flow.states["done"].say == "yes"
 
 
-@pytest.mark.parametrize("text", ["yes", "YES", "No!", "on", "ON", "off", "Off.", "1", "2", " 2 "])
+@pytest.mark.parametrize("text", ["true", "TRUE", "No!", "on", "ON", "off", "Off.", "1", "2", " 2 "])
 def test_keywords_match_exactly_those_words(text: str) -> None:
     engine = FlowEngine(loads(KEYWORDS))
     outcome = engine.handle(ConversationKey("test", "+15550001111", "+15555550123"), None, text, 0.0)
@@ -718,7 +721,7 @@ def test_keywords_match_exactly_those_words(text: str) -> None:
     assert outcome.session.state == "done"
 
 
-@pytest.mark.parametrize("text", ["true", "True", "false", "False", "0", "3", "12", "01", "y", "n", "yes no"])
+@pytest.mark.parametrize("text", ["false", "False", "0", "3", "12", "01", "n", "yes no", "yes"])
 def test_keywords_do_not_match_what_yaml_would_have_made_of_them(text: str) -> None:
     (choice,) = loads(KEYWORDS).states["menu"].choices
     assert squeeze(normalize(text)) not in choice.keys
@@ -781,7 +784,7 @@ def test_invalid_pattern_is_the_only_finding(pattern: str, message: str) -> None
 
 def test_choice_with_nothing_to_match() -> None:
     text = base_with('      - keywords: ["1"]\n        option: Opening hours\n', "      - say: Hello\n")
-    assert errors(text) == [f"{FLOW}:10:9: error: a choice needs 'keywords', 'option' or 'pattern' to match"]
+    assert errors(text) == [f"{FLOW}:10:9: error: a choice needs 'keywords', 'option', 'pattern' or 'sent' to match"]
 
 
 def test_choice_that_does_nothing() -> None:
@@ -1018,11 +1021,13 @@ def test_idle_timeout_without_a_valid_unit(value: str) -> None:
 
 
 def test_settings_texts() -> None:
-    text = SETTING.format("help", "yes").replace(
-        "settings:\n", "settings:\n  fallback: no\n  welcome_back: Hi again\n  did_you_mean: 'Did u mean:'\n"
+    text = SETTING.format("fallback", "yes").replace(
+        "settings:\n", "settings:\n  help: Reply STOP to opt out\n  welcome_back: no\n  did_you_mean: 'Did u mean:'\n"
     )
     settings = loads(text).settings
-    assert settings == Settings(help="yes", fallback="no", welcome_back="Hi again", did_you_mean="Did u mean:")
+    assert settings == Settings(
+        help="Reply STOP to opt out", fallback="yes", welcome_back="no", did_you_mean="Did u mean:"
+    )
 
 
 # --- all findings at once ------------------------------------------------------------------------
@@ -1167,3 +1172,12 @@ def test_python_tags_in_texts_are_plain_text(tmp_path: Path) -> None:
     assert not marker.exists()
     assert flow.states["menu"].say == f"touch {marker}"
     assert flow.faqs[0].answer == f"touch {marker}"
+
+
+@pytest.mark.parametrize("word", ["STOP", "yes", "Unsubscribe", "opt out", "HELP", "info", "start"])
+def test_compliance_keywords_cannot_be_flow_keywords(word: str) -> None:
+    text = f"flow: support\nstart: menu\nstates:\n  menu:\n    say: Hi\n    choices:\n      - keywords: ['{word}']\n        go: menu\n"
+    assert errors(text) == [
+        f"{FLOW}:7:9: error: keyword '{word}' is reserved for opt-out, opt-in and HELP handling, which runs "
+        "before any flow and can never be removed; choose another word"
+    ]

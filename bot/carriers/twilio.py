@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from bot.carriers.base import WebhookError
 from bot.carriers.twilio_signature import verify_signature
+from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
 
 __all__ = ["CHANNEL", "MAX_BODY", "MAX_MEDIA", "parse_form", "parse_inbound", "render_twiml", "verify"]
@@ -118,9 +119,3 @@ def render_twiml(replies: Sequence[Reply], media_base: str) -> str:
         parts.append("</Message>")
     parts.append("</Response>")
     return "".join(parts)
-
-
-def media_url(item: str, media_base: str) -> str:
-    if item.startswith("https://"):
-        return item
-    return f"{media_base.rstrip('/')}/{quote(item)}"

@@ -63,6 +63,7 @@ class Outcome:
     replies: tuple[Reply, ...]
     decision: Decision
     faq_match: FaqMatch | None = None
+    entered: tuple[str, ...] = ()  # states entered during this turn, in order
 
 
 class FlowEngine:
@@ -73,8 +74,19 @@ class FlowEngine:
         self.machine = build_machine(flow)
         self.faq_index = FaqIndex(flow.faqs, flow.settings.match_threshold, flow.settings.ambiguity_margin)
 
-    def handle(self, key: ConversationKey, session: Session | None, text: str, now: float) -> Outcome:
-        """Advance ``session`` (``None`` for a new conversation) by one customer text."""
+    def handle(
+        self,
+        key: ConversationKey,
+        session: Session | None,
+        text: str,
+        now: float,
+        media_types: tuple[str, ...] = (),
+    ) -> Outcome:
+        """Advance ``session`` (``None`` for a new conversation) by one customer text.
+
+        ``media_types`` are the content types of the customer's attachments, for
+        routes that match on ``sent: photo`` and the like.
+        """
         flow = self.flow
         fresh: Fresh = ""
         if session is None:
@@ -95,7 +107,7 @@ class FlowEngine:
             turn.replies.append(Reply(flow.settings.welcome_back))
         state_from = turn.state
         norm = normalize(text)
-        decision, faq_match, new_pending = self._decide(turn, norm, text, pending, fresh)
+        decision, faq_match, new_pending = self._decide(turn, norm, text, pending, fresh, media_types)
         decision = replace(decision, fresh=fresh, state_from="" if fresh == "new" else state_from, state_to=turn.state)
         created = now if session is None else session.created_at
         new_session = Session(
@@ -108,12 +120,13 @@ class FlowEngine:
             created_at=created,
             updated_at=now,
         )
-        return Outcome(new_session, _merge(turn.replies, turn.variables), decision, faq_match)
+        replies = _merge(turn.replies, turn.variables)
+        return Outcome(new_session, replies, decision, faq_match, tuple(turn.entered))
 
     # -- decisions ---------------------------------------------------------
 
     def _decide(
-        self, turn: Turn, norm: str, raw: str, pending: tuple[str, ...], fresh: Fresh
+        self, turn: Turn, norm: str, raw: str, pending: tuple[str, ...], fresh: Fresh, media_types: tuple[str, ...]
     ) -> tuple[Decision, FaqMatch | None, tuple[str, ...]]:
         flow = self.flow
         key = squeeze(norm)
@@ -127,7 +140,7 @@ class FlowEngine:
             if key in route.keys:
                 self._fire(route.route_id, turn)
                 return Decision("keyword", route_id=route.route_id, score=100.0), None, ()
-        decision = self._choices(turn, norm, raw, key)
+        decision = self._choices(turn, norm, raw, key, media_types)
         if decision is not None:
             return decision, None, ()
         match = self.faq_index.match(norm)
@@ -155,8 +168,14 @@ class FlowEngine:
         self._fire(FALLBACK, turn, reply=Reply(flow.settings.fallback))
         return Decision("fallback"), match, ()
 
-    def _choices(self, turn: Turn, norm: str, raw: str, key: str) -> Decision | None:
+    def _choices(self, turn: Turn, norm: str, raw: str, key: str, media_types: tuple[str, ...]) -> Decision | None:
         state = self.flow.states[turn.state]
+        # An attachment is the clearest signal a customer can send ("here's the
+        # photo"), so media routes are tried before anything the text says.
+        for route in state.choices:
+            if route.sent and any(_media_kind_matches(route.sent, t) for t in media_types):
+                self._fire(route.route_id, turn)
+                return Decision("media", route_id=route.route_id, phrasing=",".join(media_types))
         for route in state.choices:
             if key in route.keys:
                 self._fire(route.route_id, turn)
@@ -193,6 +212,11 @@ class FlowEngine:
 
     def _fire(self, trigger: str, turn: Turn, **kwargs: object) -> None:
         self.machine.events[trigger].trigger(turn, **kwargs)
+
+
+def _media_kind_matches(kind: str, content_type: str) -> bool:
+    prefix = {"photo": "image/", "video": "video/", "audio": "audio/"}.get(kind)
+    return prefix is None or content_type.lower().startswith(prefix)
 
 
 def _merge(replies: list[Reply], variables: dict[str, str]) -> tuple[Reply, ...]:

@@ -16,16 +16,20 @@ from pathlib import Path
 
 from yaml.nodes import Node
 
+from bot.compliance.keywords import ComplianceKeywords
+from bot.flows.checks import check_flow
 from bot.flows.errors import Finding, FlowLoadError, Pos, did_you_mean
-from bot.flows.model import Faq, Flow, Route, Settings, State
+from bot.flows.model import Compliance, Faq, Flow, Route, Settings, State
 from bot.flows.yamlnodes import Reader, compose
 from bot.matching.normalize import normalize, squeeze
 
 __all__ = ["load_flow", "load_flow_text"]
 
-TOP_KEYS = ("flow", "default", "numbers", "start", "settings", "global", "states", "faqs")
+TOP_KEYS = ("flow", "default", "numbers", "start", "settings", "global", "states", "faqs", "compliance", "variables")
 STATE_KEYS = ("say", "media", "choices", "otherwise", "final")
-ROUTE_KEYS = ("keywords", "option", "pattern", "go", "say", "media")
+ROUTE_KEYS = ("keywords", "option", "pattern", "sent", "go", "say", "media")
+SENT_KINDS = ("photo", "video", "audio", "media")
+COMPLIANCE_KEYS = ("opt_out", "opt_in", "help", "revocation_patterns")
 OTHERWISE_KEYS = ("say", "media", "go")
 FAQ_KEYS = ("id", "question", "also", "answer", "media")
 SETTING_KEYS = (
@@ -37,6 +41,11 @@ SETTING_KEYS = (
     "fallback",
     "help",
     "did_you_mean",
+    "opt_out_reply",
+    "opt_in_reply",
+    "max_segments",
+    "segment_budget",
+    "smart_encoding",
 )
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -82,6 +91,11 @@ def load_flow_text(text: str, file: str, media_dir: str, version: str = "") -> F
     errors = [f for f in builder.reader.findings if f.severity == "error"]
     if errors or flow is None:
         raise FlowLoadError(builder.reader.findings)
+    # Whole-flow checks (compliance words, segment budgets, MMS limits) need the
+    # typed objects, so they run only once the structure is sound.
+    checked = check_flow(flow)
+    if any(f.severity == "error" for f in checked):
+        raise FlowLoadError([*builder.reader.findings, *checked])
     return flow
 
 
@@ -113,6 +127,8 @@ class _Builder:
         else:
             states = self._states(top["states"][1])
         faqs = self._faqs(top["faqs"][1]) if "faqs" in top else ()
+        compliance = self._compliance(top["compliance"][1]) if "compliance" in top else Compliance()
+        lengths = self._variables(top["variables"][1]) if "variables" in top else {}
         start = ""
         if "start" not in top:
             r.error(node, "the flow has no 'start'; expected the name of the first state")
@@ -138,6 +154,8 @@ class _Builder:
             global_routes=global_routes,
             faqs=faqs,
             media_dir=self.media_dir,
+            compliance=compliance,
+            variable_lengths=lengths,
         )
 
     def _name(self, node: Node, what: str) -> str | None:
@@ -164,17 +182,54 @@ class _Builder:
     def _settings(self, node: Node) -> Settings:
         r = self.reader
         entries = r.mapping(node, "'settings'", SETTING_KEYS) or {}
-        values: dict[str, object] = {}
+        values: dict[str, object] = {"positions": {key: r.pos(value) for key, (_, value) in entries.items()}}
         for key, (_, value) in entries.items():
             if key in ("match_threshold", "ambiguity_margin"):
                 parsed: object = r.integer(value, f"'{key}'", 0, 100)
+            elif key in ("max_segments", "segment_budget"):
+                # 10 segments is the most any carrier concatenates (Telnyx caps there).
+                parsed = r.integer(value, f"'{key}'", 1, 10)
+            elif key == "smart_encoding":
+                parsed = r.boolean(value, "'smart_encoding'")
             elif key == "idle_timeout":
                 parsed = r.duration(value, "'idle_timeout'")
             else:
-                parsed = r.text(value, f"'{key}'")
+                parsed = _trim(r.text(value, f"'{key}'")) or None
             if parsed is not None:
                 values[key] = parsed
         return Settings(**values)  # type: ignore[arg-type]
+
+    def _compliance(self, node: Node) -> Compliance:
+        r = self.reader
+        entries = r.mapping(node, "'compliance'", COMPLIANCE_KEYS) or {}
+        lists: dict[str, tuple[str, ...]] = {}
+        for key, (_, value) in entries.items():
+            lists[key] = tuple(v for v, _ in r.texts(value, f"'{key}'") or [])
+        compliance = Compliance(**lists)
+        try:
+            # Building the keyword set validates the additions: a word may not
+            # change meaning (STOP cannot become an opt-in) and patterns compile.
+            ComplianceKeywords(
+                extra_opt_out=compliance.opt_out,
+                extra_opt_in=compliance.opt_in,
+                extra_help=compliance.help,
+                extra_revocation_patterns=compliance.revocation_patterns,
+            )
+        except (ValueError, TypeError) as exc:
+            r.error(node, f"compliance keywords: {exc}")
+        return compliance
+
+    def _variables(self, node: Node) -> dict[str, int]:
+        r = self.reader
+        out: dict[str, int] = {}
+        for name, (key_node, value) in (r.mapping(node, "'variables'") or {}).items():
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+                r.error(key_node, f"variable name '{name}' should use only letters, digits and '_'")
+                continue
+            length = r.integer(value, f"the longest value of '{name}'", 1, 1600)
+            if length is not None:
+                out[name] = length
+        return out
 
     def _global(self, node: Node) -> tuple[Route, ...]:
         routes: list[Route] = []
@@ -204,7 +259,7 @@ class _Builder:
             if "choices" in entries:
                 items = r.sequence(entries["choices"][1], f"'choices' of state '{name}'") or []
                 for index, item in enumerate(items, start=1):
-                    needs = "a choice needs 'keywords', 'option' or 'pattern' to match"
+                    needs = "a choice needs 'keywords', 'option', 'pattern' or 'sent' to match"
                     route = self._route(item, f"{name}/choice {index}", "a choice", ROUTE_KEYS, needs)
                     if route is not None:
                         choices.append(route)
@@ -256,7 +311,15 @@ class _Builder:
         pattern = None
         if "pattern" in entries:
             pattern = self._pattern(entries["pattern"][1])
-        if needs and not (keys or option or pattern) and not unknown_keys and len(r.findings) == before:
+        sent = ""
+        if "sent" in entries:
+            sent_value = r.text(entries["sent"][1], "'sent'")
+            if sent_value is not None and sent_value.strip().lower() not in SENT_KINDS:
+                kinds = ", ".join(SENT_KINDS)
+                r.error(entries["sent"][1], f"'sent' should be one of {kinds}, got '{sent_value}'")
+            elif sent_value is not None:
+                sent = sent_value.strip().lower()
+        if needs and not (keys or option or pattern or sent) and not unknown_keys and len(r.findings) == before:
             r.error(node, needs)
         before = len(r.findings)
         go = None
@@ -279,6 +342,7 @@ class _Builder:
             go=go,
             say=say,
             media=media,
+            sent=sent,
         )
 
     def _pattern(self, node: Node) -> re.Pattern[str] | None:

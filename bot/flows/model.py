@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.flows.errors import Pos
 
-__all__ = ["Faq", "Flow", "Route", "Settings", "State"]
+__all__ = ["Compliance", "Faq", "Flow", "Route", "Settings", "State"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,9 @@ class Route:
     go: str | None = None
     say: str = ""
     media: tuple[str, ...] = ()
+    # Matches when the customer's message carries an attachment of this kind:
+    # "photo", "video", "audio" or "media" (any). Empty: not a media route.
+    sent: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +68,28 @@ class Settings:
     idle_timeout: float = 30 * 60.0  # seconds
     welcome_back: str = "Welcome back!"
     fallback: str = "Sorry, I didn't understand that."
-    help: str = ""
+    help: str = ""  # empty: built from the brand (see bot.compliance.texts)
     did_you_mean: str = "Did you mean:"
+    opt_out_reply: str = ""  # empty: built from the brand
+    opt_in_reply: str = ""  # empty: built from the brand
+    # Segments: at most ``max_segments`` per sent message (longer replies are
+    # split into several messages) and at most ``segment_budget`` in all for
+    # one reply; the loader rejects a reply that cannot fit the budget.
+    max_segments: int = 3
+    segment_budget: int = 6
+    smart_encoding: bool = True
+    # Where each setting was written, for findings about its value.
+    positions: dict[str, Pos] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Compliance:
+    """A flow's additions to the opt-out, opt-in and HELP keywords (never removals)."""
+
+    opt_out: tuple[str, ...] = ()
+    opt_in: tuple[str, ...] = ()
+    help: tuple[str, ...] = ()
+    revocation_patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +112,10 @@ class Flow:
     global_routes: tuple[Route, ...] = ()
     faqs: tuple[Faq, ...] = ()
     media_dir: str = ""
+    compliance: Compliance = field(default_factory=Compliance)
+    # Declared longest values of template variables (``variables:``), used to
+    # cost replies at load time; undeclared ones are derived from patterns.
+    variable_lengths: dict[str, int] = field(default_factory=dict)
 
     def faq(self, faq_id: str) -> Faq | None:
         for faq in self.faqs:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.types import ConversationKey, InboundMessage, Reply, Session
 
-__all__ = ["LoggedMessage", "Store", "StoreError"]
+__all__ = ["ConsentChange", "ConsentEvent", "LoggedMessage", "ProcessedTurn", "Store", "StoreError"]
 
 
 class StoreError(Exception):
@@ -30,6 +30,34 @@ class LoggedMessage:
     text: str
     media: tuple[str, ...]
     at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChange:
+    """A consent event to record with a turn: ``opt_out`` or ``opt_in``, and why."""
+
+    event: str
+    source: str  # e.g. "keyword STOP", "carrier OptOutType STOP", "api"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentEvent:
+    """One row of the consent ledger."""
+
+    event: str
+    source: str
+    channel: str
+    provider_id: str
+    text: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedTurn:
+    """What an already-handled carrier message id was answered with."""
+
+    replies: tuple[Reply, ...]
+    kind: str  # "flow" | "compliance" | "suppressed"
 
 
 class Store(ABC):
@@ -52,8 +80,21 @@ class Store(ABC):
         """The stored conversation, or ``None`` when there is none."""
 
     @abstractmethod
+    async def processed(self, channel: str, provider_id: str) -> ProcessedTurn | None:
+        """How this carrier message id was already handled, or ``None`` if unseen."""
+
     async def processed_replies(self, channel: str, provider_id: str) -> tuple[Reply, ...] | None:
         """The replies already given to this carrier message id, or ``None`` if unseen."""
+        turn = await self.processed(channel, provider_id)
+        return None if turn is None else turn.replies
+
+    @abstractmethod
+    async def is_opted_out(self, customer: str, business: str) -> bool:
+        """Whether the customer has opted out of messages from this business number."""
+
+    @abstractmethod
+    async def consent_history(self, customer: str, business: str) -> list[ConsentEvent]:
+        """The consent ledger for one customer and business number, oldest first."""
 
     @abstractmethod
     async def commit_turn(
@@ -63,12 +104,18 @@ class Store(ABC):
         replies: tuple[Reply, ...],
         decision: str,
         now: float,
+        *,
+        kind: str = "flow",
+        consent: ConsentChange | None = None,
+        forget_session: bool = False,
     ) -> bool:
         """Record one handled message atomically.
 
         Returns ``False`` (and writes nothing) when the message id was already
-        claimed: the caller then answers with ``processed_replies``.
-        ``session`` is ``None`` when the conversation did not change.
+        claimed: the caller then answers with ``processed``.
+        ``session`` is ``None`` when the conversation did not change;
+        ``forget_session`` deletes it (the next message starts afresh).
+        ``consent`` is written to the ledger in the same transaction.
         """
 
     @abstractmethod

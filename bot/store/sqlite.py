@@ -21,7 +21,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.store.base import LoggedMessage, Store, StoreError
+from bot.store.base import ConsentChange, ConsentEvent, LoggedMessage, ProcessedTurn, Store, StoreError
 from bot.types import ConversationKey, InboundMessage, Reply, Session
 
 __all__ = ["MIGRATIONS", "SQLiteStore"]
@@ -68,6 +68,32 @@ MIGRATIONS: tuple[str, ...] = (
         created_at REAL NOT NULL
     );
     CREATE INDEX outbound_by_conversation ON outbound (channel, customer, business, id);
+    """,
+    # 2: the consent ledger (per customer and business number, whatever the
+    # carrier: a number moved to another carrier keeps its opt-outs), the kind
+    # of each inbound turn, and inbound media content types.
+    """
+    CREATE TABLE consent (
+        customer TEXT NOT NULL,
+        business TEXT NOT NULL,
+        opted_out INTEGER NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (customer, business)
+    ) WITHOUT ROWID;
+    CREATE TABLE consent_events (
+        id INTEGER PRIMARY KEY,
+        customer TEXT NOT NULL,
+        business TEXT NOT NULL,
+        event TEXT NOT NULL,
+        source TEXT NOT NULL,
+        channel TEXT NOT NULL DEFAULT '',
+        provider_id TEXT NOT NULL DEFAULT '',
+        body TEXT NOT NULL DEFAULT '',
+        at REAL NOT NULL
+    );
+    CREATE INDEX consent_events_by_number ON consent_events (customer, business, id);
+    ALTER TABLE inbound ADD COLUMN kind TEXT NOT NULL DEFAULT 'flow';
+    ALTER TABLE inbound ADD COLUMN media_types TEXT NOT NULL DEFAULT '[]';
     """,
 )
 
@@ -163,16 +189,6 @@ class SQLiteStore(Store):
             )
         return None
 
-    async def processed_replies(self, channel: str, provider_id: str) -> tuple[Reply, ...] | None:
-        try:
-            rows = await self.db.execute_fetchall(
-                "SELECT replies FROM inbound WHERE channel = ? AND provider_id = ?", (channel, provider_id)
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
-        for (replies,) in rows:
-            return tuple(Reply.from_json(item) for item in json.loads(replies))
-        return None
 
     async def commit_turn(
         self,
@@ -181,8 +197,13 @@ class SQLiteStore(Store):
         replies: tuple[Reply, ...],
         decision: str,
         now: float,
+        *,
+        kind: str = "flow",
+        consent: ConsentChange | None = None,
+        forget_session: bool = False,
     ) -> bool:
         media = json.dumps([m.url for m in message.media])
+        media_types = json.dumps([m.content_type for m in message.media])
         reply_json = json.dumps([r.to_json() for r in replies])
         async with self._write_lock:
             db = self.db
@@ -191,7 +212,7 @@ class SQLiteStore(Store):
                     await db.execute("BEGIN IMMEDIATE")
                     cursor = await db.execute(
                         "INSERT INTO inbound (channel, provider_id, customer, business, body, media, replies, "
-                        "decision, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "decision, received_at, kind, media_types) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                         "ON CONFLICT (channel, provider_id) DO NOTHING",
                         (
                             message.channel,
@@ -203,6 +224,8 @@ class SQLiteStore(Store):
                             reply_json,
                             decision,
                             now,
+                            kind,
+                            media_types,
                         ),
                     )
                     if cursor.rowcount == 0:
@@ -225,8 +248,15 @@ class SQLiteStore(Store):
                                 for reply in replies
                             ],
                         )
-                    if session is not None:
+                    if forget_session:
+                        await db.execute(
+                            "DELETE FROM conversations WHERE channel = ? AND customer = ? AND business = ?",
+                            (message.channel, message.customer, message.business),
+                        )
+                    elif session is not None:
                         await db.execute(_UPSERT_SESSION, _session_row(session))
+                    if consent is not None:
+                        await self._record_consent(message, consent, now)
                     await db.execute("COMMIT")
                 except BaseException:
                     # Also on cancellation: never leave the shared connection
@@ -241,6 +271,59 @@ class SQLiteStore(Store):
             except sqlite3.Error as exc:
                 raise StoreError(str(exc)) from exc
         return True
+
+    async def _record_consent(self, message: InboundMessage, consent: ConsentChange, now: float) -> None:
+        await self.db.execute(
+            "INSERT INTO consent_events (customer, business, event, source, channel, provider_id, body, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                message.customer,
+                message.business,
+                consent.event,
+                consent.source,
+                message.channel,
+                message.provider_id,
+                message.text,
+                now,
+            ),
+        )
+        await self.db.execute(
+            "INSERT INTO consent (customer, business, opted_out, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (customer, business) DO UPDATE SET opted_out = excluded.opted_out, "
+            "updated_at = excluded.updated_at",
+            (message.customer, message.business, int(consent.event == "opt_out"), now),
+        )
+
+    async def processed(self, channel: str, provider_id: str) -> ProcessedTurn | None:
+        try:
+            rows = await self.db.execute_fetchall(
+                "SELECT replies, kind FROM inbound WHERE channel = ? AND provider_id = ?", (channel, provider_id)
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        for replies, kind in rows:
+            return ProcessedTurn(tuple(Reply.from_json(item) for item in json.loads(replies)), str(kind))
+        return None
+
+    async def is_opted_out(self, customer: str, business: str) -> bool:
+        try:
+            rows = await self.db.execute_fetchall(
+                "SELECT opted_out FROM consent WHERE customer = ? AND business = ?", (customer, business)
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        return any(bool(opted_out) for (opted_out,) in rows)
+
+    async def consent_history(self, customer: str, business: str) -> list[ConsentEvent]:
+        try:
+            rows = await self.db.execute_fetchall(
+                "SELECT event, source, channel, provider_id, body, at FROM consent_events "
+                "WHERE customer = ? AND business = ? ORDER BY id",
+                (customer, business),
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        return [ConsentEvent(e, s, c, p, b, float(at)) for e, s, c, p, b, at in rows]
 
     async def messages(self, key: ConversationKey, limit: int = 100) -> list[LoggedMessage]:
         params = (key.channel, key.customer, key.business)

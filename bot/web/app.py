@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.flows import FlowSet
-from bot.service import ConversationService
+from bot.service import ConversationService, mms_by_prefix
 from bot.store import Store, StoreError
 from bot.web.errors import error_middleware, json_error
 from bot.web.keys import CONFIG, SERVICE
@@ -31,7 +31,7 @@ def create_app(config: Config, flows: FlowSet, store: Store, clock: Clock | None
     # read whole; real carrier webhooks are a few kilobytes.
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[error_middleware])
     app[CONFIG] = config
-    app[SERVICE] = ConversationService(flows, store, clock or SystemClock())
+    app[SERVICE] = ConversationService(flows, store, clock or SystemClock(), mms_by_prefix(config.mms_prefixes))
 
     async def store_lifetime(app: web.Application) -> AsyncIterator[None]:
         await store.open()
@@ -41,10 +41,24 @@ def create_app(config: Config, flows: FlowSet, store: Store, clock: Clock | None
     app.cleanup_ctx.append(store_lifetime)
     app.router.add_post("/webhooks/twilio", twilio_webhook)
     app.router.add_get("/healthz", healthz)
-    if config.media_dir.is_dir():
-        # add_static refuses paths outside the folder (no "..", no symlinks out).
-        app.router.add_static("/media", config.media_dir, show_index=False, follow_symlinks=False)
+    app.router.add_get("/media/{name:.+}", media)
     return app
+
+
+async def media(request: web.Request) -> web.StreamResponse:
+    """A file of the flows' media folder, for carriers fetching MMS media.
+
+    The path is resolved and must stay inside the folder (no ``..``, no
+    symlink out). FileResponse sets Content-Type from the extension (carriers
+    reject a mismatch), Content-Length, ETag and Last-Modified and answers HEAD
+    and ranges; media rarely change, so carriers and CDNs may cache for a day.
+    """
+    root = request.app[CONFIG].media_dir.resolve()
+    name = request.match_info["name"]
+    target = (root / name).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        return json_error(404, "not_found", f"no media file '{name}'")
+    return web.FileResponse(target, headers={"Cache-Control": "public, max-age=86400"})
 
 
 async def healthz(request: web.Request) -> web.Response:

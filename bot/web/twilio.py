@@ -34,6 +34,7 @@ async def twilio_webhook(request: web.Request) -> web.Response:
         url = base + request.raw_path
         twilio.verify(config.twilio_auth_token, url, pairs, request.headers.get("X-Twilio-Signature", ""))
     message = twilio.parse_inbound(pairs)
-    handled = await request.app[SERVICE].handle(message)
-    body = twilio.render_twiml(handled.replies, base + "/media")
+    media_base = base + "/media"
+    handled = await request.app[SERVICE].handle(message, media_base)
+    body = twilio.render_twiml(handled.replies, media_base)
     return web.Response(text=body, content_type="text/xml", charset="utf-8")

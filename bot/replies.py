@@ -1,0 +1,50 @@
+"""Getting replies ready to send: smart encoding, splitting, MMS fallback.
+
+Runs after the engine (and the compliance layer), before the carrier renders.
+- Media that the conversation cannot receive as MMS (``mms`` False: the channel
+  or the customer's country has no MMS) become links appended to the text.
+- Smart encoding replaces look-alike characters only when that makes the whole
+  text GSM-7 (bot.sms.smart), so a curly quote never triples the price.
+- SMS text is split on paragraph, sentence or word boundaries into messages of
+  at most ``max_segments`` segments each, in order; MMS text is kept whole up to
+  the 1,600-character body limit, the media going with the first part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import quote
+
+from bot.flows.model import Settings
+from bot.sms import smart_encode, split_reply
+from bot.types import Reply
+
+__all__ = ["MAX_BODY", "media_url", "prepare"]
+
+MAX_BODY = 1600  # the longest body any carrier accepts in one message
+
+
+def media_url(item: str, media_base: str) -> str:
+    """An absolute URL for a media reference (a file in the media folder or a URL)."""
+    if item.startswith("https://"):
+        return item
+    return f"{media_base.rstrip('/')}/{quote(item)}"
+
+
+def prepare(replies: Sequence[Reply], settings: Settings, mms: bool, media_base: str) -> tuple[Reply, ...]:
+    out: list[Reply] = []
+    for reply in replies:
+        text, media = reply.text, reply.media
+        if media and not mms:
+            links = "\n".join(media_url(item, media_base) for item in media)
+            text = f"{text}\n{links}" if text else links
+            media = ()
+        if settings.smart_encoding:
+            text = smart_encode(text)
+        if media:
+            parts = split_reply(text, 10, MAX_BODY) if len(text) > MAX_BODY else [text]
+            out.append(Reply(parts[0] if parts else "", media))
+            out.extend(Reply(part) for part in parts[1:])
+        else:
+            out.extend(Reply(part) for part in split_reply(text, settings.max_segments, MAX_BODY))
+    return tuple(out)
