@@ -35,6 +35,10 @@ class InboundMessage:
     # A carrier-side compliance verdict (e.g. Twilio Advanced Opt-Out's
     # ``OptOutType``): "STOP", "START", "HELP" or "" when the carrier said nothing.
     carrier_opt_out: str = ""
+    # One part of a concatenated SMS that the carrier did not reassemble
+    # (Vonage SMS API): (reference, total parts, this part's number from 1).
+    # textdesk joins the parts before the flow sees the message.
+    concat: tuple[str, int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
