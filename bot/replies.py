@@ -26,7 +26,7 @@ MAX_BODY = 1600  # the longest body any carrier accepts in one message
 
 def media_url(item: str, media_base: str) -> str:
     """An absolute URL for a media reference (a file in the media folder or a URL)."""
-    if item.startswith("https://"):
+    if item.startswith(("https://", "http://")):
         return item
     return f"{media_base.rstrip('/')}/{quote(item)}"
 

@@ -130,6 +130,7 @@ def test_bundled_retail_flow_loads_completely() -> None:
         "demo_pack",
         "demo_clip",
         "agent",
+        "photo_received",
     ]
     assert flow.settings.brand == "Acme Outfitters"
     assert flow.settings.match_threshold == 80
@@ -144,7 +145,7 @@ def test_bundled_retail_flow_loads_completely() -> None:
     routes = [*flow.global_routes]
     for state in flow.states.values():
         routes += [*state.choices, *([state.otherwise] if state.otherwise else [])]
-    assert len(routes) == 14
+    assert len(routes) == 15
     assert {r.go for r in routes if r.go is not None} <= set(flow.states)
     assert [sorted(r.keys) for r in flow.global_routes] == [
         ["home", "main", "menu", "start over"],
@@ -1176,7 +1177,10 @@ def test_python_tags_in_texts_are_plain_text(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("word", ["STOP", "yes", "Unsubscribe", "opt out", "HELP", "info", "start"])
 def test_compliance_keywords_cannot_be_flow_keywords(word: str) -> None:
-    text = f"flow: support\nstart: menu\nstates:\n  menu:\n    say: Hi\n    choices:\n      - keywords: ['{word}']\n        go: menu\n"
+    text = (
+        "flow: support\nstart: menu\nstates:\n  menu:\n    say: Hi\n    choices:\n"
+        f"      - keywords: ['{word}']\n        go: menu\n"
+    )
     assert errors(text) == [
         f"{FLOW}:7:9: error: keyword '{word}' is reserved for opt-out, opt-in and HELP handling, which runs "
         "before any flow and can never be removed; choose another word"

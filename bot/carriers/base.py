@@ -102,6 +102,7 @@ class SendResult:
     status: int = 0
     error: str = ""
     retry: bool = False
+    opted_out: bool = False  # the carrier refused because the recipient opted out
 
 
 class Carrier(Protocol):

@@ -6,17 +6,28 @@ Wire format and limits: shared/reference/carriers.md §1.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
-from collections.abc import Sequence
-from urllib.parse import parse_qsl
+from collections.abc import Mapping, Sequence
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
-from bot.carriers.base import WebhookError
+from bot.carriers.base import DeliveryReceipt, HttpRequest, SendResult, WebhookError, WebhookReply, WebhookRequest
 from bot.carriers.twilio_signature import verify_signature
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
 
-__all__ = ["CHANNEL", "MAX_BODY", "MAX_MEDIA", "parse_form", "parse_inbound", "render_twiml", "verify"]
+__all__ = [
+    "CHANNEL",
+    "MAX_BODY",
+    "MAX_MEDIA",
+    "TwilioCarrier",
+    "parse_form",
+    "parse_inbound",
+    "render_twiml",
+    "verify",
+]
 
 CHANNEL = "twilio"
 MAX_BODY = 1600  # Twilio's own limit for Body (§1.1)
@@ -119,3 +130,110 @@ def render_twiml(replies: Sequence[Reply], media_base: str) -> str:
         parts.append("</Message>")
     parts.append("</Response>")
     return "".join(parts)
+
+
+# -- the Carrier seam ------------------------------------------------------------------------------
+
+FORM = "application/x-www-form-urlencoded"
+DEFAULT_API = "https://api.twilio.com"
+# Twilio REST error meaning "the recipient has opted out (STOP)" (§11.2).
+OPTED_OUT_ERRORS = frozenset({"21610"})
+
+
+class TwilioCarrier:
+    """Twilio on the carrier seam: TwiML replies by default, REST when ``sync_replies`` is off."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        auth_token: str,
+        account_sid: str = "",
+        api_base: str = DEFAULT_API,
+        sync_replies: bool = True,
+    ) -> None:
+        self.auth_token = auth_token
+        self.account_sid = account_sid
+        self.api_base = api_base.rstrip("/")
+        self.sync_replies = sync_replies
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], insecure_dev: bool = False) -> TwilioCarrier | None:
+        token = env.get("TWILIO_AUTH_TOKEN", "").strip()
+        if not token and not insecure_dev:
+            return None
+        mode = env.get("TEXTDESK_TWILIO_REPLIES", "twiml").strip().lower()
+        return cls(
+            token,
+            env.get("TWILIO_ACCOUNT_SID", "").strip(),
+            env.get("TWILIO_API_BASE_URL", DEFAULT_API).strip() or DEFAULT_API,
+            sync_replies=mode != "rest",
+        )
+
+    def _pairs(self, request: WebhookRequest) -> list[tuple[str, str]]:
+        if request.method == "GET":
+            return parse_form(urlsplit(request.url).query.encode("utf-8"))
+        if request.content_type != FORM:
+            got = request.content_type
+            raise WebhookError(415, "unsupported_media_type", f"expected Content-Type {FORM}, got '{got}'")
+        return parse_form(request.body)
+
+    def verify(self, request: WebhookRequest) -> None:
+        if not self.auth_token:
+            return  # only reachable in --insecure-dev, which warns on every start
+        # For GET the parameters are already in the signed URL: nothing is appended.
+        pairs = [] if request.method == "GET" else self._pairs(request)
+        verify(self.auth_token, request.url, pairs, request.headers.get("X-Twilio-Signature", ""))
+
+    def parse(self, request: WebhookRequest) -> Sequence[InboundMessage]:
+        return [parse_inbound(self._pairs(request))]
+
+    def parse_receipts(self, request: WebhookRequest) -> Sequence[DeliveryReceipt]:
+        fields = dict(self._pairs(request))
+        sid = fields.get("MessageSid") or fields.get("SmsSid") or ""
+        status = (fields.get("MessageStatus") or fields.get("SmsStatus") or "").strip().lower()
+        if not _SID.match(sid) or not status:
+            raise WebhookError(400, "missing_field", "a status callback needs MessageSid and MessageStatus")
+        error = fields.get("ErrorCode", "").strip()
+        return [
+            DeliveryReceipt(
+                CHANNEL, sid, status, error, error in OPTED_OUT_ERRORS, fields.get("To", ""), fields.get("From", "")
+            )
+        ]
+
+    def render(self, replies: Sequence[Reply], media_base: str) -> WebhookReply:
+        shown = replies if self.sync_replies else ()
+        return WebhookReply(200, "text/xml", render_twiml(shown, media_base))
+
+    def outbound_request(
+        self, to: str, sender: str, reply: Reply, media_base: str, idempotency_key: str
+    ) -> HttpRequest:
+        fields: list[tuple[str, str]] = [("To", to), ("From", sender), ("Body", reply.text)]
+        fields += [("MediaUrl", media_url(item, media_base)) for item in reply.media]
+        credentials = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode("ascii")
+        return HttpRequest(
+            "POST",
+            f"{self.api_base}/2010-04-01/Accounts/{quote(self.account_sid)}/Messages.json",
+            {
+                "Authorization": f"Basic {credentials}",
+                "Content-Type": FORM,
+                # Twilio documents no idempotency key for Messages; sent for tracing.
+                "I-Twilio-Idempotency-Token": idempotency_key,
+            },
+            urlencode(fields).encode("utf-8"),
+        )
+
+    def parse_send_response(self, status: int, body: bytes) -> SendResult:
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        if status in (200, 201) and isinstance(data.get("sid"), str):
+            return SendResult(True, data["sid"], status)
+        code = str(data.get("code", ""))
+        message = str(data.get("message", "")) or f"HTTP {status}"
+        retry = status == 429 or status >= 500
+        return SendResult(False, "", status, f"{code} {message}".strip(), retry, code in OPTED_OUT_ERRORS)
+

@@ -11,6 +11,7 @@ from typing import Any
 from bot import __version__
 from bot.config import Config, ConfigError, add_serve_arguments, config_from_args
 from bot.flows import FlowLoadError, FlowSet, load_flows
+from bot.flows.lint import lint_flow_set
 
 __all__ = ["load_or_report", "register"]
 
@@ -51,15 +52,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def load_or_report(config: Config) -> FlowSet | None:
-    """Load the flows, or print every finding (file:line:col) and return ``None``."""
-    try:
-        flows = load_flows(config.flows_dir)
-    except FlowLoadError as exc:
-        for finding in exc.findings:
-            print(finding, file=sys.stderr)
-        errors = sum(1 for f in exc.findings if f.severity == "error")
+    """Load the flows, or print every finding (file:line:col) and return ``None``.
+
+    The findings are exactly ``textdesk lint``'s: the server refuses to start
+    on anything lint calls an error, and prints the warnings.
+    """
+    findings = lint_flow_set(config.flows_dir)
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    errors = sum(1 for f in findings if f.severity == "error")
+    if errors:
         print(f"textdesk: refusing to start: {errors} error(s) in the flows", file=sys.stderr)
         return None
-    for warning in flows.warnings:
-        print(warning, file=sys.stderr)
-    return flows
+    try:
+        return load_flows(config.flows_dir)
+    except FlowLoadError as exc:  # pragma: no cover - lint reported these already
+        print(exc, file=sys.stderr)
+        return None

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 
 from bot.types import ConversationKey, InboundMessage, Reply, Session
 
-__all__ = ["ConsentChange", "ConsentEvent", "LoggedMessage", "ProcessedTurn", "Store", "StoreError"]
+__all__ = [
+    "ConsentChange",
+    "ConsentEvent",
+    "LoggedMessage",
+    "OutboxItem",
+    "ProcessedTurn",
+    "ReceiptOutcome",
+    "Store",
+    "StoreError",
+]
 
 
 class StoreError(Exception):
@@ -58,6 +67,30 @@ class ProcessedTurn:
 
     replies: tuple[Reply, ...]
     kind: str  # "flow" | "compliance" | "suppressed"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A queued reply waiting for the outbox worker."""
+
+    id: int
+    channel: str
+    customer: str
+    business: str
+    text: str
+    media: tuple[str, ...]
+    attempts: int
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptOutcome:
+    """What a receipt did: the outbound row it matched, and whether it moved."""
+
+    customer: str
+    business: str
+    status: str
+    updated: bool
 
 
 class Store(ABC):
@@ -108,6 +141,7 @@ class Store(ABC):
         kind: str = "flow",
         consent: ConsentChange | None = None,
         forget_session: bool = False,
+        queue: bool = False,
     ) -> bool:
         """Record one handled message atomically.
 
@@ -116,8 +150,42 @@ class Store(ABC):
         ``session`` is ``None`` when the conversation did not change;
         ``forget_session`` deletes it (the next message starts afresh).
         ``consent`` is written to the ledger in the same transaction.
+        ``queue`` puts the replies in the outbox (async carriers) instead of
+        marking them as answered in the webhook response.
         """
 
     @abstractmethod
     async def messages(self, key: ConversationKey, limit: int = 100) -> list[LoggedMessage]:
         """The conversation's log, oldest first (at most ``limit`` newest rows)."""
+
+    # -- outbox and receipts (see bot.outbox) ------------------------------
+
+    @abstractmethod
+    async def due_outbox(self, now: float, limit: int = 100) -> list[OutboxItem]:
+        """Queued replies whose next attempt is due, oldest first."""
+
+    @abstractmethod
+    async def outbox_depth(self) -> int:
+        """How many replies wait in the outbox."""
+
+    @abstractmethod
+    async def mark_sent(self, item_id: int, provider_id: str, now: float) -> None:
+        """The carrier accepted the message and gave it ``provider_id``."""
+
+    @abstractmethod
+    async def mark_retry(self, item_id: int, error: str, next_attempt_at: float) -> None:
+        """A send failed in a way worth retrying at ``next_attempt_at``."""
+
+    @abstractmethod
+    async def mark_failed(self, item_id: int, error: str, status: str = "failed") -> None:
+        """Give up on a message (``failed``) or drop it for an opted-out number (``suppressed``)."""
+
+    @abstractmethod
+    async def record_receipt(
+        self, channel: str, provider_id: str, status: str, error: str, now: float
+    ) -> ReceiptOutcome | None:
+        """Apply a delivery receipt; ``None`` when no outbound message has that id."""
+
+    @abstractmethod
+    async def record_consent(self, customer: str, business: str, change: ConsentChange, now: float) -> None:
+        """Write a consent event that did not come with an inbound message (receipts, API)."""

@@ -22,6 +22,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.store.base import ConsentChange, ConsentEvent, LoggedMessage, ProcessedTurn, Store, StoreError
+from bot.store.outbox import OutboxMixin
 from bot.types import ConversationKey, InboundMessage, Reply, Session
 
 __all__ = ["MIGRATIONS", "SQLiteStore"]
@@ -95,6 +96,32 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE inbound ADD COLUMN kind TEXT NOT NULL DEFAULT 'flow';
     ALTER TABLE inbound ADD COLUMN media_types TEXT NOT NULL DEFAULT '[]';
     """,
+    # 3: the outbox (replies sent through a carrier's REST API, retried until
+    # sent or given up), delivery receipts, and parts of concatenated SMS that
+    # a carrier did not reassemble.
+    """
+    ALTER TABLE outbound ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbound ADD COLUMN next_attempt_at REAL NOT NULL DEFAULT 0;
+    ALTER TABLE outbound ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+    ALTER TABLE outbound ADD COLUMN sent_at REAL NOT NULL DEFAULT 0;
+    ALTER TABLE outbound ADD COLUMN delivery_status TEXT NOT NULL DEFAULT '';
+    ALTER TABLE outbound ADD COLUMN delivery_error TEXT NOT NULL DEFAULT '';
+    ALTER TABLE outbound ADD COLUMN delivery_at REAL NOT NULL DEFAULT 0;
+    CREATE INDEX outbox_due ON outbound (next_attempt_at, id) WHERE status = 'queued';
+    CREATE INDEX outbound_by_provider_id ON outbound (channel, provider_id) WHERE provider_id != '';
+    CREATE TABLE concat_parts (
+        channel TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        business TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        part INTEGER NOT NULL,
+        provider_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        received_at REAL NOT NULL,
+        PRIMARY KEY (channel, customer, business, reference, part)
+    );
+    """,
 )
 
 _UPSERT_SESSION = """
@@ -107,7 +134,7 @@ ON CONFLICT (channel, customer, business) DO UPDATE SET
 """
 
 
-class SQLiteStore(Store):
+class SQLiteStore(OutboxMixin, Store):
     """``Store`` on one SQLite file (``:memory:`` works for throw-away runs)."""
 
     def __init__(self, path: str | Path) -> None:
@@ -201,6 +228,7 @@ class SQLiteStore(Store):
         kind: str = "flow",
         consent: ConsentChange | None = None,
         forget_session: bool = False,
+        queue: bool = False,
     ) -> bool:
         media = json.dumps([m.url for m in message.media])
         media_types = json.dumps([m.content_type for m in message.media])
@@ -232,9 +260,11 @@ class SQLiteStore(Store):
                         await db.execute("ROLLBACK")
                         return False
                     if replies:
+                        # Replies rendered into the webhook response are "replied";
+                        # replies for async carriers wait in the outbox as "queued".
                         await db.executemany(
                             "INSERT INTO outbound (channel, in_reply_to, customer, business, body, media, "
-                            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            "created_at, status, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [
                                 (
                                     message.channel,
@@ -243,6 +273,8 @@ class SQLiteStore(Store):
                                     message.business,
                                     reply.text,
                                     json.dumps(list(reply.media)),
+                                    now,
+                                    "queued" if queue else "replied",
                                     now,
                                 )
                                 for reply in replies
@@ -256,7 +288,8 @@ class SQLiteStore(Store):
                     elif session is not None:
                         await db.execute(_UPSERT_SESSION, _session_row(session))
                     if consent is not None:
-                        await self._record_consent(message, consent, now)
+                        origin = (message.channel, message.provider_id, message.text)
+                        await self._record_consent(message.customer, message.business, consent, now, origin)
                     await db.execute("COMMIT")
                 except BaseException:
                     # Also on cancellation: never leave the shared connection
@@ -272,27 +305,34 @@ class SQLiteStore(Store):
                 raise StoreError(str(exc)) from exc
         return True
 
-    async def _record_consent(self, message: InboundMessage, consent: ConsentChange, now: float) -> None:
+    async def _record_consent(
+        self, customer: str, business: str, consent: ConsentChange, now: float, origin: tuple[str, str, str]
+    ) -> None:
+        channel, provider_id, text = origin
         await self.db.execute(
             "INSERT INTO consent_events (customer, business, event, source, channel, provider_id, body, at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                message.customer,
-                message.business,
-                consent.event,
-                consent.source,
-                message.channel,
-                message.provider_id,
-                message.text,
-                now,
-            ),
+            (customer, business, consent.event, consent.source, channel, provider_id, text, now),
         )
         await self.db.execute(
             "INSERT INTO consent (customer, business, opted_out, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (customer, business) DO UPDATE SET opted_out = excluded.opted_out, "
             "updated_at = excluded.updated_at",
-            (message.customer, message.business, int(consent.event == "opt_out"), now),
+            (customer, business, int(consent.event == "opt_out"), now),
         )
+
+    async def record_consent(self, customer: str, business: str, change: ConsentChange, now: float) -> None:
+        async with self._write_lock:
+            try:
+                await self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    await self._record_consent(customer, business, change, now, ("", "", ""))
+                    await self.db.execute("COMMIT")
+                except BaseException:
+                    await asyncio.shield(self.db.rollback())
+                    raise
+            except sqlite3.Error as exc:
+                raise StoreError(str(exc)) from exc
 
     async def processed(self, channel: str, provider_id: str) -> ProcessedTurn | None:
         try:

@@ -1,0 +1,326 @@
+"""Bandwidth Messaging v2: Basic-auth JSON event batches in, REST sends out.
+
+Bandwidth field names (``message-received``, ``owner``, ``applicationId``, ...)
+stop here. Wire format and limits: shared/reference/carriers.md §6.
+
+Bandwidth signs nothing: the only proof a callback is genuine is the HTTP Basic
+credentials configured on the messaging application (§6.2). Every callback
+body is a JSON array that may batch several events, inbound messages and
+delivery reports alike, and Bandwidth delivers at least once (§6.3), so an
+inbound message's idempotency key is its ``message.id`` plus the event ``type``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from bot.carriers.base import (
+    DeliveryReceipt,
+    HttpRequest,
+    SendResult,
+    WebhookError,
+    WebhookReply,
+    WebhookRequest,
+)
+from bot.replies import media_url
+from bot.types import InboundMedia, InboundMessage, Reply
+
+if TYPE_CHECKING:
+    from bot.carriers.base import Carrier
+
+__all__ = ["CHANNEL", "DEFAULT_API_BASE_URL", "BandwidthCarrier"]
+
+CHANNEL = "bandwidth"
+DEFAULT_API_BASE_URL = "https://messaging.bandwidth.com"
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_ADDRESS = re.compile(r"\+?[A-Za-z0-9]{1,32}")
+# Outbound callbacks (§6.4) in the carrier-neutral (Twilio-like) status vocabulary.
+# "message-sending" only comes for MMS, when MMS delivery receipts are enabled.
+_RECEIPT_STATUSES = {
+    "message-sending": "sending",
+    "message-delivered": "delivered",
+    "message-failed": "failed",
+}
+_ENV = (
+    "BANDWIDTH_ACCOUNT_ID",
+    "BANDWIDTH_APPLICATION_ID",
+    "BANDWIDTH_API_USERNAME",
+    "BANDWIDTH_API_PASSWORD",
+)
+
+
+class BandwidthCarrier:
+    """The Bandwidth adapter: check Basic auth, split event batches, build sends."""
+
+    name: str = CHANNEL
+    sync_replies: bool = False
+
+    def __init__(
+        self,
+        webhook_username: str,
+        webhook_password: str,
+        account_id: str,
+        application_id: str,
+        api_username: str,
+        api_password: str,
+        api_base_url: str = DEFAULT_API_BASE_URL,
+    ) -> None:
+        # Digests, not the secrets: compare_digest then always compares equal lengths.
+        self._user_digest = hashlib.sha256(webhook_username.encode("utf-8")).digest()
+        self._password_digest = hashlib.sha256(webhook_password.encode("utf-8")).digest()
+        self._account_id = account_id
+        self._application_id = application_id
+        self._api_auth = "Basic " + base64.b64encode(f"{api_username}:{api_password}".encode()).decode("ascii")
+        self._api_base_url = api_base_url.rstrip("/")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> BandwidthCarrier | None:
+        """The adapter configured from the environment, or None when Bandwidth is not set up.
+
+        Bandwidth is "set up" when the webhook credentials are; anything missing
+        beside them is an operator mistake and raises ``ValueError`` at startup.
+        """
+        user = env.get("BANDWIDTH_WEBHOOK_USERNAME", "")
+        password = env.get("BANDWIDTH_WEBHOOK_PASSWORD", "")
+        if not user and not password:
+            return None
+        if not user or not password:
+            raise ValueError("set both BANDWIDTH_WEBHOOK_USERNAME and BANDWIDTH_WEBHOOK_PASSWORD, or neither")
+        missing = [name for name in _ENV if not env.get(name, "").strip()]
+        if missing:
+            raise ValueError(f"Bandwidth webhooks are configured but not {', '.join(missing)}: replies cannot be sent")
+        base = env.get("BANDWIDTH_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
+        if not base.startswith(("https://", "http://")):
+            raise ValueError("BANDWIDTH_API_BASE_URL should be an http(s) URL")
+        return cls(
+            user,
+            password,
+            env["BANDWIDTH_ACCOUNT_ID"].strip(),
+            env["BANDWIDTH_APPLICATION_ID"].strip(),
+            env["BANDWIDTH_API_USERNAME"].strip(),
+            env["BANDWIDTH_API_PASSWORD"],
+            base,
+        )
+
+    def verify(self, request: WebhookRequest) -> None:
+        """Raise 403 unless ``Authorization: Basic`` carries the configured user and password."""
+        header = _header(request.headers, "authorization")
+        if not header:
+            raise WebhookError(403, "missing_credentials", "Authorization (HTTP Basic) header is missing")
+        scheme, _, encoded = header.partition(" ")
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            decoded = b""
+        if scheme.lower() != "basic" or b":" not in decoded:
+            raise WebhookError(403, "bad_credentials", "Authorization should be HTTP Basic with user:password")
+        user, _, password = decoded.partition(b":")
+        # Both halves are always compared (no short circuit), so timing says nothing about which one was wrong.
+        user_ok = hmac.compare_digest(hashlib.sha256(user).digest(), self._user_digest)
+        password_ok = hmac.compare_digest(hashlib.sha256(password).digest(), self._password_digest)
+        if not (user_ok & password_ok):
+            raise WebhookError(403, "bad_credentials", "the Basic auth user or password is wrong")
+
+    def parse(self, request: WebhookRequest) -> Sequence[InboundMessage]:
+        """One message per ``message-received`` event of the batch, in order."""
+        messages = []
+        for index, event, kind in _events(request.body):
+            if kind != "message-received":
+                continue
+            where = f"[{index}].message"
+            message = _object(event.get("message"), where)
+            # Docs warn that replying to our own outbound callbacks loops (§6.4).
+            if message.get("direction") == "out":
+                continue
+            message_id = _matching(message.get("id"), f"{where}.id", _MESSAGE_ID, "a message id")
+            # In a group message each of our numbers gets its own event; owner says which one this is.
+            owner = message.get("owner") or event.get("to")
+            if owner is None:
+                recipients = _list(message.get("to"), f"{where}.to")
+                owner = recipients[0] if recipients else None
+            messages.append(
+                InboundMessage(
+                    channel=CHANNEL,
+                    provider_id=f"{message_id}:{kind}",
+                    customer=_matching(message.get("from"), f"{where}.from", _ADDRESS, "a number"),
+                    business=_matching(owner, f"{where}.owner (or the event's to)", _ADDRESS, "a number"),
+                    text=_string(message.get("text"), f"{where}.text", optional=True),
+                    media=_media(message.get("media"), f"{where}.media"),
+                )
+            )
+        return tuple(messages)
+
+    def parse_receipts(self, request: WebhookRequest) -> Sequence[DeliveryReceipt]:
+        """One receipt per ``message-sending`` / ``-delivered`` / ``-failed`` event of the batch."""
+        receipts = []
+        for index, event, kind in _events(request.body):
+            status = _RECEIPT_STATUSES.get(kind)
+            if status is None:
+                continue
+            message = _object(event.get("message"), f"[{index}].message")
+            recipient = event.get("to")
+            if recipient is None:
+                recipients = _list(message.get("to"), f"[{index}].message.to")
+                recipient = recipients[0] if recipients else None
+            code = event.get("errorCode")
+            error_code = str(code) if isinstance(code, str | int) and not isinstance(code, bool) else ""
+            receipts.append(
+                DeliveryReceipt(
+                    channel=CHANNEL,
+                    provider_id=_matching(message.get("id"), f"[{index}].message.id", _MESSAGE_ID, "a message id"),
+                    status=status,
+                    error_code=error_code if status == "failed" else "",
+                    customer=_string(recipient, f"[{index}].to", optional=True),
+                    business=_string(message.get("from"), f"[{index}].message.from", optional=True),
+                )
+            )
+        return tuple(receipts)
+
+    def render(self, replies: Sequence[Reply], media_base: str) -> WebhookReply:
+        """A bare 200 (Bandwidth retries anything else for 24 h); replies go out through REST."""
+        return WebhookReply(status=200, content_type="text/plain", body="")
+
+    def outbound_request(
+        self, to: str, sender: str, reply: Reply, media_base: str, idempotency_key: str
+    ) -> HttpRequest:
+        """``POST /api/v2/users/{account}/messages``.
+
+        ``tag`` carries the idempotency key so callbacks can be traced to the
+        outbox row; Bandwidth echoes it but does not deduplicate on it (§6.4).
+        """
+        body: dict[str, object] = {
+            "applicationId": self._application_id,
+            "to": [to],
+            "from": sender,
+        }
+        # Bandwidth needs text or media; an MMS may carry media alone.
+        if reply.text or not reply.media:
+            body["text"] = reply.text
+        if idempotency_key:
+            body["tag"] = idempotency_key
+        if reply.media:
+            body["media"] = [media_url(item, media_base) for item in reply.media]
+        return HttpRequest(
+            method="POST",
+            url=f"{self._api_base_url}/api/v2/users/{quote(self._account_id, safe='')}/messages",
+            headers={"Authorization": self._api_auth, "Content-Type": "application/json", "Accept": "application/json"},
+            body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        )
+
+    def parse_send_response(self, status: int, body: bytes) -> SendResult:
+        """202 carries the message ``id``; errors carry ``type``, ``description`` and ``fieldErrors``."""
+        try:
+            answer = json.loads(body.decode("utf-8"))
+        except (ValueError, RecursionError):
+            answer = None
+        fields = answer if isinstance(answer, dict) else {}
+        if 200 <= status < 300:
+            message_id = fields.get("id")
+            if isinstance(message_id, str) and message_id:
+                return SendResult(ok=True, provider_id=message_id, status=status)
+            # Bandwidth took the message; resending to learn its id would text the customer twice.
+            return SendResult(ok=True, status=status, error="Bandwidth accepted the message but returned no id")
+        parts = [str(fields[k]) for k in ("type", "description") if isinstance(fields.get(k), str) and fields[k]]
+        field_errors = fields.get("fieldErrors")
+        if isinstance(field_errors, list):
+            for item in field_errors[:3]:
+                if isinstance(item, dict):
+                    parts.append(f"{item.get('fieldName', '?')}: {item.get('description', '')}")
+        detail = "; ".join(parts)[:300]
+        return SendResult(
+            ok=False,
+            status=status,
+            error=f"Bandwidth answered HTTP {status}" + (f": {detail}" if detail else ""),
+            retry=status in (408, 429) or status >= 500 or status < 100,
+        )
+
+
+def _events(body: bytes) -> list[tuple[int, dict[str, object], str]]:
+    """(index, event, type) for every event of the batch; unknown types are kept for the caller to skip."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WebhookError(400, "invalid_encoding", f"the body is not valid UTF-8 (byte {exc.start})") from exc
+    try:
+        batch = json.loads(text)
+    except RecursionError as exc:
+        raise WebhookError(400, "invalid_json", "the JSON body is nested too deeply") from exc
+    except ValueError as exc:
+        raise WebhookError(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(batch, list):
+        raise WebhookError(400, "invalid_json", "the body should be a JSON array of Bandwidth events")
+    events = []
+    for index, item in enumerate(batch):
+        event = _object(item, f"[{index}]")
+        events.append((index, event, _string(event.get("type"), f"[{index}].type")))
+    return events
+
+
+def _media(value: object, where: str) -> tuple[InboundMedia, ...]:
+    # Bandwidth lists bare URLs (which need our API credentials to fetch) and no content types.
+    items: list[InboundMedia] = []
+    for index, item in enumerate(_list(value if value is not None else [], where)):
+        url = _string(item, f"{where}[{index}]")
+        if not url.startswith(("https://", "http://")) or len(url) > 4096 or any(c.isspace() for c in url):
+            raise WebhookError(400, "invalid_field", f"{where}[{index}] should be an http(s) URL")
+        items.append(InboundMedia(url))
+    return tuple(items)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    # aiohttp's headers are case-insensitive; a plain dict (tests, other servers) is not.
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), "")
+    return value.strip()
+
+
+def _object(value: object, where: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        code = "missing_field" if value is None else "invalid_field"
+        raise WebhookError(400, code, f"{where} should be a JSON object")
+    return value
+
+
+def _list(value: object, where: str) -> list[object]:
+    if not isinstance(value, list):
+        code = "missing_field" if value is None else "invalid_field"
+        raise WebhookError(400, code, f"{where} should be a JSON array")
+    return value
+
+
+def _string(value: object, where: str, optional: bool = False) -> str:
+    if value is None and optional:
+        return ""
+    if value is None:
+        raise WebhookError(400, "missing_field", f"{where} is missing")
+    if not isinstance(value, str):
+        raise WebhookError(400, "invalid_field", f"{where} should be a string")
+    if "\x00" in value:
+        raise WebhookError(400, "invalid_field", f"{where} contains a NUL character")
+    try:
+        value.encode("utf-8")  # JSON escapes can smuggle in lone surrogates, which no store can save
+    except UnicodeEncodeError:
+        raise WebhookError(400, "invalid_field", f"{where} contains an unpaired UTF-16 surrogate") from None
+    return value
+
+
+def _matching(value: object, where: str, pattern: re.Pattern[str], what: str) -> str:
+    text = _string(value, where)
+    if not pattern.fullmatch(text):
+        raise WebhookError(400, "invalid_field", f"{where} should be {what}, got {text[:40]!r}")
+    return text
+
+
+if TYPE_CHECKING:
+
+    def _satisfies_protocol(carrier: BandwidthCarrier) -> Carrier:
+        return carrier

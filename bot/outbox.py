@@ -1,0 +1,159 @@
+"""The outbox worker: sends queued replies through carriers' REST APIs.
+
+Why it is built this way:
+- Rows are written by the turn that produced them (same transaction), so a
+  crash can lose no reply; the worker only ever reads the table.
+- Each pass sends due rows in id order. A sender (business number) whose rate
+  budget is spent, or whose message must be retried, is skipped for the rest
+  of the pass, so the parts of one reply never overtake each other.
+- The consent ledger is checked right before every send: a message queued
+  before the customer texted STOP is dropped (``suppressed``), never sent.
+- Retries (429, 5xx, timeouts) back off exponentially with jitter and stop
+  after ``max_age`` seconds, when the row is marked ``failed`` with the error.
+- Each send carries an idempotency key (``textdesk-<row id>``) where the
+  carrier supports one, so a send repeated after a crash between the carrier's
+  answer and our write is recognised by the carrier.
+- ``run_once`` is what tests call with a virtual clock; ``run`` loops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Mapping
+
+import aiohttp
+
+from bot.carriers.base import Carrier, SendResult
+from bot.clock import Clock
+from bot.logmask import mask
+from bot.sms import analyze
+from bot.store import ConsentChange, OutboxItem, Store
+from bot.types import Reply
+
+__all__ = ["Outbox", "RateLimiter"]
+
+log = logging.getLogger("textdesk.outbox")
+
+
+class RateLimiter:
+    """Paces each sender to ``rate`` segments per second (carriers meter segments).
+
+    A message of ``n`` segments may go when the sender's next free time has
+    come; it then pushes that time ``n / rate`` seconds on. Deterministic under
+    a virtual clock.
+    """
+
+    def __init__(self, rates: Mapping[str, float]) -> None:
+        self.rates = dict(rates)
+        self._next_free: dict[tuple[str, str], float] = {}
+
+    def rate_for(self, channel: str) -> float:
+        return self.rates.get(channel, self.rates.get("*", 1.0))
+
+    def try_acquire(self, channel: str, sender: str, segments: int, now: float) -> bool:
+        key = (channel, sender)
+        free_at = self._next_free.get(key, now)
+        if free_at > now:
+            return False
+        self._next_free[key] = max(free_at, now) + segments / self.rate_for(channel)
+        return True
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: Store,
+        carriers: Mapping[str, Carrier],
+        clock: Clock,
+        http: aiohttp.ClientSession,
+        limiter: RateLimiter,
+        *,
+        max_age: float = 3600.0,
+        base_delay: float = 2.0,
+        max_delay: float = 300.0,
+        timeout: float = 10.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.carriers = carriers
+        self.clock = clock
+        self.http = http
+        self.limiter = limiter
+        self.max_age = max_age
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.rng = rng or random.Random()
+        self.sent = 0
+        self.retries = 0
+        self.failures = 0
+
+    async def run_once(self, limit: int = 200) -> int:
+        """Send what is due now; return how many rows were attempted."""
+        now = self.clock.now()
+        held: set[tuple[str, str]] = set()
+        attempted = 0
+        for item in await self.store.due_outbox(now, limit):
+            sender = (item.channel, item.business)
+            if sender in held:
+                continue
+            if await self.store.is_opted_out(item.customer, item.business):
+                await self.store.mark_failed(item.id, "recipient opted out before sending", "suppressed")
+                continue
+            if now - item.created_at > self.max_age:
+                await self._give_up(item, f"gave up after {self.max_age:.0f}s without a successful send")
+                continue
+            carrier = self.carriers.get(item.channel)
+            if carrier is None:
+                await self._give_up(item, f"carrier '{item.channel}' is not configured")
+                continue
+            if not self.limiter.try_acquire(item.channel, item.business, analyze(item.text).segments, now):
+                held.add(sender)
+                continue
+            attempted += 1
+            result = await self._send(carrier, item)
+            if result.ok:
+                self.sent += 1
+                await self.store.mark_sent(item.id, result.provider_id, self.clock.now())
+            elif result.retry:
+                self.retries += 1
+                held.add(sender)  # later parts to this customer must not overtake this one
+                delay = min(self.max_delay, self.base_delay * 2**item.attempts) * (0.5 + self.rng.random() / 2)
+                await self.store.mark_retry(item.id, result.error, now + delay)
+            else:
+                await self._give_up(item, result.error)
+                if result.opted_out:
+                    change = ConsentChange("opt_out", f"carrier refused a send: {result.error}")
+                    await self.store.record_consent(item.customer, item.business, change, now)
+        return attempted
+
+    async def _give_up(self, item: OutboxItem, error: str) -> None:
+        self.failures += 1
+        log.warning("outbox %s to %s failed: %s", item.id, mask(item.customer), error)
+        await self.store.mark_failed(item.id, error)
+
+    async def _send(self, carrier: Carrier, item: OutboxItem) -> SendResult:
+        request = carrier.outbound_request(
+            item.customer, item.business, Reply(item.text, item.media), "", f"textdesk-{item.id}"
+        )
+        try:
+            async with self.http.request(
+                request.method, request.url, headers=dict(request.headers), data=request.body, timeout=self.timeout
+            ) as response:
+                body = await response.read()
+                return carrier.parse_send_response(response.status, body)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return SendResult(False, error=f"{type(exc).__name__}: {exc}", retry=True)
+
+    async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
+        """Send due messages until ``stop`` is set; errors are logged, never fatal."""
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("outbox pass failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)

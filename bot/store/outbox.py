@@ -1,0 +1,124 @@
+"""The outbox and delivery receipts on SQLite (mixed into ``SQLiteStore``).
+
+A reply for an async carrier is written as an ``outbound`` row with status
+``queued`` in the same transaction as its turn; the worker (bot.outbox) sends
+due rows in id order and records the outcome here. Statuses of a row:
+``queued`` -> ``sent`` (the carrier accepted it) or ``failed`` (given up) or
+``suppressed`` (the customer opted out before it went). Receipts then set
+``delivery_status``, never letting a late ``sent`` overwrite ``delivered``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+
+import aiosqlite
+
+from bot.store.base import OutboxItem, ReceiptOutcome, StoreError
+
+__all__ = ["DELIVERY_RANK", "OutboxMixin"]
+
+# How far along a message is; a receipt only moves it forward. Final states
+# share the top rank, so the first final word stands.
+DELIVERY_RANK: dict[str, int] = {
+    "": 0,
+    "queued": 1,
+    "accepted": 1,
+    "scheduled": 1,
+    "sending": 2,
+    "submitted": 2,
+    "sent": 3,
+    "delivered": 5,
+    "undelivered": 5,
+    "failed": 5,
+    "rejected": 5,
+    "canceled": 5,
+    "read": 6,
+}
+
+
+class OutboxMixin:
+    """Needs ``self.db`` (aiosqlite connection) and ``self._write_lock``."""
+
+    _write_lock: asyncio.Lock
+
+    @property
+    def db(self) -> aiosqlite.Connection:  # provided by SQLiteStore
+        raise NotImplementedError
+
+    async def due_outbox(self, now: float, limit: int = 100) -> list[OutboxItem]:
+        """Queued rows whose next attempt is due, oldest first."""
+        try:
+            rows = await self.db.execute_fetchall(
+                "SELECT id, channel, customer, business, body, media, attempts, created_at FROM outbound "
+                "WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                (now, limit),
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        return [
+            OutboxItem(int(i), c, cu, b, body, tuple(json.loads(media)), int(a), float(at))
+            for i, c, cu, b, body, media, a, at in rows
+        ]
+
+    async def outbox_depth(self) -> int:
+        try:
+            rows = await self.db.execute_fetchall("SELECT count(*) FROM outbound WHERE status = 'queued'")
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        return sum(int(count) for (count,) in rows)
+
+    async def _update(self, sql: str, params: tuple[object, ...]) -> None:
+        async with self._write_lock:
+            try:
+                await self.db.execute(sql, params)
+            except sqlite3.Error as exc:
+                raise StoreError(str(exc)) from exc
+
+    async def mark_sent(self, item_id: int, provider_id: str, now: float) -> None:
+        await self._update(
+            "UPDATE outbound SET status = 'sent', provider_id = ?, sent_at = ?, attempts = attempts + 1, "
+            "last_error = '' WHERE id = ? AND status = 'queued'",
+            (provider_id, now, item_id),
+        )
+
+    async def mark_retry(self, item_id: int, error: str, next_attempt_at: float) -> None:
+        await self._update(
+            "UPDATE outbound SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
+            "WHERE id = ? AND status = 'queued'",
+            (error, next_attempt_at, item_id),
+        )
+
+    async def mark_failed(self, item_id: int, error: str, status: str = "failed") -> None:
+        await self._update(
+            "UPDATE outbound SET status = ?, last_error = ?, attempts = attempts + 1 "
+            "WHERE id = ? AND status = 'queued'",
+            (status, error, item_id),
+        )
+
+    async def record_receipt(
+        self, channel: str, provider_id: str, status: str, error: str, now: float
+    ) -> ReceiptOutcome | None:
+        """Apply a delivery receipt; ``None`` when no outbound message has that id."""
+        async with self._write_lock:
+            try:
+                rows = await self.db.execute_fetchall(
+                    "SELECT id, customer, business, delivery_status FROM outbound "
+                    "WHERE channel = ? AND provider_id = ? ORDER BY id LIMIT 1",
+                    (channel, provider_id),
+                )
+                found = [tuple(row) for row in rows]
+                if not found:
+                    return None
+                row_id, customer, business, current = found[0]
+                moves = DELIVERY_RANK.get(status, 4) > DELIVERY_RANK.get(str(current), 4)
+                if moves:
+                    await self.db.execute(
+                        "UPDATE outbound SET delivery_status = ?, delivery_error = ?, delivery_at = ? WHERE id = ?",
+                        (status, error, now, row_id),
+                    )
+            except sqlite3.Error as exc:
+                raise StoreError(str(exc)) from exc
+        return ReceiptOutcome(str(customer), str(business), status if moves else str(current), moves)

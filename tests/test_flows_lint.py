@@ -1,0 +1,361 @@
+"""``textdesk lint``: each kind of finding from a small flow an editor could write.
+
+Every test writes real flow files into ``flows/`` in a temporary folder and runs
+from there, so findings read as in a CI log (``flows/support.yaml:12:9: ...``) and
+are compared whole: file, line, column, severity and message.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.flows import load_flow
+from bot.flows.lint import lint_flow, lint_flow_set, lint_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+RETAIL = ROOT / "flows" / "retail.yaml"
+FLOW = "flows/support.yaml"
+
+
+@pytest.fixture(autouse=True)
+def flows_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "flows" / "media").mkdir(parents=True)
+    (tmp_path / "flows" / "media" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    return tmp_path / "flows"
+
+
+def write(text: str, name: str = "support.yaml") -> str:
+    path = Path("flows") / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def lint(*paths: str) -> list[str]:
+    return [str(f) for f in lint_paths(list(paths))]
+
+
+# A clean flow: every check passes. Tests below change one thing at a time.
+CLEAN = """\
+flow: support
+start: menu
+global:
+  - keywords: [MENU]
+    go: menu
+states:
+  menu:
+    say: Hi! Reply 1 for hours or 2 for a repair.
+    choices:
+      - keywords: ["1", HOURS]
+        go: hours
+      - keywords: ["2"]
+        option: Repair status
+        go: repair
+    otherwise:
+      say: Please reply 1 or 2.
+  hours:
+    say: Open 9-5.
+    final: true
+  repair:
+    say: Your ticket number?
+    choices:
+      - pattern: 'R-(?P<ticket>\\d{4})'
+        go: ticket
+    otherwise:
+      say: It looks like R-1234.
+  ticket:
+    say: Ticket {ticket} is ready.
+    final: true
+faqs:
+  - id: hours
+    question: When are you open?
+    answer: 9-5 every day.
+  - id: tubeless
+    question: Do you set up tubeless tyres?
+    also: [tubeless conversion]
+    answer: Yes, $25 a wheel.
+"""
+
+
+def clean_with(old: str, new: str) -> str:
+    assert CLEAN.count(old) == 1, old
+    return CLEAN.replace(old, new)
+
+
+def test_clean_flow_has_no_findings() -> None:
+    assert lint(write(CLEAN)) == []
+
+
+def test_bundled_retail_flow_has_no_errors() -> None:
+    findings = lint_paths([RETAIL.parent])
+    assert [str(f) for f in findings if f.severity == "error"] == []
+    # Its only warnings are FAQs competing for the same texts (for the flow's
+    # editors to reword); no state, keyword or template problem.
+    assert all(" competes with FAQ " in f.message for f in findings), findings
+
+
+# --- the loader's findings, passed through ----------------------------------------------
+
+
+def test_yaml_syntax_error_is_reported() -> None:
+    path = write("flow: support\nstart:\tmenu\n")
+    assert lint(path) == [
+        f"{FLOW}:2:7: error: YAML syntax error: while scanning for the next token, "
+        "found character '\\t' that cannot start any token"
+    ]
+
+
+def test_loader_errors_are_all_reported_with_suggestions(flows_dir: Path) -> None:
+    text = clean_with("    say: Open 9-5.\n", "    sya: Open 9-5.\n    media: [logo.pgn]\n")
+    text = text.replace("        go: ticket\n", "        go: tickte\n")
+    text = text.replace("  ticket:\n", "  hours:\n    say: again\n  ticket:\n")
+    media = (flows_dir / "media").resolve()
+    assert lint(write(text)) == [
+        f"{FLOW}:18:5: error: unknown key 'sya' in state 'hours' (did you mean 'say'?); "
+        "expected one of: say, media, choices, otherwise, final",
+        f"{FLOW}:19:13: error: media file 'logo.pgn' not found in {media} (did you mean 'logo.png'?)",
+        f"{FLOW}:25:13: error: state 'tickte' does not exist (did you mean 'ticket'?)",
+        f"{FLOW}:28:3: error: duplicate key 'hours' in 'states' (first at line 17)",
+    ]
+
+
+# --- states nobody reaches, states nobody leaves --------------------------------------------
+
+
+def test_unreachable_states_are_warnings() -> None:
+    # 'orphan' has no route in; 'island' is only reached from 'orphan'; 'desk' is
+    # reached through a global keyword only, which counts (it works from anywhere).
+    text = CLEAN.replace("    go: menu\nstates:", "    go: menu\n  - keywords: [DESK]\n    go: desk\nstates:")
+    text = text.replace(
+        "faqs:\n",
+        "  orphan:\n    say: Nobody comes here.\n    choices:\n      - keywords: [GO]\n        go: island\n"
+        "    otherwise:\n      say: Reply GO.\n"
+        "  island:\n    say: Nor here.\n    final: true\n"
+        "  desk:\n    say: A person will reply.\n    final: true\n"
+        "faqs:\n",
+    )
+    assert lint(write(text)) == [
+        f"{FLOW}:32:3: warning: state 'orphan' is never reached: "
+        "no route from the start state or a global keyword goes there",
+        f"{FLOW}:39:3: warning: state 'island' is never reached: "
+        "no route from the start state or a global keyword goes there",
+    ]
+
+
+def test_state_with_nothing_to_answer_and_not_final_is_an_error() -> None:
+    text = clean_with("    say: Open 9-5.\n    final: true\n", "    say: Open 9-5.\n")
+    assert lint(write(text)) == [
+        f"{FLOW}:17:3: error: state 'hours' has no way out; add choices or mark it 'final: true'"
+    ]
+
+
+@pytest.mark.parametrize(
+    "way_out",
+    [
+        "    otherwise:\n      say: Reply MENU for the menu.\n",  # stays, but answers
+        "    choices:\n      - keywords: [MORE]\n        say: We also open Sundays.\n",  # a loop by design
+        "    final: true\n    choices:\n      - keywords: [MORE]\n        go: menu\n",
+    ],
+)
+def test_otherwise_choices_or_final_are_each_a_way_out(way_out: str) -> None:
+    text = clean_with("    say: Open 9-5.\n    final: true\n", "    say: Open 9-5.\n" + way_out)
+    assert lint(write(text)) == []
+
+
+# --- keywords that can never fire -----------------------------------------------------------
+
+
+def test_keyword_taken_by_an_earlier_choice_is_an_error() -> None:
+    text = clean_with('      - keywords: ["2"]\n', '      - keywords: ["2", "hours!"]\n')
+    assert lint(write(text)) == [
+        f"{FLOW}:12:9: error: keyword 'hours!' of choice 2 of state 'menu' never fires: "
+        "choice 1 of state 'menu' (line 10) takes the same text with 'HOURS'"
+    ]
+
+
+def test_keyword_repeated_with_the_same_effect_is_a_warning() -> None:
+    text = clean_with(
+        '        go: hours\n      - keywords: ["2"]\n',
+        '        go: hours\n      - keywords: [OPEN, Hours]\n        go: hours\n      - keywords: ["2"]\n',
+    )
+    assert lint(write(text)) == [
+        f"{FLOW}:12:9: warning: keyword 'Hours' of choice 2 of state 'menu' never fires: "
+        "choice 1 of state 'menu' (line 10) takes the same text with 'HOURS'; "
+        "both do the same, so this one can be removed"
+    ]
+
+
+def test_keyword_taken_by_a_global_route_is_an_error() -> None:
+    text = clean_with('      - keywords: ["2"]\n', '      - keywords: ["2", "Menu"]\n')
+    assert lint(write(text)) == [
+        f"{FLOW}:12:9: error: keyword 'Menu' of choice 2 of state 'menu' never fires: "
+        "global route 1 (line 4) takes the same text with 'MENU'"
+    ]
+
+
+def test_keyword_in_two_global_routes_is_an_error() -> None:
+    text = clean_with("    go: menu\nstates:", "    go: menu\n  - keywords: [HELLO, MENU]\n    say: Hi!\nstates:")
+    assert lint(write(text)) == [
+        f"{FLOW}:6:5: error: keyword 'MENU' of global route 2 never fires: global route 1 (line 4) takes it first"
+    ]
+
+
+# --- templates -------------------------------------------------------------------------------
+
+
+def test_template_variable_no_pattern_sets_is_an_error() -> None:
+    text = clean_with("    say: Ticket {ticket} is ready.\n", "    say: Ticket {tiket} for {name} is ready.\n")
+    text = text.replace("    answer: 9-5 every day.\n", "    answer: '{brand} is open 9-5.'\n")
+    assert lint(write(text)) == [
+        f"{FLOW}:27:3: error: '{{name}}' in the 'say' of state 'ticket' is never set: "
+        "no pattern in this flow has a group (?P<name>...)",
+        f"{FLOW}:27:3: error: '{{tiket}}' in the 'say' of state 'ticket' is never set: "
+        "no pattern in this flow has a group (?P<tiket>...) (did you mean 'ticket'?)",
+        f"{FLOW}:31:5: error: '{{brand}}' in the answer of FAQ 'hours' is never set: "
+        "no pattern in this flow has a group (?P<brand>...)",
+    ]
+
+
+def test_template_variables_in_route_says_and_settings_are_checked() -> None:
+    text = clean_with("      say: It looks like R-1234.\n", "      say: '{ticket} is not R-1234, {who}.'\n")
+    text = "settings:\n  fallback: Sorry {first_name}!\n" + text
+    assert lint(write(text)) == [
+        f"{FLOW}:2:13: error: '{{first_name}}' in setting 'fallback' is never set: "
+        "no pattern in this flow has a group (?P<first_name>...)",
+        f"{FLOW}:28:7: error: '{{who}}' in the 'say' of 'otherwise' in state 'repair' is never set: "
+        "no pattern in this flow has a group (?P<who>...)",
+    ]
+
+
+# --- FAQs that compete ----------------------------------------------------------------------
+
+
+def test_faqs_that_would_answer_the_same_text_are_a_warning() -> None:
+    text = CLEAN + (
+        "  - id: tyres\n"
+        "    question: Which tyres do you sell?\n"
+        "    also: [can you set up tubeless tyres]\n"
+        "    answer: Schwalbe and Maxxis.\n"
+    )
+    assert lint(write(text)) == [
+        f"{FLOW}:38:5: warning: FAQ 'tyres' competes with FAQ 'tubeless' (line 34): "
+        "'can you set up tubeless tyres' and 'Do you set up tubeless tyres?' score 100 (match_threshold 80); "
+        "customers may get the other answer or a 'Did you mean'"
+    ]
+
+
+def test_faq_overlap_uses_the_flows_match_threshold() -> None:
+    # 'tubeless price' against 'tubeless conversion': content words "tubeless
+    # price" / "tubeless conversion" share one word of two.
+    text = CLEAN + "  - id: prices\n    question: tubeless price\n    answer: $25.\n"
+    loose = "settings:\n  match_threshold: 50\n" + text
+    assert lint(write(text)) == []
+    assert [f.severity for f in lint_paths([write(loose)])] == ["warning"]
+
+
+# --- files, folders and the command ------------------------------------------------------------
+
+
+def test_folder_lint_reports_rules_between_files_and_checks_each_loadable_file() -> None:
+    write(clean_with("flow: support\n", "flow: support\ndefault: true\n"))
+    write(
+        clean_with("flow: support\n", "flow: other\ndefault: true\n").replace("    final: true\n", "", 1), "other.yaml"
+    )
+    assert lint("flows") == [
+        "flows:1:1: error: exactly one flow must say 'default: true' (found: other, support)",
+        "flows/other.yaml:18:3: error: state 'hours' has no way out; add choices or mark it 'final: true'",
+    ]
+    # The same file named twice (directly and through its folder) is reported once.
+    assert lint("flows", "flows/other.yaml") == lint("flows")
+    assert [str(f) for f in lint_flow_set("flows")] == lint("flows")
+
+
+def test_findings_are_sorted_by_file_line_and_column() -> None:
+    write(clean_with("    say: Open 9-5.\n    final: true\n", "    say: Open 9-5 {x}.\n"), "b.yaml")
+    write("flow: a\nstart: x\n", "a.yaml")
+    assert lint("flows") == [
+        "flows/a.yaml:1:1: error: the flow has no 'states'; expected at least the start state",
+        "flows/a.yaml:2:8: error: start state 'x' does not exist",
+        "flows/b.yaml:17:3: error: '{x}' in the 'say' of state 'hours' is never set: "
+        "no pattern in this flow has a group (?P<x>...)",
+        "flows/b.yaml:17:3: error: state 'hours' has no way out; add choices or mark it 'final: true'",
+    ]
+
+
+def test_lint_flow_runs_on_a_loaded_flow() -> None:
+    flow = load_flow(write(clean_with("    say: Open 9-5.\n    final: true\n", "    say: Open 9-5.\n")))
+    assert [f.message for f in lint_flow(flow)] == [
+        "state 'hours' has no way out; add choices or mark it 'final: true'"
+    ]
+
+
+def test_cli_text_output_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint", write(CLEAN)]) == 0
+    assert capsys.readouterr() == ("", "")
+
+    broken = clean_with("flow: support\n", "flow: broken\n").replace("    final: true\n", "", 1)
+    write(broken, "broken.yaml")
+    assert main(["lint", "flows"]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "flows:1:1: error: exactly one flow must say 'default: true' (found: none)",
+        "flows/broken.yaml:17:3: error: state 'hours' has no way out; add choices or mark it 'final: true'",
+    ]
+    assert err == "textdesk lint: 2 errors, 0 warnings\n"
+
+
+def test_cli_warnings_alone_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(CLEAN.replace("faqs:\n", "  orphan:\n    say: Hi\n    final: true\nfaqs:\n"))
+    assert main(["lint", path]) == 0
+    out, err = capsys.readouterr()
+    assert out == (
+        f"{FLOW}:30:3: warning: state 'orphan' is never reached: "
+        "no route from the start state or a global keyword goes there\n"
+    )
+    assert err == "textdesk lint: 0 errors, 1 warning\n"
+
+
+def test_cli_json_format(capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(clean_with("    say: Open 9-5.\n    final: true\n", "    say: Open 9-5.\n"))
+    assert main(["lint", "--format", "json", path]) == 1
+    out, err = capsys.readouterr()
+    assert json.loads(out) == [
+        {
+            "file": FLOW,
+            "line": 17,
+            "col": 3,
+            "severity": "error",
+            "message": "state 'hours' has no way out; add choices or mark it 'final: true'",
+        }
+    ]
+    assert err == ""
+    assert main(["lint", "--format", "json", write(CLEAN)]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_cli_defaults_to_the_flows_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    write(CLEAN)
+    assert main(["lint"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_cli_bad_path_exits_2_with_a_clear_message(capsys: pytest.CaptureFixture[str]) -> None:
+    write(CLEAN)
+    assert main(["lint", "flows/support.yaml", "flows/suport.yaml", "nowhere"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        "textdesk lint: error: no such file or folder: flows/suport.yaml",
+        "textdesk lint: error: no such file or folder: nowhere",
+    ]
+
+
+def test_cli_bad_format_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["lint", "--format", "xml"])
+    assert info.value.code == 2
+    assert "invalid choice: 'xml'" in capsys.readouterr().err
