@@ -35,6 +35,10 @@ class Config:
     # Which customers can receive MMS, by channel ("*" for all): number prefixes.
     # Elsewhere media go as links in the text. US/Canada by default.
     mms_prefixes: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"*": ("+1",)})
+    # Outbox pacing, segments per second per sender number, by channel ("*": all).
+    # 1/s is the US long-code rate (carriers.md); raise it for toll-free or short codes.
+    send_rates: dict[str, float] = field(default_factory=lambda: {"*": 1.0})
+    outbox_worker: bool = True  # tests drive the outbox by hand with a virtual clock
 
     @property
     def media_dir(self) -> Path:

@@ -100,7 +100,9 @@ class Outbox:
             sender = (item.channel, item.business)
             if sender in held:
                 continue
-            if await self.store.is_opted_out(item.customer, item.business):
+            # Compliance replies (the STOP confirmation, HELP) are the only
+            # messages an opted-out number may still receive.
+            if item.kind != "compliance" and await self.store.is_opted_out(item.customer, item.business):
                 await self.store.mark_failed(item.id, "recipient opted out before sending", "suppressed")
                 continue
             if now - item.created_at > self.max_age:

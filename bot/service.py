@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.clock import Clock
 from bot.compliance.keywords import ComplianceKeywords
@@ -28,7 +28,7 @@ from bot.engine import Decision, FlowEngine
 from bot.flows import Flow, FlowSet
 from bot.locks import KeyedLocks
 from bot.logmask import mask
-from bot.replies import prepare
+from bot.replies import media_url, prepare
 from bot.store import ConsentChange, Store
 from bot.types import ConversationKey, InboundMessage, Reply
 
@@ -89,8 +89,20 @@ class ConversationService:
     def flow_for(self, business_number: str) -> Flow:
         return self.flows.for_number(business_number)
 
-    async def handle(self, message: InboundMessage, media_base: str = "") -> Handled:
-        """Handle one message; ``media_base`` is the public URL of the media folder."""
+    async def handle(self, message: InboundMessage, media_base: str = "", queue: bool = False) -> Handled:
+        """Handle one message.
+
+        Args:
+            message: the carrier-neutral inbound message.
+            media_base: the public URL of the media folder, for media links.
+            queue: True for carriers that take replies through their REST API:
+                the replies go to the outbox in the turn's transaction.
+        """
+        if message.concat is not None:
+            joined = await self._join_parts(message)
+            if joined is None:
+                return Handled((), kind="partial")
+            message = joined
         key = ConversationKey(message.channel, message.customer, message.business)
         async with self.locks.hold(key):
             earlier = await self.store.processed(message.channel, message.provider_id)
@@ -105,7 +117,7 @@ class ConversationService:
             opted_out = await self.store.is_opted_out(message.customer, message.business)
             verdict = decide(runtime.keywords, runtime.texts, message.text, message.carrier_opt_out, opted_out)
             if verdict.handled:
-                return await self._compliance_turn(message, runtime, verdict, now, media_base)
+                return await self._compliance_turn(message, runtime, verdict, now, media_base, queue)
             session = await self.store.get_session(key)
             if session is not None and session.flow != runtime.flow.name:
                 session = None  # the number moved to another flow: start that flow afresh
@@ -114,8 +126,8 @@ class ConversationService:
             explained = outcome.decision.explain()
             if outcome.faq_match is not None and outcome.decision.kind in ("faq", "ambiguous", "fallback"):
                 explained += f" [{outcome.faq_match.explain()}]"
-            replies = self._prepare(outcome.replies, runtime.flow, message, media_base)
-            await self.store.commit_turn(message, outcome.session, replies, explained, now)
+            replies = self._prepare(outcome.replies, runtime.flow, message, media_base, queue)
+            await self.store.commit_turn(message, outcome.session, replies, explained, now, queue=queue)
             log.info(
                 "%s %s from %s to %s flow=%s %s",
                 message.channel,
@@ -136,13 +148,22 @@ class ConversationService:
         verdict: ComplianceDecision,
         now: float,
         media_base: str,
+        queue: bool,
     ) -> Handled:
         kind = "compliance" if verdict.intent is not None else "suppressed"
         consent = ConsentChange(verdict.ledger, f"{verdict.source}: {verdict.reason}") if verdict.ledger else None
-        replies = self._prepare(verdict.replies, runtime.flow, message, media_base)
+        replies = self._prepare(verdict.replies, runtime.flow, message, media_base, queue)
         explained = f"compliance {verdict.intent.name if verdict.intent else 'none'}: {verdict.reason}"
         await self.store.commit_turn(
-            message, None, replies, explained, now, kind=kind, consent=consent, forget_session=verdict.restart
+            message,
+            None,
+            replies,
+            explained,
+            now,
+            kind=kind,
+            consent=consent,
+            forget_session=verdict.restart,
+            queue=queue,
         )
         log.info(
             "%s %s from %s to %s %s",
@@ -155,6 +176,21 @@ class ConversationService:
         return Handled(replies, flow=runtime.flow.name, kind=kind)
 
     def _prepare(
-        self, replies: tuple[Reply, ...], flow: Flow, message: InboundMessage, media_base: str
+        self, replies: tuple[Reply, ...], flow: Flow, message: InboundMessage, media_base: str, queue: bool
     ) -> tuple[Reply, ...]:
-        return prepare(replies, flow.settings, self.mms(message.channel, message.customer), media_base)
+        prepared = prepare(replies, flow.settings, self.mms(message.channel, message.customer), media_base)
+        if not queue:
+            return prepared
+        # Queued replies are sent later, away from any request: store absolute URLs.
+        return tuple(Reply(r.text, tuple(media_url(m, media_base) for m in r.media)) for r in prepared)
+
+    async def _join_parts(self, message: InboundMessage) -> InboundMessage | None:
+        """Join the parts of a concatenated SMS; ``None`` until every part is in."""
+        assert message.concat is not None
+        parts = await self.store.add_concat_part(message, self.clock.now())
+        if parts is None:
+            return None
+        reference = message.concat[0]
+        # One id for the joined message, whichever part completed it, so a
+        # retried last part is recognised as already handled.
+        return replace(message, provider_id=f"concat:{reference}", text="".join(parts), concat=None)

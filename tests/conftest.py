@@ -133,7 +133,7 @@ AppFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 @pytest.fixture
 def make_client(aiohttp_client: Any, db_path: Path, clock: VirtualClock) -> AppFactory:
     async def make(flows_dir: Path = FLOWS, token: str = TOKEN, public_url: str = PUBLIC,
-                   **overrides: Any) -> TestClient[Any, Any]:
+                   carriers: Any = None, **overrides: Any) -> TestClient[Any, Any]:
         config = Config(
             flows_dir=flows_dir,
             db_path=db_path,
@@ -142,7 +142,7 @@ def make_client(aiohttp_client: Any, db_path: Path, clock: VirtualClock) -> AppF
             insecure_dev=not token,
             **overrides,
         )
-        app: web.Application = create_app(config, load_flows(flows_dir), SQLiteStore(db_path), clock)
+        app: web.Application = create_app(config, load_flows(flows_dir), SQLiteStore(db_path), clock, carriers)
         client: TestClient[Any, Any] = await aiohttp_client(app)
         return client
 

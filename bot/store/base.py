@@ -81,6 +81,7 @@ class OutboxItem:
     media: tuple[str, ...]
     attempts: int
     created_at: float
+    kind: str = "flow"  # "compliance": an opt-out/opt-in/HELP reply, sent even to an opted-out number
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,3 +190,7 @@ class Store(ABC):
     @abstractmethod
     async def record_consent(self, customer: str, business: str, change: ConsentChange, now: float) -> None:
         """Write a consent event that did not come with an inbound message (receipts, API)."""
+
+    @abstractmethod
+    async def add_concat_part(self, message: InboundMessage, now: float) -> list[str] | None:
+        """Store one part of a concatenated SMS; all parts' texts in order once complete."""

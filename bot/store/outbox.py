@@ -52,15 +52,15 @@ class OutboxMixin:
         """Queued rows whose next attempt is due, oldest first."""
         try:
             rows = await self.db.execute_fetchall(
-                "SELECT id, channel, customer, business, body, media, attempts, created_at FROM outbound "
+                "SELECT id, channel, customer, business, body, media, attempts, created_at, kind FROM outbound "
                 "WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
                 (now, limit),
             )
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
         return [
-            OutboxItem(int(i), c, cu, b, body, tuple(json.loads(media)), int(a), float(at))
-            for i, c, cu, b, body, media, a, at in rows
+            OutboxItem(int(i), c, cu, b, body, tuple(json.loads(media)), int(a), float(at), str(k))
+            for i, c, cu, b, body, media, a, at, k in rows
         ]
 
     async def outbox_depth(self) -> int:

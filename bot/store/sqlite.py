@@ -22,6 +22,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.store.base import ConsentChange, ConsentEvent, LoggedMessage, ProcessedTurn, Store, StoreError
+from bot.store.concat import ConcatMixin
 from bot.store.outbox import OutboxMixin
 from bot.types import ConversationKey, InboundMessage, Reply, Session
 
@@ -107,6 +108,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE outbound ADD COLUMN delivery_status TEXT NOT NULL DEFAULT '';
     ALTER TABLE outbound ADD COLUMN delivery_error TEXT NOT NULL DEFAULT '';
     ALTER TABLE outbound ADD COLUMN delivery_at REAL NOT NULL DEFAULT 0;
+    ALTER TABLE outbound ADD COLUMN kind TEXT NOT NULL DEFAULT 'flow';
     CREATE INDEX outbox_due ON outbound (next_attempt_at, id) WHERE status = 'queued';
     CREATE INDEX outbound_by_provider_id ON outbound (channel, provider_id) WHERE provider_id != '';
     CREATE TABLE concat_parts (
@@ -134,7 +136,7 @@ ON CONFLICT (channel, customer, business) DO UPDATE SET
 """
 
 
-class SQLiteStore(OutboxMixin, Store):
+class SQLiteStore(OutboxMixin, ConcatMixin, Store):
     """``Store`` on one SQLite file (``:memory:`` works for throw-away runs)."""
 
     def __init__(self, path: str | Path) -> None:
@@ -264,7 +266,7 @@ class SQLiteStore(OutboxMixin, Store):
                         # replies for async carriers wait in the outbox as "queued".
                         await db.executemany(
                             "INSERT INTO outbound (channel, in_reply_to, customer, business, body, media, "
-                            "created_at, status, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            "created_at, status, next_attempt_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [
                                 (
                                     message.channel,
@@ -276,6 +278,7 @@ class SQLiteStore(OutboxMixin, Store):
                                     now,
                                     "queued" if queue else "replied",
                                     now,
+                                    kind,
                                 )
                                 for reply in replies
                             ],

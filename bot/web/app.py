@@ -7,39 +7,71 @@ clock; ``bot.cli`` builds the production ones.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Mapping
 
+import aiohttp
 from aiohttp import web
 
+from bot.carriers.base import Carrier
+from bot.carriers.registry import Carriers, carriers_from_env
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.flows import FlowSet
+from bot.outbox import Outbox, RateLimiter
 from bot.service import ConversationService, mms_by_prefix
 from bot.store import Store, StoreError
 from bot.web.errors import error_middleware, json_error
-from bot.web.keys import CONFIG, SERVICE
-from bot.web.twilio import twilio_webhook
+from bot.web.keys import CARRIERS, CONFIG, OUTBOX, SERVICE
+from bot.web.webhooks import inbound_webhook, status_webhook
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("textdesk.web")
 
 
-def create_app(config: Config, flows: FlowSet, store: Store, clock: Clock | None = None) -> web.Application:
+def create_app(
+    config: Config,
+    flows: FlowSet,
+    store: Store,
+    clock: Clock | None = None,
+    carriers: Mapping[str, Carrier] | None = None,
+) -> web.Application:
+    """The application; ``carriers`` defaults to those configured in the environment."""
     # client_max_size: a body over the limit is refused with 413 before it is
     # read whole; real carrier webhooks are a few kilobytes.
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[error_middleware])
+    clock = clock or SystemClock()
     app[CONFIG] = config
-    app[SERVICE] = ConversationService(flows, store, clock or SystemClock(), mms_by_prefix(config.mms_prefixes))
+    app[SERVICE] = ConversationService(flows, store, clock, mms_by_prefix(config.mms_prefixes))
+    if carriers is None:
+        env = {**os.environ, "TWILIO_AUTH_TOKEN": config.twilio_auth_token}
+        carriers = carriers_from_env(env, config.insecure_dev)
+    app[CARRIERS] = Carriers(carriers)
 
     async def store_lifetime(app: web.Application) -> AsyncIterator[None]:
         await store.open()
         yield
         await store.close()
 
+    async def outbox_lifetime(app: web.Application) -> AsyncIterator[None]:
+        # Started after the store (cleanup_ctx order) and stopped before it, so
+        # the worker never writes to a closed database.
+        async with aiohttp.ClientSession() as http:
+            app[OUTBOX] = Outbox(store, carriers, clock, http, RateLimiter(config.send_rates))
+            stop = asyncio.Event()
+            task = asyncio.create_task(app[OUTBOX].run(stop)) if config.outbox_worker else None
+            yield
+            stop.set()
+            if task is not None:
+                await task
+
     app.cleanup_ctx.append(store_lifetime)
-    app.router.add_post("/webhooks/twilio", twilio_webhook)
+    app.cleanup_ctx.append(outbox_lifetime)
+    app.router.add_route("*", "/webhooks/{carrier}", inbound_webhook)
+    app.router.add_route("*", "/webhooks/{carrier}/status", status_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/media/{name:.+}", media)
     return app

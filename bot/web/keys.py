@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.carriers.registry import Carriers
 from bot.config import Config
+from bot.outbox import Outbox
 from bot.service import ConversationService
 
-__all__ = ["CONFIG", "SERVICE"]
+__all__ = ["CARRIERS", "CONFIG", "OUTBOX", "SERVICE"]
 
 CONFIG = web.AppKey("config", Config)
 SERVICE = web.AppKey("service", ConversationService)
+CARRIERS = web.AppKey("carriers", Carriers)
+OUTBOX = web.AppKey("outbox", Outbox)

@@ -1,0 +1,88 @@
+"""``/webhooks/<carrier>`` and ``/webhooks/<carrier>/status``, for every carrier.
+
+The request is captured whole (raw bytes, headers, the public URL) before any
+parsing, because signatures cover exactly what was sent. Then: verify (403 and
+nothing recorded on failure), parse (400 with a clear reason), handle each
+message, and answer — with the replies for carriers that take them in the
+response (TwiML, Plivo XML), or with a quick acknowledgement while the replies
+wait in the outbox.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.carriers.base import Carrier, WebhookError, WebhookReply, WebhookRequest
+from bot.carriers.registry import Carriers
+from bot.store import ConsentChange
+from bot.types import Reply
+from bot.web.keys import CARRIERS, CONFIG, SERVICE
+
+__all__ = ["capture", "inbound_webhook", "public_base", "status_webhook"]
+
+
+def public_base(request: web.Request) -> str:
+    """The base URL the carrier used: configured, or else what the request says."""
+    config = request.app[CONFIG]
+    if config.public_url:
+        return config.public_url
+    port = request.url.port
+    shown = f":{port}" if port and not request.url.is_default_port() else ""
+    return f"{request.url.scheme}://{request.url.raw_host}{shown}"
+
+
+async def capture(request: web.Request) -> WebhookRequest:
+    body = await request.read()
+    return WebhookRequest(
+        method=request.method,
+        url=public_base(request) + request.raw_path,
+        headers=request.headers,
+        body=body,
+        content_type=request.content_type,
+        now=request.app[SERVICE].clock.now(),
+    )
+
+
+def _carrier(request: web.Request) -> Carrier:
+    name = request.match_info["carrier"]
+    mounted: Carriers = request.app[CARRIERS]
+    carrier = mounted.get(name)
+    if carrier is None:
+        known = ", ".join(sorted(mounted.keys())) or "none"
+        raise WebhookError(404, "unknown_carrier", f"no carrier '{name}' is configured here (configured: {known})")
+    return carrier
+
+
+def _response(reply: WebhookReply) -> web.Response:
+    return web.Response(status=reply.status, text=reply.body, content_type=reply.content_type, charset="utf-8")
+
+
+async def inbound_webhook(request: web.Request) -> web.Response:
+    carrier = _carrier(request)
+    captured = await capture(request)
+    carrier.verify(captured)
+    messages = carrier.parse(captured)
+    media_base = public_base(request) + "/media"
+    service = request.app[SERVICE]
+    replies: list[Reply] = []
+    for message in messages:
+        handled = await service.handle(message, media_base, queue=not carrier.sync_replies)
+        replies.extend(handled.replies)
+    return _response(carrier.render(replies, media_base))
+
+
+async def status_webhook(request: web.Request) -> web.Response:
+    carrier = _carrier(request)
+    captured = await capture(request)
+    carrier.verify(captured)
+    store = request.app[SERVICE].store
+    for receipt in carrier.parse_receipts(captured):
+        outcome = await store.record_receipt(
+            receipt.channel, receipt.provider_id, receipt.status, receipt.error_code, captured.now
+        )
+        if receipt.opted_out and outcome is not None:
+            # The carrier says the recipient opted out (e.g. Twilio 21610):
+            # honour it at once, for every path that could send.
+            change = ConsentChange("opt_out", f"carrier receipt error {receipt.error_code}")
+            await store.record_consent(outcome.customer, outcome.business, change, captured.now)
+    return _response(carrier.render((), public_base(request) + "/media"))
