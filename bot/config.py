@@ -39,6 +39,7 @@ class Config:
     # 1/s is the US long-code rate (carriers.md); raise it for toll-free or short codes.
     send_rates: dict[str, float] = field(default_factory=lambda: {"*": 1.0})
     outbox_worker: bool = True  # tests drive the outbox by hand with a virtual clock
+    reload_interval: float = 1.0  # seconds between checks for edited flows; 0: no hot reload
 
     @property
     def media_dir(self) -> Path:
@@ -72,6 +73,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str])
         "per carrier: TEXTDESK_MMS_PREFIXES_<CARRIER> [TEXTDESK_MMS_PREFIXES]",
     )
     parser.add_argument(
+        "--reload-interval",
+        default=default("RELOAD_INTERVAL", "1"),
+        help="seconds between checks for edited flow files; 0 turns hot reload off [TEXTDESK_RELOAD_INTERVAL]",
+    )
+    parser.add_argument(
         "--log-level", default=default("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING [TEXTDESK_LOG_LEVEL]"
     )
 
@@ -92,6 +98,12 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
             raise ConfigError(
                 f"--public-url should be a base URL like https://sms.example.com, got '{args.public_url}'"
             )
+    try:
+        reload_interval = float(str(args.reload_interval))
+    except ValueError:
+        reload_interval = -1.0
+    if not 0 <= reload_interval <= 3600:
+        raise ConfigError(f"--reload-interval should be seconds from 0 to 3600, got '{args.reload_interval}'")
     level = str(args.log_level).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"--log-level should be DEBUG, INFO, WARNING or ERROR, got '{args.log_level}'")
@@ -115,6 +127,7 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
         insecure_dev=bool(args.insecure_dev),
         log_level=level,
         mms_prefixes=mms,
+        reload_interval=reload_interval,
     )
 
 

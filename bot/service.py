@@ -73,6 +73,10 @@ class _FlowRuntime:
     texts: ComplianceTexts
 
 
+def _runtimes(flows: FlowSet) -> dict[str, _FlowRuntime]:
+    return {flow.name: _FlowRuntime(flow, FlowEngine(flow), keywords_for(flow), texts_for(flow)) for flow in flows}
+
+
 class ConversationService:
     """Routes messages to flows and keeps conversations in the store."""
 
@@ -82,9 +86,17 @@ class ConversationService:
         self.locks = KeyedLocks()
         self.mms = mms or mms_by_prefix({"*": ("+1",)})
         self.flows = flows
-        self._runtimes = {
-            flow.name: _FlowRuntime(flow, FlowEngine(flow), keywords_for(flow), texts_for(flow)) for flow in flows
-        }
+        self._runtimes = _runtimes(flows)
+
+    def swap(self, flows: FlowSet) -> None:
+        """Serve ``flows`` from now on (hot reload).
+
+        Everything is built first and then swapped in two assignments with no
+        await between them: a message being handled keeps the runtime it
+        started with, and the next one sees the new version whole.
+        """
+        runtimes = _runtimes(flows)
+        self.flows, self._runtimes = flows, runtimes
 
     def flow_for(self, business_number: str) -> Flow:
         return self.flows.for_number(business_number)
@@ -112,7 +124,8 @@ class ConversationService:
                     replies = ()  # opted out since: a retry must not send anything either
                 log.info("duplicate %s %s: returning stored replies", message.channel, message.provider_id)
                 return Handled(replies, duplicate=True, kind=earlier.kind)
-            runtime = self._runtimes[self.flow_for(message.business).name]
+            flows, runtimes = self.flows, self._runtimes  # one consistent version for this message
+            runtime = runtimes[flows.for_number(message.business).name]
             now = self.clock.now()
             opted_out = await self.store.is_opted_out(message.customer, message.business)
             verdict = decide(runtime.keywords, runtime.texts, message.text, message.carrier_opt_out, opted_out)

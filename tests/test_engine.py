@@ -149,8 +149,22 @@ def test_saved_state_missing_from_edited_flow_is_handled(retail: FlowEngine) -> 
     chat.session = replace(chat.session, state="removed_state")
     reply = chat.say("hi")
     assert chat.last.decision.fresh == "lost"
-    assert reply.startswith("Welcome back")
+    assert reply.startswith("We've updated our menu since your last message.\n\nHi from Acme Outfitters!")
     assert chat.session.state == "menu"
+
+
+def test_lost_conversations_go_to_the_state_the_flow_declares(tmp_path: Path) -> None:
+    engine = tiny(
+        "settings:\n  lost_state: help_desk\n  lost_notice: Things moved around!\n"
+        "start: a\nstates:\n  a: {say: Start, final: true}\n  help_desk: {say: 'How can we help?', final: true}\n",
+        tmp_path,
+    )
+    chat = Chat(engine)
+    chat.say("x")
+    assert chat.session is not None
+    chat.session = replace(chat.session, state="gone")
+    assert chat.say("hmm") == "Things moved around!\n\nHow can we help?"
+    assert chat.session.state == "help_desk"
 
 
 def test_media_reply(retail: FlowEngine) -> None:

@@ -365,7 +365,7 @@ def test_base_flow_is_valid() -> None:
             "brnad: Spoke",
             "5:3: error: unknown key 'brnad' in 'settings' (did you mean 'brand'?); expected one of: brand, "
             "match_threshold, ambiguity_margin, idle_timeout, welcome_back, fallback, help, did_you_mean, "
-            "opt_out_reply, opt_in_reply, max_segments, segment_budget, smart_encoding",
+            "opt_out_reply, opt_in_reply, max_segments, segment_budget, smart_encoding, lost_state, lost_notice",
             id="settings",
         ),
         pytest.param(

@@ -9,13 +9,17 @@ error (warnings allowed), 1 when there is any error, 2 for bad arguments.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bot.flows import flow_files, load_flow
+from bot.flows.drift import drift
 from bot.flows.lint import lint_paths
+from bot.store import SQLiteStore, StoreError
 
 __all__ = ["register", "run"]
 
@@ -34,6 +38,12 @@ def register(commands: Any, env: Mapping[str, str]) -> None:
         help=f"flow files or folders of flow files (default: {default} [TEXTDESK_FLOWS])",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--against",
+        metavar="DB",
+        help="dry run of a deploy: count the live conversations in DB sitting in states this version "
+        "removes or changes",
+    )
     parser.set_defaults(handler=run, default_paths=[default])
 
 
@@ -59,7 +69,39 @@ def run(args: argparse.Namespace) -> int:
         if findings:
             warnings = len(findings) - errors
             print(f"textdesk lint: {_count(errors, 'error')}, {_count(warnings, 'warning')}", file=sys.stderr)
+    if args.against and not errors:
+        return asyncio.run(_against(paths, Path(args.against)))
     return 1 if errors else 0
+
+
+async def _against(paths: list[Path], db: Path) -> int:
+    """Print what deploying these flows would do to the conversations stored in ``db``."""
+    if not db.is_file():
+        print(f"textdesk lint: error: no such database: {db}", file=sys.stderr)
+        return 2
+    flows = []
+    for path in paths:
+        files = flow_files(path) if path.is_dir() else [path]
+        flows += [load_flow(file, path / "media" if path.is_dir() else None) for file in files]
+    store = SQLiteStore(db)
+    try:
+        await store.open()
+        drifts = await drift(flows, store)
+    except StoreError as exc:
+        print(f"textdesk lint: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await store.close()
+    if not drifts:
+        print(f"{db}: no live conversation is in a state this version removes or changes")
+    for item in drifts:
+        what = {
+            "removed": "which this version removes (they will get the 'lost_notice' and move on)",
+            "changed": "which this version changes",
+            "unknown": "which may have changed (their flow version was never recorded)",
+        }[item.kind]
+        print(f"{db}: {_count(item.conversations, 'conversation')} in {item.flow}/{item.state}, {what}")
+    return 0
 
 
 def _count(n: int, word: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from bot.engine.machine import FALLBACK, FAQ, RESTART, SAY, Turn, build_machine
+from bot.engine.machine import FALLBACK, FAQ, RELOCATE, RESTART, SAY, Turn, build_machine
 from bot.engine.templates import fill
 from bot.flows.model import Faq, Flow, Route
 from bot.matching.faq import FaqIndex, FaqMatch, score_text
@@ -95,16 +95,21 @@ class FlowEngine:
             fresh = "lost"  # the flow changed under this conversation
         elif now - session.updated_at > flow.settings.idle_timeout:
             fresh = "expired"
+        lost_state = flow.settings.lost_state or flow.start
         if fresh:
             variables: dict[str, str] = {}
-            turn = Turn(flow.start, variables)
+            turn = Turn(lost_state if fresh == "lost" else flow.start, variables)
             pending: tuple[str, ...] = ()
         else:
             assert session is not None
             turn = Turn(session.state, dict(session.variables))
             pending = session.pending
-        if fresh in ("expired", "lost") and flow.settings.welcome_back:
+        if fresh == "expired" and flow.settings.welcome_back:
             turn.replies.append(Reply(flow.settings.welcome_back))
+        elif fresh == "lost" and flow.settings.lost_notice:
+            # The customer was mid-way through a step an editor removed: say so
+            # briefly and carry on from the flow's chosen state, never an error.
+            turn.replies.append(Reply(flow.settings.lost_notice))
         state_from = turn.state
         norm = normalize(text)
         decision, faq_match, new_pending = self._decide(turn, norm, text, pending, fresh, media_types)
@@ -159,8 +164,9 @@ class FlowEngine:
             ids = tuple(c.faq_id for c in match.candidates)
             return Decision("ambiguous", faq_id=",".join(ids), score=best.score if best else None), match, ids
         if fresh:
-            self._fire(RESTART, turn, reply=Reply(""))
-            return Decision("start", route_id=RESTART), match, ()
+            trigger = RELOCATE if fresh == "lost" else RESTART
+            self._fire(trigger, turn, reply=Reply(""))
+            return Decision("start", route_id=trigger), match, ()
         state = flow.states[turn.state]
         if state.otherwise is not None:
             self._fire(state.otherwise.route_id, turn)

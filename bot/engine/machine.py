@@ -29,12 +29,13 @@ from transitions import State as MachineState
 from bot.flows.model import Flow, Route, State
 from bot.types import Reply
 
-__all__ = ["FALLBACK", "FAQ", "RESTART", "SAY", "Turn", "build_machine"]
+__all__ = ["FALLBACK", "FAQ", "RELOCATE", "RESTART", "SAY", "Turn", "build_machine"]
 
 FAQ = "faq"
 SAY = "say"  # an internal transition that only records a reply (did-you-mean, fallback)
 FALLBACK = "fallback"
 RESTART = "restart"
+RELOCATE = "relocate"  # a saved state vanished in an edited flow: go to settings.lost_state
 
 
 @dataclass(slots=True)
@@ -78,6 +79,8 @@ def build_machine(flow: Flow) -> Machine:
     for trigger in (FAQ, SAY, FALLBACK):
         transitions.append({"trigger": trigger, "source": "*", "dest": None, "before": [_say_kwargs]})
     transitions.append({"trigger": RESTART, "source": "*", "dest": flow.start, "before": [_say_kwargs]})
+    lost = flow.settings.lost_state or flow.start
+    transitions.append({"trigger": RELOCATE, "source": "*", "dest": lost, "before": [_say_kwargs]})
     return Machine(
         model=None,
         states=states,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from yaml.nodes import Node
@@ -46,6 +47,8 @@ SETTING_KEYS = (
     "max_segments",
     "segment_budget",
     "smart_encoding",
+    "lost_state",
+    "lost_notice",
 )
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -88,6 +91,8 @@ def load_flow_text(text: str, file: str, media_dir: str, version: str = "") -> F
         raise FlowLoadError(findings)
     builder = _Builder(Reader(file), media_dir)
     flow = builder.build(node, default_name=Path(file).stem, version=version or _digest(text))
+    if flow is not None:
+        flow = replace(flow, source=text)
     errors = [f for f in builder.reader.findings if f.severity == "error"]
     if errors or flow is None:
         raise FlowLoadError(builder.reader.findings)
@@ -197,6 +202,8 @@ class _Builder:
                 parsed = _trim(r.text(value, f"'{key}'")) or None
             if parsed is not None:
                 values[key] = parsed
+                if key == "lost_state":
+                    self.gotos.append((str(parsed), value))
         return Settings(**values)  # type: ignore[arg-type]
 
     def _compliance(self, node: Node) -> Compliance:

@@ -78,6 +78,10 @@ class Settings:
     max_segments: int = 3
     segment_budget: int = 6
     smart_encoding: bool = True
+    # Where a conversation goes when its saved state no longer exists after an
+    # edit (empty: the start state), and the short notice it gets.
+    lost_state: str = ""
+    lost_notice: str = "We've updated our menu since your last message."
     # Where each setting was written, for findings about its value.
     positions: dict[str, Pos] = field(default_factory=dict, compare=False)
 
@@ -116,6 +120,9 @@ class Flow:
     # Declared longest values of template variables (``variables:``), used to
     # cost replies at load time; undeclared ones are derived from patterns.
     variable_lengths: dict[str, int] = field(default_factory=dict)
+    # The file's text as loaded: kept so the store can record each version
+    # served, and `textdesk lint --against DB` can compare states across versions.
+    source: str = field(default="", repr=False, compare=False)
 
     def faq(self, faq_id: str) -> Faq | None:
         for faq in self.faqs:

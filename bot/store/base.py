@@ -194,3 +194,17 @@ class Store(ABC):
     @abstractmethod
     async def add_concat_part(self, message: InboundMessage, now: float) -> list[str] | None:
         """Store one part of a concatenated SMS; all parts' texts in order once complete."""
+
+    # -- flow versions (hot reload, `lint --against`) -----------------------
+
+    @abstractmethod
+    async def save_flow_version(self, flow: str, version: str, path: str, source: str, now: float) -> None:
+        """Remember a flow version's source the first time it is served."""
+
+    @abstractmethod
+    async def flow_source(self, flow: str, version: str) -> str | None:
+        """The source of a flow version served before, if recorded."""
+
+    @abstractmethod
+    async def conversation_states(self) -> list[tuple[str, str, str, int]]:
+        """(flow, flow version, state, count) of the stored conversations."""

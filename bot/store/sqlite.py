@@ -124,6 +124,19 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (channel, customer, business, reference, part)
     );
     """,
+    # 4: every flow version ever served, so a deploy can be checked against
+    # the conversations that live in it (`textdesk lint --against DB`).
+    """
+    CREATE TABLE flow_versions (
+        flow TEXT NOT NULL,
+        version TEXT NOT NULL,
+        path TEXT NOT NULL,
+        source TEXT NOT NULL,
+        loaded_at REAL NOT NULL,
+        PRIMARY KEY (flow, version)
+    ) WITHOUT ROWID;
+    CREATE INDEX conversations_by_state ON conversations (flow, state, flow_version);
+    """,
 )
 
 _UPSERT_SESSION = """
@@ -336,6 +349,39 @@ class SQLiteStore(OutboxMixin, ConcatMixin, Store):
                     raise
             except sqlite3.Error as exc:
                 raise StoreError(str(exc)) from exc
+
+    async def save_flow_version(self, flow: str, version: str, path: str, source: str, now: float) -> None:
+        async with self._write_lock:
+            try:
+                await self.db.execute(
+                    "INSERT INTO flow_versions (flow, version, path, source, loaded_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (flow, version) DO NOTHING",
+                    (flow, version, path, source, now),
+                )
+            except sqlite3.Error as exc:
+                raise StoreError(str(exc)) from exc
+
+    async def flow_source(self, flow: str, version: str) -> str | None:
+        try:
+            rows = await self.db.execute_fetchall(
+                "SELECT source FROM flow_versions WHERE flow = ? AND version = ?", (flow, version)
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        for (source,) in rows:
+            return str(source)
+        return None
+
+    async def conversation_states(self) -> list[tuple[str, str, str, int]]:
+        """(flow, flow version, state, number of conversations) for every live state."""
+        try:
+            rows = await self.db.execute_fetchall(
+                "SELECT flow, flow_version, state, count(*) FROM conversations GROUP BY flow, flow_version, state "
+                "ORDER BY flow, state, flow_version"
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        return [(str(f), str(v), str(s), int(n)) for f, v, s, n in rows]
 
     async def processed(self, channel: str, provider_id: str) -> ProcessedTurn | None:
         try:

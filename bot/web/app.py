@@ -21,10 +21,11 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.flows import FlowSet
 from bot.outbox import Outbox, RateLimiter
+from bot.reload import FlowReloader
 from bot.service import ConversationService, mms_by_prefix
 from bot.store import Store, StoreError
 from bot.web.errors import error_middleware, json_error
-from bot.web.keys import CARRIERS, CONFIG, OUTBOX, SERVICE
+from bot.web.keys import CARRIERS, CONFIG, OUTBOX, RELOADER, SERVICE
 from bot.web.webhooks import inbound_webhook, status_webhook
 
 __all__ = ["create_app"]
@@ -53,6 +54,7 @@ def create_app(
 
     async def store_lifetime(app: web.Application) -> AsyncIterator[None]:
         await store.open()
+        await save_versions(store, flows, clock.now())
         yield
         await store.close()
 
@@ -68,13 +70,28 @@ def create_app(
             if task is not None:
                 await task
 
+    async def reload_lifetime(app: web.Application) -> AsyncIterator[None]:
+        app[RELOADER] = FlowReloader(app[SERVICE], config.flows_dir)
+        stop = asyncio.Event()
+        task = asyncio.create_task(app[RELOADER].run(stop, config.reload_interval)) if config.reload_interval else None
+        yield
+        stop.set()
+        if task is not None:
+            await task
+
     app.cleanup_ctx.append(store_lifetime)
     app.cleanup_ctx.append(outbox_lifetime)
+    app.cleanup_ctx.append(reload_lifetime)
     app.router.add_route("*", "/webhooks/{carrier}", inbound_webhook)
     app.router.add_route("*", "/webhooks/{carrier}/status", status_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/media/{name:.+}", media)
     return app
+
+
+async def save_versions(store: Store, flows: FlowSet, now: float) -> None:
+    for flow in flows:
+        await store.save_flow_version(flow.name, flow.version, flow.path, flow.source, now)
 
 
 async def media(request: web.Request) -> web.StreamResponse:

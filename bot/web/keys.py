@@ -7,11 +7,13 @@ from aiohttp import web
 from bot.carriers.registry import Carriers
 from bot.config import Config
 from bot.outbox import Outbox
+from bot.reload import FlowReloader
 from bot.service import ConversationService
 
-__all__ = ["CARRIERS", "CONFIG", "OUTBOX", "SERVICE"]
+__all__ = ["CARRIERS", "CONFIG", "OUTBOX", "RELOADER", "SERVICE"]
 
 CONFIG = web.AppKey("config", Config)
 SERVICE = web.AppKey("service", ConversationService)
 CARRIERS = web.AppKey("carriers", Carriers)
 OUTBOX = web.AppKey("outbox", Outbox)
+RELOADER = web.AppKey("reloader", FlowReloader)
