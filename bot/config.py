@@ -32,6 +32,7 @@ class Config:
     insecure_dev: bool = False
     max_body_bytes: int = 64 * 1024
     log_level: str = "INFO"
+    log_format: str = "text"  # "text" or "json" (JSON lines)
     # Which customers can receive MMS, by channel ("*" for all): number prefixes.
     # Elsewhere media go as links in the text. US/Canada by default.
     mms_prefixes: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"*": ("+1",)})
@@ -39,6 +40,10 @@ class Config:
     # 1/s is the US long-code rate (carriers.md); raise it for toll-free or short codes.
     send_rates: dict[str, float] = field(default_factory=lambda: {"*": 1.0})
     outbox_worker: bool = True  # tests drive the outbox by hand with a virtual clock
+    # Flood control: at most flood_burst messages per flood_window seconds per
+    # conversation reach the flow (STOP and HELP always do).
+    flood_burst: int = 10
+    flood_window: float = 10.0
     reload_interval: float = 1.0  # seconds between checks for edited flows; 0: no hot reload
 
     @property
@@ -78,6 +83,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str])
         help="seconds between checks for edited flow files; 0 turns hot reload off [TEXTDESK_RELOAD_INTERVAL]",
     )
     parser.add_argument(
+        "--log-format",
+        default=default("LOG_FORMAT", "text"),
+        help="text, or json for JSON lines [TEXTDESK_LOG_FORMAT]",
+    )
+    parser.add_argument(
         "--log-level", default=default("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING [TEXTDESK_LOG_LEVEL]"
     )
 
@@ -98,6 +108,9 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
             raise ConfigError(
                 f"--public-url should be a base URL like https://sms.example.com, got '{args.public_url}'"
             )
+    log_format = str(args.log_format).lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"--log-format should be text or json, got '{args.log_format}'")
     try:
         reload_interval = float(str(args.reload_interval))
     except ValueError:
@@ -126,6 +139,7 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
         twilio_auth_token=token,
         insecure_dev=bool(args.insecure_dev),
         log_level=level,
+        log_format=log_format,
         mms_prefixes=mms,
         reload_interval=reload_interval,
     )

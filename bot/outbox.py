@@ -29,6 +29,7 @@ import aiohttp
 from bot.carriers.base import Carrier, SendResult
 from bot.clock import Clock
 from bot.logmask import mask
+from bot.metrics import Metrics
 from bot.sms import analyze
 from bot.store import ConsentChange, OutboxItem, Store
 from bot.types import Reply
@@ -76,6 +77,7 @@ class Outbox:
         max_delay: float = 300.0,
         timeout: float = 10.0,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.carriers = carriers
@@ -87,6 +89,8 @@ class Outbox:
         self.max_delay = max_delay
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.rng = rng or random.Random()
+        self.metrics = metrics or Metrics()
+        self.running = False
         self.sent = 0
         self.retries = 0
         self.failures = 0
@@ -104,6 +108,7 @@ class Outbox:
             # messages an opted-out number may still receive.
             if item.kind != "compliance" and await self.store.is_opted_out(item.customer, item.business):
                 await self.store.mark_failed(item.id, "recipient opted out before sending", "suppressed")
+                self.metrics.messages_out.labels(item.channel, "suppressed").inc()
                 continue
             if now - item.created_at > self.max_age:
                 await self._give_up(item, f"gave up after {self.max_age:.0f}s without a successful send")
@@ -119,9 +124,11 @@ class Outbox:
             result = await self._send(carrier, item)
             if result.ok:
                 self.sent += 1
+                self.metrics.messages_out.labels(item.channel, "sent").inc()
                 await self.store.mark_sent(item.id, result.provider_id, self.clock.now())
             elif result.retry:
                 self.retries += 1
+                self.metrics.outbox_retries.labels(item.channel).inc()
                 held.add(sender)  # later parts to this customer must not overtake this one
                 delay = min(self.max_delay, self.base_delay * 2**item.attempts) * (0.5 + self.rng.random() / 2)
                 await self.store.mark_retry(item.id, result.error, now + delay)
@@ -134,6 +141,7 @@ class Outbox:
 
     async def _give_up(self, item: OutboxItem, error: str) -> None:
         self.failures += 1
+        self.metrics.messages_out.labels(item.channel, "failed").inc()
         log.warning("outbox %s to %s failed: %s", item.id, mask(item.customer), error)
         await self.store.mark_failed(item.id, error)
 
@@ -152,6 +160,13 @@ class Outbox:
 
     async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
         """Send due messages until ``stop`` is set; errors are logged, never fatal."""
+        self.running = True
+        try:
+            await self._loop(stop, interval)
+        finally:
+            self.running = False
+
+    async def _loop(self, stop: asyncio.Event, interval: float) -> None:
         while not stop.is_set():
             try:
                 await self.run_once()

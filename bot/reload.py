@@ -59,9 +59,11 @@ class FlowReloader:
         loaded = await asyncio.to_thread(self._load)
         if loaded is None:
             self.rejected += 1
+            self.service.metrics.reloads.labels("rejected").inc()
             return False
         self.service.swap(loaded)
         self.reloads += 1
+        self.service.metrics.reloads.labels("ok").inc()
         for flow in loaded:
             await self.service.store.save_flow_version(
                 flow.name, flow.version, flow.path, flow.source, self.service.clock.now()

@@ -16,7 +16,9 @@ The order matters and is the same for every carrier:
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -25,10 +27,13 @@ from bot.compliance.keywords import ComplianceKeywords
 from bot.compliance.policy import ComplianceDecision, ComplianceTexts, decide
 from bot.compliance.texts import keywords_for, texts_for
 from bot.engine import Decision, FlowEngine
+from bot.flood import FloodGate
 from bot.flows import Flow, FlowSet
 from bot.locks import KeyedLocks
 from bot.logmask import mask
+from bot.metrics import Metrics
 from bot.replies import media_url, prepare
+from bot.sms import analyze
 from bot.store import ConsentChange, Store
 from bot.types import ConversationKey, InboundMessage, Reply
 
@@ -60,9 +65,12 @@ class Handled:
     replies: tuple[Reply, ...]
     duplicate: bool = False
     flow: str = ""
-    kind: str = "flow"  # flow | compliance | suppressed
+    kind: str = "flow"  # flow | compliance | suppressed | throttled | partial
     decision: Decision | None = None
     entered: tuple[str, ...] = ()
+    explained: str = ""  # the decision in words, as logged
+    consent_event: str = ""  # "opt_out" | "opt_in" when this message changed consent
+    faq_result: str = ""  # "hit" | "miss" | "ambiguous" when the FAQs were consulted
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +81,12 @@ class _FlowRuntime:
     texts: ComplianceTexts
 
 
+def conversation_id(message: InboundMessage) -> str:
+    """A stable, non-reversible id for a conversation, safe to log."""
+    key = f"{message.channel}|{message.customer}|{message.business}".encode()
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
 def _runtimes(flows: FlowSet) -> dict[str, _FlowRuntime]:
     return {flow.name: _FlowRuntime(flow, FlowEngine(flow), keywords_for(flow), texts_for(flow)) for flow in flows}
 
@@ -80,9 +94,19 @@ def _runtimes(flows: FlowSet) -> dict[str, _FlowRuntime]:
 class ConversationService:
     """Routes messages to flows and keeps conversations in the store."""
 
-    def __init__(self, flows: FlowSet, store: Store, clock: Clock, mms: MmsPolicy | None = None) -> None:
+    def __init__(
+        self,
+        flows: FlowSet,
+        store: Store,
+        clock: Clock,
+        mms: MmsPolicy | None = None,
+        metrics: Metrics | None = None,
+        flood: FloodGate | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.metrics = metrics or Metrics()
+        self.flood = flood or FloodGate()
         self.locks = KeyedLocks()
         self.mms = mms or mms_by_prefix({"*": ("+1",)})
         self.flows = flows
@@ -110,6 +134,13 @@ class ConversationService:
             queue: True for carriers that take replies through their REST API:
                 the replies go to the outbox in the turn's transaction.
         """
+        started = time.perf_counter()
+        handled = await self._handle(message, media_base, queue)
+        elapsed = time.perf_counter() - started
+        self._observe(message, handled, elapsed, queue)
+        return handled
+
+    async def _handle(self, message: InboundMessage, media_base: str, queue: bool) -> Handled:
         if message.concat is not None:
             joined = await self._join_parts(message)
             if joined is None:
@@ -122,7 +153,6 @@ class ConversationService:
                 replies = earlier.replies
                 if earlier.kind != "compliance" and await self.store.is_opted_out(message.customer, message.business):
                     replies = ()  # opted out since: a retry must not send anything either
-                log.info("duplicate %s %s: returning stored replies", message.channel, message.provider_id)
                 return Handled(replies, duplicate=True, kind=earlier.kind)
             flows, runtimes = self.flows, self._runtimes  # one consistent version for this message
             runtime = runtimes[flows.for_number(message.business).name]
@@ -131,6 +161,10 @@ class ConversationService:
             verdict = decide(runtime.keywords, runtime.texts, message.text, message.carrier_opt_out, opted_out)
             if verdict.handled:
                 return await self._compliance_turn(message, runtime, verdict, now, media_base, queue)
+            if not self.flood.allow(key, now):
+                await self.store.commit_turn(message, None, (), "throttled: burst over the flood limit", now,
+                                             kind="throttled")
+                return Handled((), flow=runtime.flow.name, kind="throttled")
             session = await self.store.get_session(key)
             if session is not None and session.flow != runtime.flow.name:
                 session = None  # the number moved to another flow: start that flow afresh
@@ -141,18 +175,60 @@ class ConversationService:
                 explained += f" [{outcome.faq_match.explain()}]"
             replies = self._prepare(outcome.replies, runtime.flow, message, media_base, queue)
             await self.store.commit_turn(message, outcome.session, replies, explained, now, queue=queue)
-            log.info(
-                "%s %s from %s to %s flow=%s %s",
-                message.channel,
-                message.provider_id,
-                mask(message.customer),
-                mask(message.business),
-                runtime.flow.name,
-                explained,
-            )
+            faq_result = ""
+            if outcome.decision.kind == "picked":
+                faq_result = "hit"
+            elif outcome.faq_match is not None:
+                faq_result = {"answer": "hit", "ambiguous": "ambiguous"}.get(outcome.faq_match.verdict, "miss")
             return Handled(
-                replies, flow=runtime.flow.name, decision=outcome.decision, entered=outcome.entered
+                replies,
+                flow=runtime.flow.name,
+                decision=outcome.decision,
+                entered=outcome.entered,
+                explained=explained,
+                faq_result=faq_result,
             )
+
+    def _observe(self, message: InboundMessage, handled: Handled, elapsed: float, queue: bool) -> None:
+        """One log line and the metrics for every handled message."""
+        metrics = self.metrics
+        outcome = "duplicate" if handled.duplicate else handled.kind
+        metrics.messages_in.labels(message.channel, outcome).inc()
+        metrics.latency.observe(elapsed)
+        if not handled.duplicate and handled.replies:
+            metrics.messages_out.labels(message.channel, "queued" if queue else "replied").inc(len(handled.replies))
+        decision = handled.decision
+        if handled.faq_result and not handled.duplicate:
+            metrics.faq.labels(handled.faq_result).inc()
+        if handled.consent_event and not handled.duplicate:
+            metrics.consent.labels(handled.consent_event).inc()
+        if handled.kind == "throttled":
+            metrics.throttled.inc()
+        event = {
+            "carrier": message.channel,
+            "message_id": message.provider_id,
+            "customer": mask(message.customer),
+            "business": mask(message.business),
+            "conversation": conversation_id(message),
+            "flow": handled.flow,
+            "outcome": outcome,
+            "state_before": decision.state_from if decision else "",
+            "state_after": decision.state_to if decision else "",
+            "decision": decision.kind if decision else "",
+            "faq": decision.faq_id if decision else "",
+            "score": decision.score if decision else None,
+            "reply_segments": [analyze(r.text).segments for r in handled.replies],
+            "latency_ms": round(elapsed * 1000, 3),
+        }
+        log.info(
+            "%s %s from %s: %s %s",
+            message.channel,
+            message.provider_id,
+            event["customer"],
+            outcome,
+            handled.explained,
+            extra={"event": event},
+        )
 
     async def _compliance_turn(
         self,
@@ -178,15 +254,9 @@ class ConversationService:
             forget_session=verdict.restart,
             queue=queue,
         )
-        log.info(
-            "%s %s from %s to %s %s",
-            message.channel,
-            message.provider_id,
-            mask(message.customer),
-            mask(message.business),
-            explained,
+        return Handled(
+            replies, flow=runtime.flow.name, kind=kind, explained=explained, consent_event=verdict.ledger
         )
-        return Handled(replies, flow=runtime.flow.name, kind=kind)
 
     def _prepare(
         self, replies: tuple[Reply, ...], flow: Flow, message: InboundMessage, media_base: str, queue: bool

@@ -134,6 +134,9 @@ AppFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 def make_client(aiohttp_client: Any, db_path: Path, clock: VirtualClock) -> AppFactory:
     async def make(flows_dir: Path = FLOWS, token: str = TOKEN, public_url: str = PUBLIC,
                    carriers: Any = None, **overrides: Any) -> TestClient[Any, Any]:
+        # The virtual clock stands still unless a test moves it, so a whole
+        # scripted conversation is one "burst": flood tests set their own limit.
+        overrides.setdefault("flood_burst", 10_000)
         config = Config(
             flows_dir=flows_dir,
             db_path=db_path,

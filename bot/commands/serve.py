@@ -12,6 +12,7 @@ from bot import __version__
 from bot.config import Config, ConfigError, add_serve_arguments, config_from_args
 from bot.flows import FlowLoadError, FlowSet, load_flows
 from bot.flows.lint import lint_flow_set
+from bot.logjson import JsonFormatter
 
 __all__ = ["load_or_report", "register"]
 
@@ -30,7 +31,12 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"textdesk: error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    if config.log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=config.log_level, handlers=[handler])
     flows = load_or_report(config)
     if flows is None:
         return 1

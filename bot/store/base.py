@@ -110,6 +110,10 @@ class Store(ABC):
         """Raise ``StoreError`` unless the store can answer a query now."""
 
     @abstractmethod
+    async def ping_write(self) -> None:
+        """Raise ``StoreError`` unless the store can take a write now."""
+
+    @abstractmethod
     async def get_session(self, key: ConversationKey) -> Session | None:
         """The stored conversation, or ``None`` when there is none."""
 

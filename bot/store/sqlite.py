@@ -209,6 +209,16 @@ class SQLiteStore(OutboxMixin, ConcatMixin, Store):
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
 
+    async def ping_write(self) -> None:
+        """Raise ``StoreError`` unless a write transaction can start now."""
+        async with self._write_lock:
+            try:
+                await self.db.execute("BEGIN IMMEDIATE")
+                await self.db.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                await asyncio.shield(self.db.rollback())
+                raise StoreError(str(exc)) from exc
+
     async def get_session(self, key: ConversationKey) -> Session | None:
         try:
             rows = await self.db.execute_fetchall(

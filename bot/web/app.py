@@ -8,6 +8,7 @@ clock; ``bot.cli`` builds the production ones.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -19,6 +20,7 @@ from bot.carriers.base import Carrier
 from bot.carriers.registry import Carriers, carriers_from_env
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.flood import FloodGate
 from bot.flows import FlowSet
 from bot.outbox import Outbox, RateLimiter
 from bot.reload import FlowReloader
@@ -46,7 +48,13 @@ def create_app(
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[error_middleware])
     clock = clock or SystemClock()
     app[CONFIG] = config
-    app[SERVICE] = ConversationService(flows, store, clock, mms_by_prefix(config.mms_prefixes))
+    app[SERVICE] = ConversationService(
+        flows,
+        store,
+        clock,
+        mms_by_prefix(config.mms_prefixes),
+        flood=FloodGate(config.flood_burst, config.flood_window),
+    )
     if carriers is None:
         env = {**os.environ, "TWILIO_AUTH_TOKEN": config.twilio_auth_token}
         carriers = carriers_from_env(env, config.insecure_dev)
@@ -62,7 +70,9 @@ def create_app(
         # Started after the store (cleanup_ctx order) and stopped before it, so
         # the worker never writes to a closed database.
         async with aiohttp.ClientSession() as http:
-            app[OUTBOX] = Outbox(store, carriers, clock, http, RateLimiter(config.send_rates))
+            app[OUTBOX] = Outbox(
+                store, carriers, clock, http, RateLimiter(config.send_rates), metrics=app[SERVICE].metrics
+            )
             stop = asyncio.Event()
             task = asyncio.create_task(app[OUTBOX].run(stop)) if config.outbox_worker else None
             yield
@@ -85,6 +95,8 @@ def create_app(
     app.router.add_route("*", "/webhooks/{carrier}", inbound_webhook)
     app.router.add_route("*", "/webhooks/{carrier}/status", status_webhook)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/media/{name:.+}", media)
     return app
 
@@ -118,3 +130,30 @@ async def healthz(request: web.Request) -> web.Response:
         return json_error(503, "storage_unavailable", f"database not reachable: {exc}")
     flows = sorted(flow.name for flow in service.flows)
     return web.json_response({"status": "ok", "flows": flows, "database": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready for traffic: flows loaded, database writable, outbox worker running."""
+    service = request.app[SERVICE]
+    problems: list[str] = []
+    try:
+        await service.store.ping_write()
+    except StoreError as exc:
+        problems.append(f"database not writable: {exc}")
+    outbox = request.app.get(OUTBOX)
+    if request.app[CONFIG].outbox_worker and (outbox is None or not outbox.running):
+        problems.append("outbox worker not running")
+    if not list(service.flows):
+        problems.append("no flows loaded")
+    if problems:
+        return json_error(503, "not_ready", "; ".join(problems))
+    return web.json_response({"status": "ready", "flows": sorted(f.name for f in service.flows)})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    # On a database fault the gauge keeps its last value; /readyz reports the fault.
+    with contextlib.suppress(StoreError):
+        service.metrics.outbox_depth.set(await service.store.outbox_depth())
+    return web.Response(body=service.metrics.render(), content_type="text/plain", charset="utf-8",
+                        headers={"X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,107 @@
+"""What operators rely on: metrics, readiness, JSON logs, flood control, storage faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.logjson import JsonFormatter
+from bot.web.keys import SERVICE
+from tests.conftest import AppFactory, Phone, db_rows
+
+
+async def test_metrics_in_prometheus_format(make_client: AppFactory) -> None:
+    client = await make_client()
+    phone = Phone(client, "+15550007001")
+    await phone.text("do u ship to canada")
+    await phone.text("shipping")
+    await phone.text("i like turtles")
+    await phone.text("STOP")
+    response = await client.get("/metrics")
+    assert response.status == 200
+    assert response.content_type == "text/plain"
+    text = await response.text()
+    assert 'textdesk_messages_in_total{carrier="twilio",outcome="flow"} 3.0' in text
+    assert 'textdesk_messages_in_total{carrier="twilio",outcome="compliance"} 1.0' in text
+    assert 'textdesk_messages_out_total{carrier="twilio",outcome="replied"} 4.0' in text
+    assert 'textdesk_faq_total{result="hit"} 1.0' in text
+    assert 'textdesk_faq_total{result="ambiguous"} 1.0' in text
+    assert 'textdesk_faq_total{result="miss"} 1.0' in text
+    assert 'textdesk_consent_events_total{event="opt_out"} 1.0' in text
+    assert "textdesk_outbox_depth 0.0" in text
+    assert "textdesk_handling_seconds_count 4.0" in text
+    assert "textdesk_flow_reloads_total" in text
+
+
+async def test_readyz_and_healthz(make_client: AppFactory) -> None:
+    client = await make_client(outbox_worker=True)
+    assert (await client.get("/healthz")).status == 200
+    ready = await client.get("/readyz")
+    assert ready.status == 200, await ready.text()
+    assert await ready.json() == {"status": "ready", "flows": ["retail"]}
+
+
+async def test_flood_is_answered_calmly_without_slowing_others(make_client: AppFactory, db_path: Path) -> None:
+    client = await make_client(flood_burst=3, flood_window=10.0)
+    flooder = Phone(client, "+15550007002")
+    calm = Phone(client, "+15550007003")
+    results = await asyncio.gather(*(flooder.text(f"hello {n}") for n in range(50)), calm.text("1"))
+    answered = [r for r in results[:50] if r.messages]
+    assert len(answered) == 3
+    assert "Mon-Sat" in results[50].body
+    # STOP still works in the middle of a flood.
+    assert (await flooder.text("STOP")).body.startswith("Acme Outfitters: You are unsubscribed")
+    # Every message was recorded, the surplus as throttled.
+    assert db_rows(db_path, "SELECT kind, count(*) FROM inbound WHERE customer = ? GROUP BY kind ORDER BY kind",
+                   flooder.number) == [("compliance", 1), ("flow", 3), ("throttled", 47)]
+    text = await (await client.get("/metrics")).text()
+    assert "textdesk_throttled_total 47.0" in text
+
+
+async def test_locked_database_answers_503_and_recovers(make_client: AppFactory, db_path: Path) -> None:
+    client = await make_client()
+    phone = Phone(client, "+15550007004")
+    await phone.text("hi")
+    store = client.server.app[SERVICE].store
+    await store.db.execute("PRAGMA busy_timeout = 50")  # type: ignore[attr-defined]
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    try:
+        params = phone.params("1")
+        refused = await phone.post(params)
+        assert refused.status == 503
+        assert "storage_unavailable" in refused.text
+        assert (await client.get("/readyz")).status == 503
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    # The carrier retries the same message: now it is handled, once.
+    retried = await phone.post(params)
+    assert retried.status == 200 and "Mon-Sat" in retried.body
+    assert db_rows(db_path, "SELECT count(*) FROM inbound WHERE provider_id = ?", params["MessageSid"]) == [(1,)]
+
+
+def test_json_log_lines_carry_the_event() -> None:
+    record = logging.LogRecord("textdesk.conversation", logging.INFO, __file__, 1, "handled %s", ("x",), None)
+    record.event = {"conversation": "abc", "state_before": "menu", "state_after": "hours", "customer": "+15****01"}
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "handled x"
+    assert line["level"] == "INFO"
+    assert (line["state_before"], line["state_after"], line["customer"]) == ("menu", "hours", "+15****01")
+
+
+async def test_per_message_log_masks_numbers(make_client: AppFactory, caplog: pytest.LogCaptureFixture) -> None:
+    client = await make_client()
+    with caplog.at_level(logging.INFO, logger="textdesk.conversation"):
+        await Phone(client, "+15550007005").text("1")
+    events = [r.event for r in caplog.records if hasattr(r, "event")]
+    (event,) = events
+    assert event["customer"] == "+15*******05"
+    assert "+15550007005" not in caplog.text
+    assert event["state_after"] == "hours" and event["reply_segments"] == [1]
+    assert event["latency_ms"] >= 0
