@@ -49,6 +49,8 @@ _RECEIPT_STATUSES = {
     "message-delivered": "delivered",
     "message-failed": "failed",
 }
+# "destination-rejected-due-to-user-opt-out" (Bandwidth/api-docs errors.mdx, a §6 source).
+_OPTED_OUT = "4775"
 _ENV = (
     "BANDWIDTH_ACCOUNT_ID",
     "BANDWIDTH_APPLICATION_ID",
@@ -178,13 +180,16 @@ class BandwidthCarrier:
                     provider_id=_matching(message.get("id"), f"[{index}].message.id", _MESSAGE_ID, "a message id"),
                     status=status,
                     error_code=error_code if status == "failed" else "",
+                    opted_out=status == "failed" and error_code == _OPTED_OUT,
                     customer=_string(recipient, f"[{index}].to", optional=True),
                     business=_string(message.get("from"), f"[{index}].message.from", optional=True),
                 )
             )
         return tuple(receipts)
 
-    def render(self, replies: Sequence[Reply], media_base: str) -> WebhookReply:
+    def render(
+        self, replies: Sequence[Reply], media_base: str, *, customer: str = "", business: str = ""
+    ) -> WebhookReply:
         """A bare 200 (Bandwidth retries anything else for 24 h); replies go out through REST."""
         return WebhookReply(status=200, content_type="text/plain", body="")
 

@@ -120,8 +120,14 @@ class Carrier(Protocol):
     def parse_receipts(self, request: WebhookRequest) -> Sequence[DeliveryReceipt]:
         """Delivery receipts in a status webhook."""
 
-    def render(self, replies: Sequence[Reply], media_base: str) -> WebhookReply:
-        """The webhook's HTTP answer: the replies for sync carriers, else an acknowledgement."""
+    def render(
+        self, replies: Sequence[Reply], media_base: str, *, customer: str = "", business: str = ""
+    ) -> WebhookReply:
+        """The webhook's HTTP answer: the replies for sync carriers, else an acknowledgement.
+
+        ``customer`` and ``business`` are the numbers of the message answered, for
+        reply formats that must name them (Plivo XML's ``src``/``dst``).
+        """
 
     def outbound_request(
         self, to: str, sender: str, reply: Reply, media_base: str, idempotency_key: str

@@ -69,8 +69,13 @@ _BATCH_REPORTS = frozenset({"delivery_report_sms", "delivery_report_mms"})
 
 def sign(secret: str, body: bytes, nonce: str, timestamp: str) -> str:
     """The ``x-sinch-webhook-signature`` value Sinch sends for this body, nonce and timestamp."""
+    return base64.b64encode(_mac(secret, body, nonce, timestamp)).decode("ascii")
+
+
+def _mac(secret: str, body: bytes, nonce: str, timestamp: str) -> bytes:
+    # The raw body bytes, never re-serialised JSON: Sinch signed what it sent.
     message = body + b"." + nonce.encode("utf-8") + b"." + timestamp.encode("utf-8")
-    return base64.b64encode(hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()).decode("ascii")
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()
 
 
 class SinchCarrier:
@@ -119,8 +124,10 @@ class SinchCarrier:
         algorithm = _header(request.headers, "x-sinch-webhook-signature-algorithm")
         if algorithm and algorithm.replace("-", "").lower() != "hmacsha256":
             raise WebhookError(403, "bad_signature", "x-sinch-webhook-signature-algorithm should be HmacSHA256")
-        if not _NONCE.fullmatch(nonce) or not _TIMESTAMP.fullmatch(timestamp):
-            raise WebhookError(403, "bad_timestamp", "the signature nonce or timestamp (Unix seconds) is malformed")
+        if not _NONCE.fullmatch(nonce):
+            raise WebhookError(403, "bad_nonce", "x-sinch-webhook-signature-nonce should be a short token")
+        if not _TIMESTAMP.fullmatch(timestamp):
+            raise WebhookError(403, "bad_timestamp", "x-sinch-webhook-signature-timestamp should be whole Unix seconds")
         if abs(request.now - int(timestamp)) > TIMESTAMP_TOLERANCE:
             raise WebhookError(
                 403, "stale_timestamp", f"x-sinch-webhook-signature-timestamp is more than {TIMESTAMP_TOLERANCE} s off"
@@ -129,8 +136,7 @@ class SinchCarrier:
             given = base64.b64decode(signature, validate=True)
         except (binascii.Error, ValueError):
             given = b""
-        expected = base64.b64decode(sign(self._secret, request.body, nonce, timestamp))
-        if not hmac.compare_digest(given, expected):
+        if not hmac.compare_digest(given, _mac(self._secret, request.body, nonce, timestamp)):
             raise WebhookError(403, "bad_signature", "x-sinch-webhook-signature does not match this request")
 
     def parse(self, request: WebhookRequest) -> Sequence[InboundMessage]:
@@ -173,7 +179,9 @@ class SinchCarrier:
             receipts.extend(_receipt(batch_id, entry, number, f"{where}.") for number in numbers or [""])
         return tuple(receipts)
 
-    def render(self, replies: Sequence[Reply], media_base: str) -> WebhookReply:
+    def render(
+        self, replies: Sequence[Reply], media_base: str, *, customer: str = "", business: str = ""
+    ) -> WebhookReply:
         """A bare 200 (Sinch retries 5xx and 429, §7.3); replies go out as batches."""
         return WebhookReply(status=200, content_type="text/plain", body="")
 

@@ -61,6 +61,9 @@ _STATUSES = {
     "delivery_unconfirmed": "sent",
 }
 _RECEIPT_EVENTS = frozenset({"message.sent", "message.finalized"})
+# "Blocked due to STOP message": the recipient texted STOP and Telnyx's block rule holds. Not in
+# carriers.md; Telnyx's messaging error-code table. It comes both as a send error and in receipts.
+_OPTED_OUT = "40300"
 
 
 def load_public_key(value: str) -> Ed25519PublicKey:
@@ -112,7 +115,7 @@ class TelnyxCarrier:
             raise WebhookError(403, "missing_signature", "telnyx-signature-ed25519 and telnyx-timestamp are required")
         if not _TIMESTAMP.fullmatch(timestamp):
             raise WebhookError(403, "bad_timestamp", "telnyx-timestamp should be whole Unix seconds")
-        # Checked before the signature too: a replayed request is refused even if it was once genuine.
+        # The window before the signature: a replay of a once-genuine request must fail, and this check is cheap.
         if abs(request.now - int(timestamp)) > TIMESTAMP_TOLERANCE:
             raise WebhookError(
                 403, "stale_timestamp", f"telnyx-timestamp is more than {TIMESTAMP_TOLERANCE} s from our clock"
@@ -181,13 +184,16 @@ class TelnyxCarrier:
                     provider_id=message_id,
                     status=status,
                     error_code=error_code if status in ("failed", "undelivered") else "",
+                    opted_out=error_code == _OPTED_OUT and status in ("failed", "undelivered"),
                     customer=_string(recipient.get("phone_number"), f"{where}.phone_number", optional=True),
                     business=business,
                 )
             )
         return tuple(receipts)
 
-    def render(self, replies: Sequence[Reply], media_base: str) -> WebhookReply:
+    def render(
+        self, replies: Sequence[Reply], media_base: str, *, customer: str = "", business: str = ""
+    ) -> WebhookReply:
         """A bare 200: replies to Telnyx always go out through the REST API."""
         return WebhookReply(status=200, content_type="text/plain", body="")
 
@@ -225,16 +231,16 @@ class TelnyxCarrier:
                 return SendResult(ok=True, provider_id=message_id, status=status)
             # Telnyx took the message; resending to learn its id would text the customer twice.
             return SendResult(ok=True, status=status, error="Telnyx accepted the message but returned no data.id")
-        detail = ""
-        errors = answer.get("errors") if isinstance(answer, dict) else None
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            first = errors[0]
-            detail = " ".join(str(first[k]) for k in ("code", "title", "detail") if first.get(k))
+        listed = answer.get("errors") if isinstance(answer, dict) else None
+        errors: list[dict[str, object]] = [e for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
+        first = errors[0] if errors else {}
+        detail = " ".join(str(first[k]) for k in ("code", "title", "detail") if first.get(k))
         return SendResult(
             ok=False,
             status=status,
             error=f"Telnyx answered HTTP {status}" + (f": {detail[:300]}" if detail else ""),
             retry=status in (408, 429) or status >= 500 or status < 100,
+            opted_out=any(str(item.get("code")) == _OPTED_OUT for item in errors),
         )
 
 

@@ -201,7 +201,9 @@ class TwilioCarrier:
             )
         ]
 
-    def render(self, replies: Sequence[Reply], media_base: str) -> WebhookReply:
+    def render(
+        self, replies: Sequence[Reply], media_base: str, *, customer: str = "", business: str = ""
+    ) -> WebhookReply:
         shown = replies if self.sync_replies else ()
         return WebhookReply(200, "text/xml", render_twiml(shown, media_base))
 

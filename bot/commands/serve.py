@@ -50,7 +50,11 @@ def run(args: argparse.Namespace) -> int:
             "INSECURE DEVELOPMENT MODE: TWILIO_AUTH_TOKEN is not set, webhook signatures are NOT checked. "
             "Never expose this server to the internet like this."
         )
-    app = create_app(config, flows, SQLiteStore(config.db_path))
+    try:
+        app = create_app(config, flows, SQLiteStore(config.db_path))
+    except ValueError as exc:  # a carrier's secret is set but its other settings are missing or wrong
+        print(f"textdesk: error: {exc}", file=sys.stderr)
+        return 2
     names = ", ".join(f.name for f in flows)
     log.info("textdesk %s: flows [%s] from %s, database %s", __version__, names, config.flows_dir, config.db_path)
     web.run_app(app, host=config.host, port=config.port, print=lambda line: log.info("%s", line))

@@ -68,13 +68,23 @@ async def inbound_webhook(request: web.Request) -> web.Response:
     for message in messages:
         handled = await service.handle(message, media_base, queue=not carrier.sync_replies)
         replies.extend(handled.replies)
-    return _response(carrier.render(replies, media_base))
+    if not carrier.sync_replies:
+        # Telnyx, Bandwidth and Sinch post inbound messages and delivery events
+        # to the same URL by default: record the receipts found here too.
+        await _record_receipts(request, carrier, captured)
+    numbers = {"customer": messages[-1].customer, "business": messages[-1].business} if messages else {}
+    return _response(carrier.render(replies, media_base, **numbers))
 
 
 async def status_webhook(request: web.Request) -> web.Response:
     carrier = _carrier(request)
     captured = await capture(request)
     carrier.verify(captured)
+    await _record_receipts(request, carrier, captured)
+    return _response(carrier.render((), public_base(request) + "/media"))
+
+
+async def _record_receipts(request: web.Request, carrier: Carrier, captured: WebhookRequest) -> None:
     store = request.app[SERVICE].store
     for receipt in carrier.parse_receipts(captured):
         outcome = await store.record_receipt(
@@ -85,4 +95,3 @@ async def status_webhook(request: web.Request) -> web.Response:
             # honour it at once, for every path that could send.
             change = ConsentChange("opt_out", f"carrier receipt error {receipt.error_code}")
             await store.record_consent(outcome.customer, outcome.business, change, captured.now)
-    return _response(carrier.render((), public_base(request) + "/media"))

@@ -1,0 +1,159 @@
+"""``textdesk chat``: text a flow from the terminal, as a customer's phone would.
+
+The loop here only reads lines and prints what ``bot.simulator.Simulator``
+returns; everything a customer would see comes from the server's own service
+and store. The database is a throw-away file in a temp folder unless ``--db``
+names one (``TEXTDESK_DB`` is deliberately not read: it is the server's
+database, and a test chat must not land in real conversations).
+
+Exit codes: 0 on /quit or end of input, 1 when the flows have errors (printed
+as ``file:line:col: error: ...``), 2 for bad arguments, 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bot.flows import FlowLoadError, FlowSet, load_flows
+from bot.flows.lint import lint_flow_set
+from bot.simulator import DEFAULT_CUSTOMER, Simulator, Target, TargetError, choose_target, is_e164
+from bot.store import SQLiteStore, StoreError
+
+__all__ = ["register", "run"]
+
+
+def register(commands: Any, env: Mapping[str, str]) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "chat",
+        help="text a flow from the terminal, as a customer would",
+        description="Type as the customer and see each reply as the phone would, with its segment count and "
+        "encoding, and the state, decision and match score beside it. Runs the server's own service and store "
+        "on a throw-away database. Commands: /reset /state /vars /help /quit.",
+    )
+    parser.add_argument(
+        "--flows",
+        metavar="DIR",
+        default=env.get("TEXTDESK_FLOWS", "flows"),
+        help="folder of flow files [TEXTDESK_FLOWS] (default: flows)",
+    )
+    parser.add_argument("--flow", metavar="NAME", help="the flow to text (default: the default flow)")
+    parser.add_argument(
+        "--from",
+        dest="customer",
+        metavar="NUMBER",
+        default=DEFAULT_CUSTOMER,
+        help=f"your number as the customer (default: {DEFAULT_CUSTOMER})",
+    )
+    parser.add_argument("--to", metavar="NUMBER", help="the business number to text (default: the flow's first)")
+    parser.add_argument(
+        "--db", metavar="PATH", help="keep the conversation in this SQLite file (default: a temporary one)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    folder = Path(args.flows)
+    if not folder.is_dir():
+        return _usage(f"flows folder not found: {folder}")
+    for flag, number in (("--from", args.customer), ("--to", args.to)):
+        if number is not None and not is_e164(number):
+            return _usage(f"{flag} should be a phone number like +15550001234, got '{number}'")
+    flows = _load(folder)
+    if flows is None:
+        return 1
+    try:
+        target = choose_target(flows, args.flow, args.to)
+    except TargetError as exc:
+        return _usage(str(exc))
+    media = folder / "media"
+    if args.db is not None:
+        return _session(flows, target, args.customer, Path(args.db), keep=True, media=media)
+    with tempfile.TemporaryDirectory(prefix="textdesk-chat-") as tmp:
+        return _session(flows, target, args.customer, Path(tmp) / "chat.db", keep=False, media=media)
+
+
+def _load(folder: Path) -> FlowSet | None:
+    """The flows, or ``None`` after printing lint's findings (the server refuses the same)."""
+    findings = lint_flow_set(folder)
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    errors = sum(1 for f in findings if f.severity == "error")
+    if errors:
+        print(
+            f"textdesk chat: {errors} error{'s' if errors != 1 else ''} in the flows; fix them first", file=sys.stderr
+        )
+        return None
+    try:
+        return load_flows(folder)
+    except FlowLoadError as exc:  # pragma: no cover - lint reported these already
+        print(exc, file=sys.stderr)
+        return None
+
+
+def _session(flows: FlowSet, target: Target, customer: str, db_path: Path, keep: bool, media: Path) -> int:
+    # Terminal niceties only for a terminal: piped output stays plain text.
+    interactive = sys.stdin.isatty()
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    if interactive:
+        # Line editing and history for input(); Windows has none and does without.
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401
+    store = SQLiteStore(db_path)
+    # asyncio.Runner keeps one loop (and the store's connection) across turns,
+    # while input() stays a plain blocking call that Ctrl-C can interrupt.
+    with asyncio.Runner() as runner:
+        try:
+            runner.run(store.open())
+        except (StoreError, OSError) as exc:
+            return _usage(str(exc))
+        # Media links (for customers without MMS) point at the files themselves.
+        sim = Simulator(flows, store, target, customer, media_base=media.resolve().as_uri(), color=color)
+        try:
+            for line in _banner(target, customer, db_path if keep else None):
+                print(line)
+            while not sim.done:
+                try:
+                    line = input("you: " if interactive else "")
+                except EOFError:
+                    if interactive:
+                        print()  # Ctrl-D leaves the cursor after the prompt
+                    break
+                if not interactive:
+                    print(f"you: {line}")  # the piped transcript reads as a conversation
+                try:
+                    lines = runner.run(sim.send(line))
+                except StoreError as exc:
+                    # e.g. a --db file another process holds locked: this text is
+                    # not recorded, but the chat can go on.
+                    lines = [f"textdesk chat: database error, text not sent: {exc}"]
+                for out in lines:
+                    print(out)
+                sys.stdout.flush()
+        except KeyboardInterrupt:
+            print()
+            return 130
+        finally:
+            runner.run(store.close())
+    return 0
+
+
+def _banner(target: Target, customer: str, kept: Path | None) -> list[str]:
+    flow = target.flow
+    where = f"database {kept}" if kept is not None else "a temporary database, deleted on exit"
+    return [
+        f"textdesk chat: flow {flow.name} ({flow.path}), {customer} texting {target.business}, {where}",
+        "/help lists the commands; /quit or Ctrl-D leaves",
+    ]
+
+
+def _usage(message: str) -> int:
+    print(f"textdesk chat: error: {message}", file=sys.stderr)
+    return 2
