@@ -12,6 +12,7 @@ Runs after the engine (and the compliance layer), before the carrier renders.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from urllib.parse import quote
 
@@ -34,17 +35,25 @@ def media_url(item: str, media_base: str) -> str:
 def prepare(replies: Sequence[Reply], settings: Settings, mms: bool, media_base: str) -> tuple[Reply, ...]:
     out: list[Reply] = []
     for reply in replies:
-        text, media = reply.text, reply.media
-        if media and not mms:
-            links = "\n".join(media_url(item, media_base) for item in media)
-            text = f"{text}\n{links}" if text else links
-            media = ()
-        if settings.smart_encoding:
-            text = smart_encode(text)
-        if media:
-            parts = split_reply(text, 10, MAX_BODY) if len(text) > MAX_BODY else [text]
-            out.append(Reply(parts[0] if parts else "", media))
-            out.extend(Reply(part) for part in parts[1:])
-        else:
-            out.extend(Reply(part) for part in split_reply(text, settings.max_segments, MAX_BODY))
+        out.extend(
+            _prepare_one(reply.text, reply.media, settings.max_segments, settings.smart_encoding, mms, media_base)
+        )
     return tuple(out)
+
+
+# Flow replies repeat (the menu, the FAQ answers): preparing one costs more than
+# the rest of a turn, so results are memoised. Pure function of its arguments.
+@functools.lru_cache(maxsize=4096)
+def _prepare_one(
+    text: str, media: tuple[str, ...], max_segments: int, smart: bool, mms: bool, media_base: str
+) -> tuple[Reply, ...]:
+    if media and not mms:
+        links = "\n".join(media_url(item, media_base) for item in media)
+        text = f"{text}\n{links}" if text else links
+        media = ()
+    if smart:
+        text = smart_encode(text)
+    if not media:
+        return tuple(Reply(part) for part in split_reply(text, max_segments, MAX_BODY))
+    parts = split_reply(text, 10, MAX_BODY) if len(text) > MAX_BODY else [text]
+    return (Reply(parts[0] if parts else "", media), *(Reply(part) for part in parts[1:]))

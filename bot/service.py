@@ -270,10 +270,10 @@ class ConversationService:
     async def _join_parts(self, message: InboundMessage) -> InboundMessage | None:
         """Join the parts of a concatenated SMS; ``None`` until every part is in."""
         assert message.concat is not None
-        parts = await self.store.add_concat_part(message, self.clock.now())
-        if parts is None:
+        joined = await self.store.add_concat_part(message, self.clock.now())
+        if joined is None:
             return None
-        reference = message.concat[0]
-        # One id for the joined message, whichever part completed it, so a
-        # retried last part is recognised as already handled.
-        return replace(message, provider_id=f"concat:{reference}", text="".join(parts), concat=None)
+        parts, first_id = joined
+        # One id for the joined message, whichever part completed it: part 1's
+        # own carrier id, unique per message even when a phone reuses references.
+        return replace(message, provider_id=f"concat:{first_id}", text="".join(parts), concat=None)

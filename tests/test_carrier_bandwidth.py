@@ -11,6 +11,7 @@ import base64
 import contextlib
 import hmac
 import json
+import mimetypes
 from collections.abc import Mapping
 from typing import Any
 
@@ -193,14 +194,18 @@ def test_inbound_docs_example() -> None:
     assert message.provider_id == "14762070468292kw2fuqty55yp2b2:message-received"  # message.id + type (§12)
     assert (message.customer, message.business) == ("+12345678901", "+12345678902")
     assert message.text == "Hey, check this out!"
-    assert message.media == (InboundMedia(INBOUND_SMS[0]["message"]["media"][0]),)
+    # No content type in Bandwidth's events: it is guessed from the file name.
+    assert message.media == (InboundMedia(INBOUND_SMS[0]["message"]["media"][0], "image/png"),)
 
 
 def test_inbound_mms_without_text() -> None:
     (message,) = make_carrier().parse(request(dumps(INBOUND_MMS)))
     assert message.text == ""
     assert [item.url for item in message.media] == INBOUND_MMS[0]["message"]["media"]
-    assert all(item.content_type == "" for item in message.media)  # Bandwidth sends bare URLs
+    # Bandwidth sends bare URLs: the type comes from the file name, when it has one.
+    assert [item.content_type for item in message.media] == [
+        mimetypes.guess_type(url.split("?")[0])[0] or "" for url in INBOUND_MMS[0]["message"]["media"]
+    ]
 
 
 def test_batch_with_several_events_in_order() -> None:

@@ -17,10 +17,11 @@ import binascii
 import hashlib
 import hmac
 import json
+import mimetypes
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from bot.carriers.base import (
     DeliveryReceipt,
@@ -276,7 +277,10 @@ def _media(value: object, where: str) -> tuple[InboundMedia, ...]:
         url = _string(item, f"{where}[{index}]")
         if not url.startswith(("https://", "http://")) or len(url) > 4096 or any(c.isspace() for c in url):
             raise WebhookError(400, "invalid_field", f"{where}[{index}] should be an http(s) URL")
-        items.append(InboundMedia(url))
+        # Bandwidth's events give no content type; the file name usually does,
+        # and "sent: photo" routes need one.
+        guessed, _ = mimetypes.guess_type(urlsplit(url).path)
+        items.append(InboundMedia(url, guessed or ""))
     return tuple(items)
 
 

@@ -151,8 +151,12 @@ class TwilioCarrier:
         account_sid: str = "",
         api_base: str = DEFAULT_API,
         sync_replies: bool = True,
+        status_url: str = "",
     ) -> None:
         self.auth_token = auth_token
+        # Twilio reports a REST send's progress only to a per-message
+        # StatusCallback (or a Messaging Service's URL): without it, no receipts.
+        self.status_url = status_url
         self.account_sid = account_sid
         self.api_base = api_base.rstrip("/")
         self.sync_replies = sync_replies
@@ -168,6 +172,7 @@ class TwilioCarrier:
             env.get("TWILIO_ACCOUNT_SID", "").strip(),
             env.get("TWILIO_API_BASE_URL", DEFAULT_API).strip() or DEFAULT_API,
             sync_replies=mode != "rest",
+            status_url=env.get("TWILIO_STATUS_URL", "").strip(),
         )
 
     def _pairs(self, request: WebhookRequest) -> list[tuple[str, str]]:
@@ -212,6 +217,8 @@ class TwilioCarrier:
     ) -> HttpRequest:
         fields: list[tuple[str, str]] = [("To", to), ("From", sender), ("Body", reply.text)]
         fields += [("MediaUrl", media_url(item, media_base)) for item in reply.media]
+        if self.status_url:
+            fields.append(("StatusCallback", self.status_url))
         credentials = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode("ascii")
         return HttpRequest(
             "POST",

@@ -8,9 +8,13 @@ and the rates disclosure.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.compliance.keywords import ComplianceKeywords
 from bot.compliance.policy import ComplianceTexts
-from bot.flows.model import Flow
+
+if TYPE_CHECKING:  # bot.flows imports this module while loading: no runtime import back
+    from bot.flows.model import Flow
 
 __all__ = ["keywords_for", "texts_for"]
 

@@ -12,6 +12,12 @@ set in ``tests/data/retail_queries.yaml`` (see ``tests/test_matching_faq.py``).
 Every phrasing is normalised once, here, at load. Ties are broken by a
 whole-string ``ratio`` and then by the FAQ's order in the file, so the same
 text always gets the same answer.
+
+Only phrasings that can still be among the best two FAQs are scored
+(``bot.matching.shortlist``: an inverted index over the content words and
+bounds that are proved, not tuned), so large FAQ sets stay fast; the answer,
+the runner-up, their scores, phrasings and tie-breaks are exactly those of
+scoring every phrasing (``FaqIndex.match_exhaustive``, kept as the reference).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from rapidfuzz import fuzz, process
 
 from bot.flows.model import Faq
 from bot.matching.normalize import match_form, normalize
+from bot.matching.shortlist import Shortlist
 from bot.matching.vocabulary import Vocabulary
 
 __all__ = ["Candidate", "FaqIndex", "FaqMatch", "score_text"]
@@ -84,33 +91,59 @@ class FaqIndex:
                 self._norms.append(norm)
                 self._contents.append(match_form(norm))
         self.vocabulary = Vocabulary(word for content in self._contents for word in content.split())
+        self._groups = [self._order[faq_id] for faq_id in self._faq_ids]
+        self._shortlist = Shortlist(self._contents, self.floor)
 
     def __len__(self) -> int:
         return len(self._phrasings)
+
+    @property
+    def floor(self) -> int:
+        """The lowest score kept as a candidate: a close runner-up just under the threshold."""
+        return max(0, self.threshold - self.margin)
+
+    def query_form(self, query_norm: str) -> str:
+        """What phrasings are scored against: content words, spelled toward the vocabulary."""
+        return self.vocabulary.correct(match_form(query_norm))
 
     def match(self, query_norm: str) -> FaqMatch:
         """Match an already normalised text (``bot.matching.normalize``)."""
         if not query_norm or not self._contents:
             return FaqMatch("none", ())
-        query = self.vocabulary.correct(match_form(query_norm))
+        query = self.query_form(query_norm)
+        hits = self._shortlist.search(query, self.floor, self._groups)
+        hits.sort(key=lambda hit: (-hit[0], hit[1]))  # as process.extract orders them
+        return self._rank(query_norm, hits)
+
+    def match_exhaustive(self, query_norm: str) -> FaqMatch:
+        """``match`` by scoring every phrasing: the reference the shortlist must equal."""
+        if not query_norm or not self._contents:
+            return FaqMatch("none", ())
         # The cutoff keeps only phrasings that could be the best or a close
         # runner-up; processor=None because both sides are already normalised.
-        floor = max(0, self.threshold - self.margin)
         hits = process.extract(
-            query,
+            self.query_form(query_norm),
             self._contents,
             scorer=fuzz.token_set_ratio,
             processor=None,
             limit=None,
-            score_cutoff=floor,
+            score_cutoff=self.floor,
         )
+        return self._rank(query_norm, [(float(score), index) for _, score, index in hits])
+
+    def _rank(self, query_norm: str, hits: list[tuple[float, int]]) -> FaqMatch:
+        """Best phrasing per FAQ, FAQs ranked by (score, tie-break, file order).
+
+        ``hits`` are (score, phrasing index) by descending score, then index:
+        of equal (score, tie-break) phrasings of one FAQ the first is shown.
+        """
         best: dict[str, Candidate] = {}
-        for _, score, index in hits:
+        for score, index in hits:
             faq_id = self._faq_ids[index]
             tie = float(fuzz.ratio(query_norm, self._norms[index], processor=None))
             current = best.get(faq_id)
             if current is None or (score, tie) > (current.score, current.tie_break):
-                best[faq_id] = Candidate(faq_id, float(score), self._phrasings[index], tie)
+                best[faq_id] = Candidate(faq_id, score, self._phrasings[index], tie)
         ranked = sorted(best.values(), key=lambda c: (-c.score, -c.tie_break, self._order[c.faq_id]))
         if not ranked or ranked[0].score < self.threshold:
             return FaqMatch("none", tuple(ranked[:2]))

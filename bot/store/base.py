@@ -196,8 +196,8 @@ class Store(ABC):
         """Write a consent event that did not come with an inbound message (receipts, API)."""
 
     @abstractmethod
-    async def add_concat_part(self, message: InboundMessage, now: float) -> list[str] | None:
-        """Store one part of a concatenated SMS; all parts' texts in order once complete."""
+    async def add_concat_part(self, message: InboundMessage, now: float) -> tuple[list[str], str] | None:
+        """Store one part of a concatenated SMS; once complete, the texts in order and part 1's id."""
 
     # -- flow versions (hot reload, `lint --against`) -----------------------
 

@@ -26,8 +26,13 @@ class ConcatMixin:
     def db(self) -> aiosqlite.Connection:  # provided by SQLiteStore
         raise NotImplementedError
 
-    async def add_concat_part(self, message: InboundMessage, now: float) -> list[str] | None:
-        """Store one part; return all parts' texts in order once every part is in."""
+    async def add_concat_part(self, message: InboundMessage, now: float) -> tuple[list[str], str] | None:
+        """Store one part; once every part is in, return their texts in order and part 1's id.
+
+        The parts are then deleted: a phone reuses its small reference numbers,
+        and a later message with the same reference must start afresh. The
+        joined message is known by part 1's own carrier id, unique per message.
+        """
         assert message.concat is not None
         reference, total, part = message.concat
         key = (message.channel, message.customer, message.business, reference)
@@ -39,13 +44,17 @@ class ConcatMixin:
                     (*key, total, part, message.provider_id, message.text, now),
                 )
                 rows = await self.db.execute_fetchall(
-                    "SELECT part, body FROM concat_parts WHERE channel = ? AND customer = ? AND business = ? "
-                    "AND reference = ? ORDER BY part",
+                    "SELECT part, body, provider_id FROM concat_parts WHERE channel = ? AND customer = ? "
+                    "AND business = ? AND reference = ? ORDER BY part",
+                    key,
+                )
+                parts = {int(number): (str(body), str(pid)) for number, body, pid in rows}
+                if set(parts) != set(range(1, total + 1)):
+                    return None
+                await self.db.execute(
+                    "DELETE FROM concat_parts WHERE channel = ? AND customer = ? AND business = ? AND reference = ?",
                     key,
                 )
             except sqlite3.Error as exc:
                 raise StoreError(str(exc)) from exc
-        parts = {int(number): str(body) for number, body in rows}
-        if set(parts) != set(range(1, total + 1)):
-            return None
-        return [parts[number] for number in range(1, total + 1)]
+        return [parts[number][0] for number in range(1, total + 1)], parts[1][1]
