@@ -87,6 +87,7 @@ async def test_sigterm_finishes_in_flight_and_restart_continues(tmp_path: Path) 
     finally:
         if server.poll() is None:
             server.kill()
+            server.wait(timeout=30)
     assert code == 0, (tmp_path / "server.log").read_text()[-3000:]
     acknowledged = {sid for sid, status in results if status == 200}
     assert acknowledged, "some requests should have been answered before the shutdown"

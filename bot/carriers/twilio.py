@@ -99,7 +99,9 @@ def parse_inbound(pairs: Sequence[tuple[str, str]]) -> InboundMessage:
 
 def _media(fields: dict[str, str]) -> tuple[InboundMedia, ...]:
     raw = fields.get("NumMedia", "0").strip() or "0"
-    if not raw.isdigit() or int(raw) > MAX_MEDIA:
+    # ASCII digits only: str.isdigit() also accepts "²" and other scripts' digits,
+    # which int() then rejects or misreads.
+    if not re.fullmatch(r"[0-9]{1,2}", raw) or int(raw) > MAX_MEDIA:
         raise WebhookError(400, "invalid_field", f"NumMedia should be a whole number from 0 to {MAX_MEDIA}")
     items: list[InboundMedia] = []
     for index in range(int(raw)):

@@ -26,9 +26,12 @@ def public_base(request: web.Request) -> str:
     config = request.app[CONFIG]
     if config.public_url:
         return config.public_url
-    port = request.url.port
-    shown = f":{port}" if port and not request.url.is_default_port() else ""
-    return f"{request.url.scheme}://{request.url.raw_host}{shown}"
+    try:
+        port = request.url.port
+        shown = f":{port}" if port and not request.url.is_default_port() else ""
+        return f"{request.url.scheme}://{request.url.raw_host}{shown}"
+    except ValueError as exc:  # yarl refuses a Host header like "h:b:c" or "h:99999"
+        raise WebhookError(400, "bad_host", "the Host header is not a valid host[:port]") from exc
 
 
 async def capture(request: web.Request) -> WebhookRequest:
