@@ -39,12 +39,15 @@ class Config:
     # Outbox pacing, segments per second per sender number, by channel ("*": all).
     # 1/s is the US long-code rate (carriers.md); raise it for toll-free or short codes.
     send_rates: dict[str, float] = field(default_factory=lambda: {"*": 1.0})
+    outbox_max_age: float = 3600.0  # seconds an outbox message is retried before it is marked failed
     outbox_worker: bool = True  # tests drive the outbox by hand with a virtual clock
     # Flood control: at most flood_burst messages per flood_window seconds per
     # conversation reach the flow (STOP and HELP always do).
     flood_burst: int = 10
     flood_window: float = 10.0
     reload_interval: float = 1.0  # seconds between checks for edited flows; 0: no hot reload
+    # Bearer tokens of the HTTP API (TEXTDESK_API_TOKENS, comma-separated); none: /api is not mounted.
+    api_tokens: tuple[str, ...] = ()
 
     @property
     def media_dir(self) -> Path:
@@ -126,6 +129,13 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
             "TWILIO_AUTH_TOKEN is not set, so Twilio webhooks could not be verified. Set it to your "
             "Twilio auth token, or pass --insecure-dev for local development without signature checks."
         )
+    api_tokens = _api_tokens(environ.get("TEXTDESK_API_TOKENS", ""))
+    rates = {"*": _number(environ.get("TEXTDESK_SEND_RATE", "1"), "TEXTDESK_SEND_RATE", 0.01, 10_000)}
+    for name, value in environ.items():
+        if name.startswith("TEXTDESK_SEND_RATE_"):
+            channel = name.removeprefix("TEXTDESK_SEND_RATE_").lower().replace("_", "-")
+            rates[channel] = _number(value, name, 0.01, 10_000)
+    max_age = _number(environ.get("TEXTDESK_OUTBOX_MAX_AGE", "3600"), "TEXTDESK_OUTBOX_MAX_AGE", 1, 7 * 86400)
     mms: dict[str, tuple[str, ...]] = {"*": _prefixes(str(args.mms_prefixes), "--mms-prefixes")}
     for name, value in environ.items():
         if name.startswith("TEXTDESK_MMS_PREFIXES_"):
@@ -142,7 +152,30 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
         log_format=log_format,
         mms_prefixes=mms,
         reload_interval=reload_interval,
+        api_tokens=api_tokens,
+        send_rates=rates,
+        outbox_max_age=max_age,
     )
+
+
+def _number(value: str, what: str, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise ConfigError(f"{what} should be a number from {low:g} to {high:g}, got '{value}'")
+    return number
+
+
+def _api_tokens(value: str) -> tuple[str, ...]:
+    """API tokens come from the environment only, like carrier secrets: never in ``ps`` output."""
+    tokens = tuple(t.strip() for t in value.split(",") if t.strip())
+    for token in tokens:
+        if len(token) < 16:
+            raise ConfigError("each token in TEXTDESK_API_TOKENS should be at least 16 characters "
+                              "(e.g. from: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    return tokens
 
 
 def _prefixes(value: str, what: str) -> tuple[str, ...]:

@@ -105,3 +105,46 @@ async def test_per_message_log_masks_numbers(make_client: AppFactory, caplog: py
     assert "+15550007005" not in caplog.text
     assert event["state_after"] == "hours" and event["reply_segments"] == [1]
     assert event["latency_ms"] >= 0
+
+
+async def test_read_only_database_answers_503_and_recovers(make_client: AppFactory, db_path: Path) -> None:
+    client = await make_client()
+    phone = Phone(client, "+15550007006")
+    store = client.server.app[SERVICE].store
+    # query_only is SQLite's own read-only switch; it refuses writes even to root,
+    # unlike file permissions, so the fault is real on any machine.
+    await store.db.execute("PRAGMA query_only = ON")  # type: ignore[attr-defined]
+    params = phone.params("1")
+    refused = await phone.post(params)
+    assert refused.status == 503 and "storage_unavailable" in refused.text
+    assert db_rows(db_path, "SELECT count(*) FROM inbound") == [(0,)]
+    await store.db.execute("PRAGMA query_only = OFF")  # type: ignore[attr-defined]
+    assert (await phone.post(params)).status == 200
+    assert db_rows(db_path, "SELECT count(*) FROM inbound") == [(1,)]
+
+
+def test_lint_costs_lists_every_reply(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    assert main(["lint", "--costs", "flows"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "flows/retail.yaml:29:3: state 'menu': 1 of 6 segments, GSM-7" in lines
+    assert any("FAQ 'shipping-cost'" in line for line in lines)
+
+
+def test_flow_names_cannot_reach_code(tmp_path: Path) -> None:
+    """transitions imports dotted callback *names*; no name from a flow file ever reaches it as one."""
+    from bot.engine import FlowEngine
+    from bot.flows import FlowLoadError, load_flow, load_flow_text
+
+    with pytest.raises(FlowLoadError, match=r"state name 'os\.system' should use only letters"):
+        load_flow_text("start: a\nstates:\n  a: {say: hi, final: true}\n  os.system: {say: x, final: true}\n",
+                       "x.yaml", str(tmp_path))
+    engine = FlowEngine(load_flow(Path("flows/retail.yaml")))
+    for event in engine.machine.events.values():
+        for transitions in event.transitions.values():
+            for transition in transitions:
+                for callbacks in (transition.before, transition.after, transition.prepare, transition.conditions):
+                    assert all(callable(cb) for cb in callbacks), event.name
+    for state in engine.machine.states.values():
+        assert all(callable(cb) for cb in (*state.on_enter, *state.on_exit))

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.flows import flow_files, load_flow
+from bot.flows import Flow, flow_files, load_flow
+from bot.flows.checks import reply_costs
 from bot.flows.drift import drift
 from bot.flows.lint import lint_paths
 from bot.store import SQLiteStore, StoreError
@@ -38,6 +39,11 @@ def register(commands: Any, env: Mapping[str, str]) -> None:
         help=f"flow files or folders of flow files (default: {default} [TEXTDESK_FLOWS])",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--costs",
+        action="store_true",
+        help="also list every reply's encoding and SMS segments, as sent (longest variables, smart encoding)",
+    )
     parser.add_argument(
         "--against",
         metavar="DB",
@@ -69,9 +75,29 @@ def run(args: argparse.Namespace) -> int:
         if findings:
             warnings = len(findings) - errors
             print(f"textdesk lint: {_count(errors, 'error')}, {_count(warnings, 'warning')}", file=sys.stderr)
+    if args.costs and not errors:
+        _print_costs(paths)
     if args.against and not errors:
         return asyncio.run(_against(paths, Path(args.against)))
     return 1 if errors else 0
+
+
+def _load_all(paths: list[Path]) -> list[Flow]:
+    flows: list[Flow] = []
+    for path in paths:
+        files = flow_files(path) if path.is_dir() else [path]
+        flows += [load_flow(file, path / "media" if path.is_dir() else None) for file in files]
+    return flows
+
+
+def _print_costs(paths: list[Path]) -> None:
+    """One line per reply: where it is, what it costs, and why when it is UCS-2."""
+    for flow in _load_all(paths):
+        budget = flow.settings.segment_budget
+        for cost in reply_costs(flow):
+            why = f" because of {', '.join(repr(c) for c in cost.info.ucs2_chars[:8])}" if cost.info.ucs2_chars else ""
+            parts = f" in {cost.parts} messages" if cost.parts > 1 else ""
+            print(f"{cost.pos}: {cost.label}: {cost.segments} of {budget} segments{parts}, {cost.info.encoding}{why}")
 
 
 async def _against(paths: list[Path], db: Path) -> int:
@@ -79,10 +105,7 @@ async def _against(paths: list[Path], db: Path) -> int:
     if not db.is_file():
         print(f"textdesk lint: error: no such database: {db}", file=sys.stderr)
         return 2
-    flows = []
-    for path in paths:
-        files = flow_files(path) if path.is_dir() else [path]
-        flows += [load_flow(file, path / "media" if path.is_dir() else None) for file in files]
+    flows = _load_all(paths)
     store = SQLiteStore(db)
     try:
         await store.open()

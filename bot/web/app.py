@@ -71,7 +71,13 @@ def create_app(
         # the worker never writes to a closed database.
         async with aiohttp.ClientSession() as http:
             app[OUTBOX] = Outbox(
-                store, carriers, clock, http, RateLimiter(config.send_rates), metrics=app[SERVICE].metrics
+                store,
+                carriers,
+                clock,
+                http,
+                RateLimiter(config.send_rates),
+                max_age=config.outbox_max_age,
+                metrics=app[SERVICE].metrics,
             )
             stop = asyncio.Event()
             task = asyncio.create_task(app[OUTBOX].run(stop)) if config.outbox_worker else None
