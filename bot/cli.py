@@ -17,7 +17,7 @@ from bot import __version__
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 # Subcommand modules under bot.commands, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("serve", "chat", "test", "lint", "graph", "faq")
+COMMANDS: tuple[str, ...] = ("serve", "chat", "test", "lint", "graph", "faq", "send", "broadcast", "subscribers")
 
 
 def build_parser() -> argparse.ArgumentParser:

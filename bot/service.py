@@ -174,6 +174,12 @@ class ConversationService:
             if outcome.faq_match is not None and outcome.decision.kind in ("faq", "ambiguous", "fallback"):
                 explained += f" [{outcome.faq_match.explain()}]"
             replies = self._prepare(outcome.replies, runtime.flow, message, media_base, queue)
+            for audience in outcome.subscribe:
+                # Before the turn's commit: a confirmation never goes out for a
+                # subscription that was not recorded (a retry re-subscribes idempotently).
+                source = f"flow {runtime.flow.name} {outcome.decision.route_id}"
+                origin = (message.channel, message.provider_id, message.text)
+                await self.store.subscribe(audience, message.customer, message.business, source, now, origin)
             await self.store.commit_turn(message, outcome.session, replies, explained, now, queue=queue)
             faq_result = ""
             if outcome.decision.kind == "picked":

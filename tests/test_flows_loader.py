@@ -379,7 +379,7 @@ def test_base_flow_is_valid() -> None:
             "option: Opening",
             "optoin: Opening",
             "11:9: error: unknown key 'optoin' in a choice (did you mean 'option'?); "
-            "expected one of: keywords, option, pattern, sent, go, say, media",
+            "expected one of: keywords, option, pattern, sent, go, say, media, subscribe",
             id="choice",
         ),
         pytest.param(
@@ -392,7 +392,7 @@ def test_base_flow_is_valid() -> None:
             "  - keywords: [MENU]",
             "  - keywrds: [MENU]",
             "16:5: error: unknown key 'keywrds' in a global route (did you mean 'keywords'?); "
-            "expected one of: keywords, option, pattern, sent, go, say, media",
+            "expected one of: keywords, option, pattern, sent, go, say, media, subscribe",
             id="global",
         ),
         pytest.param(

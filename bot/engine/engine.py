@@ -64,6 +64,7 @@ class Outcome:
     decision: Decision
     faq_match: FaqMatch | None = None
     entered: tuple[str, ...] = ()  # states entered during this turn, in order
+    subscribe: tuple[str, ...] = ()  # audiences a route asked to join (``subscribe:``)
 
 
 class FlowEngine:
@@ -126,7 +127,7 @@ class FlowEngine:
             updated_at=now,
         )
         replies = _merge(turn.replies, turn.variables)
-        return Outcome(new_session, replies, decision, faq_match, tuple(turn.entered))
+        return Outcome(new_session, replies, decision, faq_match, tuple(turn.entered), tuple(turn.subscribe))
 
     # -- decisions ---------------------------------------------------------
 

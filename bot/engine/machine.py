@@ -46,6 +46,7 @@ class Turn:
     variables: dict[str, str]
     replies: list[Reply] = field(default_factory=list)
     entered: list[str] = field(default_factory=list)
+    subscribe: list[str] = field(default_factory=list)  # audiences to join, recorded by the caller
 
 
 def _record(reply_text: str, media: tuple[str, ...], event: EventData) -> None:
@@ -60,6 +61,8 @@ def _on_enter(state: State, event: EventData) -> None:
 
 def _route_say(route: Route, event: EventData) -> None:
     _record(route.say, route.media, event)
+    if route.subscribe:
+        cast(Turn, event.model).subscribe.append(route.subscribe)
 
 
 def _say_kwargs(event: EventData) -> None:

@@ -28,7 +28,7 @@ __all__ = ["load_flow", "load_flow_text"]
 
 TOP_KEYS = ("flow", "default", "numbers", "start", "settings", "global", "states", "faqs", "compliance", "variables")
 STATE_KEYS = ("say", "media", "choices", "otherwise", "final")
-ROUTE_KEYS = ("keywords", "option", "pattern", "sent", "go", "say", "media")
+ROUTE_KEYS = ("keywords", "option", "pattern", "sent", "go", "say", "media", "subscribe")
 SENT_KINDS = ("photo", "video", "audio", "media")
 COMPLIANCE_KEYS = ("opt_out", "opt_in", "help", "revocation_patterns")
 OTHERWISE_KEYS = ("say", "media", "go")
@@ -336,7 +336,8 @@ class _Builder:
                 self.gotos.append((go, entries["go"][1]))
         say = _trim(r.text(entries["say"][1], "'say'")) if "say" in entries else ""
         media = self._media(entries["media"][1]) if "media" in entries else ()
-        if not (go or say or media) and not unknown_keys and len(r.findings) == before:
+        subscribe = self._name(entries["subscribe"][1], "audience name") or "" if "subscribe" in entries else ""
+        if not (go or say or media or subscribe) and not unknown_keys and len(r.findings) == before:
             r.error(node, f"{what} does nothing; expected 'go', 'say' or 'media'")
         return Route(
             route_id=route_id,
@@ -350,6 +351,7 @@ class _Builder:
             say=say,
             media=media,
             sent=sent,
+            subscribe=subscribe,
         )
 
     def _pattern(self, node: Node) -> re.Pattern[str] | None:

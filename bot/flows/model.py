@@ -37,6 +37,9 @@ class Route:
     # Matches when the customer's message carries an attachment of this kind:
     # "photo", "video", "audio" or "media" (any). Empty: not a media route.
     sent: str = ""
+    # The audience this route subscribes the customer to (e.g. JOIN -> "deals"),
+    # recorded in the consent ledger with the text that asked for it.
+    subscribe: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,14 @@ message id finds the stored replies instead of advancing the conversation.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.types import ConversationKey, InboundMessage, Reply, Session
+
+if TYPE_CHECKING:  # defined beside their SQLite implementation, which imports this module
+    from bot.store.api_store import Broadcast, BroadcastProgress, Subscriber, Verification
 
 __all__ = [
     "ConsentChange",
@@ -212,3 +217,78 @@ class Store(ABC):
     @abstractmethod
     async def conversation_states(self) -> list[tuple[str, str, str, int]]:
         """(flow, flow version, state, count) of the stored conversations."""
+
+    # -- business-initiated messages (API; see bot.store.api_store) ---------
+
+    @abstractmethod
+    async def subscribe(
+        self, audience: str, customer: str, business: str, source: str, now: float,
+        origin: tuple[str, str, str] = ("", "", ""),
+    ) -> str:
+        """Subscribe (ledger-recorded): ``subscribed``, ``already`` or ``opted_out`` (refused)."""
+
+    @abstractmethod
+    async def unsubscribe(self, audience: str, customer: str, business: str, source: str, now: float) -> bool:
+        """Unsubscribe (ledger-recorded); False when the number was not subscribed."""
+
+    @abstractmethod
+    async def subscribers(self, audience: str, business: str, limit: int = 100, after: str = "") -> list[Subscriber]:
+        """Current subscribers ordered by number, after the cursor ``after``."""
+
+    @abstractmethod
+    async def queue_messages(
+        self,
+        channel: str,
+        customer: str,
+        business: str,
+        replies: Sequence[Reply],
+        now: float,
+        *,
+        kind: str,
+        origin: str,
+        session: Session | None = None,
+        audience: str | None = None,
+        require_opt_in: bool = False,
+        recipient_of: str = "",
+    ) -> str:
+        """Queue business-initiated replies (and a session) unless consent forbids, atomically."""
+
+    @abstractmethod
+    async def queued_count(self, origin: str) -> int:
+        """Outbound rows of this origin still waiting in the outbox."""
+
+    @abstractmethod
+    async def create_broadcast(self, spec: Broadcast, numbers: Sequence[str], idempotency_key: str = "") -> Broadcast:
+        """Record a broadcast and its recipients (or return the one made with the same key)."""
+
+    @abstractmethod
+    async def broadcast(self, broadcast_id: str) -> Broadcast | None:
+        """A broadcast by id."""
+
+    @abstractmethod
+    async def pending_recipients(self, broadcast_id: str, limit: int) -> list[str]:
+        """Recipients not yet queued nor skipped, in list order."""
+
+    @abstractmethod
+    async def unfinished_broadcasts(self) -> list[str]:
+        """Ids of broadcasts with pending recipients, oldest first."""
+
+    @abstractmethod
+    async def broadcast_progress(self, broadcast_id: str) -> BroadcastProgress:
+        """Recipients counted by state (pending, queued, sent, delivered, failed, skipped)."""
+
+    @abstractmethod
+    async def create_verification(self, record: Verification, reply: Reply, now: float) -> str:
+        """Store a hashed code and queue its text: ``queued`` or ``opted_out`` (nothing written)."""
+
+    @abstractmethod
+    async def verifications_since(self, customer: str, business: str, since: float) -> int:
+        """How many codes were created for this number since ``since``."""
+
+    @abstractmethod
+    async def latest_verification(self, customer: str, business: str) -> Verification | None:
+        """The newest code for this number, whatever its status."""
+
+    @abstractmethod
+    async def record_attempt(self, verification_id: str, approved: bool) -> bool:
+        """Count one check of an open code; False when it was no longer open."""

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.store.api_store import ApiStoreMixin
 from bot.store.base import ConsentChange, ConsentEvent, LoggedMessage, ProcessedTurn, Store, StoreError
 from bot.store.concat import ConcatMixin
 from bot.store.outbox import OutboxMixin
@@ -137,6 +138,61 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX conversations_by_state ON conversations (flow, state, flow_version);
     """,
+    # 5: business-initiated messages (bot.store.api_store): audience subscriptions
+    # (each change is also a consent_events row), broadcasts with one row per
+    # recipient (the key that makes a resumed broadcast send once), hashed
+    # verification codes, and the origin of each outbound row.
+    """
+    CREATE TABLE subscriptions (
+        audience TEXT NOT NULL,
+        business TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        active INTEGER NOT NULL,
+        event_id INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (audience, business, customer)
+    ) WITHOUT ROWID;
+    CREATE INDEX subscriptions_by_number ON subscriptions (customer, business);
+    CREATE TABLE broadcasts (
+        id TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        business TEXT NOT NULL,
+        flow TEXT NOT NULL,
+        audience TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL DEFAULT '',
+        media TEXT NOT NULL DEFAULT '[]',
+        state TEXT NOT NULL DEFAULT '',
+        variables TEXT NOT NULL DEFAULT '{}',
+        media_base TEXT NOT NULL DEFAULT '',
+        idempotency_key TEXT UNIQUE,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE broadcast_recipients (
+        broadcast_id TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        PRIMARY KEY (broadcast_id, customer)
+    ) WITHOUT ROWID;
+    CREATE INDEX broadcast_recipients_pending ON broadcast_recipients (broadcast_id, status, position);
+    CREATE TABLE verifications (
+        id TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        business TEXT NOT NULL,
+        code_hash BLOB NOT NULL,
+        salt BLOB NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        max_attempts INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'pending'
+    );
+    CREATE INDEX verifications_by_number ON verifications (customer, business, created_at);
+    ALTER TABLE outbound ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+    CREATE INDEX outbound_by_origin ON outbound (origin, customer) WHERE origin != '';
+    """,
 )
 
 _UPSERT_SESSION = """
@@ -149,7 +205,7 @@ ON CONFLICT (channel, customer, business) DO UPDATE SET
 """
 
 
-class SQLiteStore(OutboxMixin, ConcatMixin, Store):
+class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
     """``Store`` on one SQLite file (``:memory:`` works for throw-away runs)."""
 
     def __init__(self, path: str | Path) -> None:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 import aiohttp
 from aiohttp import web
 
+from bot.api import mount_api
 from bot.carriers.base import Carrier
 from bot.carriers.registry import Carriers, carriers_from_env
 from bot.clock import Clock, SystemClock
@@ -98,6 +99,9 @@ def create_app(
     app.cleanup_ctx.append(store_lifetime)
     app.cleanup_ctx.append(outbox_lifetime)
     app.cleanup_ctx.append(reload_lifetime)
+    if config.api_tokens:
+        # The business-initiated API exists only when tokens are configured.
+        mount_api(app, config.api_tokens)
     app.router.add_route("*", "/webhooks/{carrier}", inbound_webhook)
     app.router.add_route("*", "/webhooks/{carrier}/status", status_webhook)
     app.router.add_get("/healthz", healthz)

@@ -1,0 +1,102 @@
+"""The broadcast feeder: moves recipients into the outbox a few at a time.
+
+Why not queue a whole broadcast at once: the outbox sends in id order and
+paces each sender number, so 10,000 queued promotions would hold back every
+support reply from that number for hours. The feeder keeps only about two
+seconds' worth of a broadcast (at the sender's rate) waiting in the outbox;
+replies to customers slip in between, and pacing stays the outbox's job.
+
+Each recipient is decided once, in one transaction that checks consent and
+writes its outbound rows (``Store.queue_messages`` with ``recipient_of``), so
+a restart resumes from the recipients still ``pending`` and never queues a
+number twice. ``run_once`` is what tests drive with a virtual clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+
+from bot.api.outreach import send_message, start_conversation
+from bot.flows import Flow
+from bot.outbox import RateLimiter
+from bot.service import ConversationService
+from bot.store.api_store import Broadcast
+from bot.types import Reply
+
+__all__ = ["BroadcastFeeder"]
+
+log = logging.getLogger("textdesk.broadcast")
+
+
+class BroadcastFeeder:
+    def __init__(
+        self, service: ConversationService, limiter: RateLimiter, ahead: float = 2.0, minimum: int = 10
+    ) -> None:
+        self.service = service
+        self.limiter = limiter
+        self.ahead = ahead  # seconds of sending to keep queued per broadcast
+        self.minimum = minimum
+        self.running = False
+
+    def window(self, channel: str) -> int:
+        return max(self.minimum, math.ceil(self.limiter.rate_for(channel) * self.ahead))
+
+    async def run_once(self) -> int:
+        """Top up every unfinished broadcast's share of the outbox; return recipients decided."""
+        decided = 0
+        store = self.service.store
+        for broadcast_id in await store.unfinished_broadcasts():
+            spec = await store.broadcast(broadcast_id)
+            if spec is None:  # pragma: no cover - listed a moment ago
+                continue
+            flows = self.service.flows
+            flow = flows.flows.get(spec.flow, flows.default)  # renamed since: the default flow's settings
+            if spec.state and spec.state not in flow.states:
+                # An editor removed the state since: send nothing rather than the wrong thing.
+                log.warning("broadcast %s waits: state '%s' is not in flow '%s'", spec.id, spec.state, flow.name)
+                continue
+            room = self.window(spec.channel) - await store.queued_count(f"broadcast:{spec.id}")
+            while room > 0:
+                batch = await store.pending_recipients(spec.id, room)
+                if not batch:
+                    break
+                for customer in batch:
+                    status = await self._one(spec, flow, customer)
+                    decided += 1
+                    room -= status == "queued"
+        return decided
+
+    async def _one(self, spec: Broadcast, flow: Flow, customer: str) -> str:
+        # An audience broadcast needs a current subscription to that audience;
+        # a list of numbers needs any recorded opt-in (bot.store.api_store).
+        audience = spec.audience or None
+        origin = f"broadcast:{spec.id}"
+        if not spec.state:
+            return await send_message(
+                self.service, flow, Reply(spec.text, spec.media), spec.channel, customer, spec.business,
+                spec.media_base, origin=origin, kind="broadcast", require_opt_in=True, audience=audience,
+                recipient_of=spec.id,
+            )
+        status, _ = await start_conversation(
+            self.service, flow, spec.state, spec.channel, customer, spec.business, spec.variables,
+            spec.media_base, origin=origin, kind="broadcast", require_opt_in=True, audience=audience,
+            recipient_of=spec.id,
+        )
+        return status
+
+    async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
+        """Feed until ``stop`` is set; errors are logged, never fatal."""
+        self.running = True
+        try:
+            while not stop.is_set():
+                try:
+                    await self.run_once()
+                except Exception:
+                    log.exception("broadcast feeder pass failed; retrying")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval)
+        finally:
+            self.running = False

@@ -1,0 +1,145 @@
+"""Reading a JSON request body into typed values, or refusing with a documented code.
+
+``Body`` is consumed field by field and finally asked for leftovers, so a
+misspelt field (``"varaibles"``) is refused instead of silently ignored.
+Bodies are read from the stream with the API's own limit: broadcasts carry
+thousands of numbers, more than the 64 KiB the webhooks accept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import phonenumbers
+from aiohttp import web
+
+from bot.api.errors import ApiError
+from bot.api.numbers import NumberError, to_e164
+
+__all__ = ["MAX_API_BODY", "Body", "read_body"]
+
+MAX_API_BODY = 4 * 1024 * 1024  # about 100,000 numbers in one broadcast
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # flow, state and audience names (as the loader)
+
+
+async def read_body(request: web.Request, limit: int = MAX_API_BODY) -> Body:
+    if request.content_type != "application/json":
+        raise ApiError("unsupported_media_type", f"send JSON with Content-Type: application/json, "
+                       f"not '{request.content_type}'")
+    data = bytearray()
+    while chunk := await request.content.read(65536):
+        data += chunk
+        if len(data) > limit:
+            raise ApiError("body_too_large", f"the request body is larger than the limit of {limit} bytes")
+    try:
+        value = json.loads(data or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError("invalid_json", f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ApiError("invalid_json", f"the body should be a JSON object, got {type(value).__name__}")
+    return Body(value)
+
+
+class Body:
+    """One JSON object; each getter removes the field it reads."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = dict(data)
+        self.region = ""
+        region = self.text("region", required=False, max_length=2).upper()
+        if region and region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ApiError("invalid_field", f"'region' should be an ISO 3166 country code like US, got '{region}'")
+        self.region = region
+
+    def has(self, name: str) -> bool:
+        return self.data.get(name) is not None
+
+    def _take(self, name: str, required: bool) -> Any:
+        value = self.data.pop(name, None)
+        if value is None or value == "":
+            if required:
+                raise ApiError("missing_field", f"required field '{name}' is missing or empty", field=name)
+            return None
+        return value
+
+    def text(self, name: str, required: bool = True, max_length: int = 1600) -> str:
+        value = self._take(name, required)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise ApiError("invalid_field", f"'{name}' should be a string", field=name)
+        if len(value) > max_length:
+            raise ApiError("invalid_field", f"'{name}' is longer than {max_length} characters", field=name)
+        return value
+
+    def name(self, name: str, required: bool = True) -> str:
+        value = self.text(name, required, max_length=100)
+        if value and not _NAME.match(value):
+            raise ApiError("invalid_field", f"'{name}' should use only letters, digits, '_' and '-'", field=name)
+        return value
+
+    def integer(self, name: str, low: int, high: int, default: int) -> int:
+        value = self._take(name, required=False)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ApiError("invalid_field", f"'{name}' should be a whole number from {low} to {high}", field=name)
+        return value
+
+    def number(self, name: str, required: bool = True) -> str:
+        raw = self.text(name, required, max_length=40)
+        return self.parse_number(raw, name) if raw else ""
+
+    def parse_number(self, raw: object, name: str) -> str:
+        if not isinstance(raw, str):
+            raise ApiError("malformed_number", f"'{name}' should be a phone number string", field=name)
+        try:
+            return to_e164(raw, self.region)
+        except NumberError as exc:
+            raise ApiError("malformed_number", f"'{name}': {exc}", field=name) from exc
+
+    def numbers(self, name: str, required: bool = True, most: int = 100_000) -> list[str]:
+        """A list of numbers, normalised, duplicates dropped (first one kept)."""
+        value = self._take(name, required)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not value or len(value) > most:
+            raise ApiError("invalid_field", f"'{name}' should be a list of 1 to {most} numbers", field=name)
+        seen: dict[str, None] = {}
+        for index, raw in enumerate(value):
+            seen.setdefault(self.parse_number(raw, f"{name}[{index}]"))
+        return list(seen)
+
+    def strings(self, name: str, most: int = 10) -> tuple[str, ...]:
+        value = self._take(name, required=False)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or len(value) > most or not all(isinstance(v, str) and v for v in value):
+            raise ApiError("invalid_field", f"'{name}' should be a list of at most {most} strings", field=name)
+        return tuple(value)
+
+    def variables(self, name: str = "variables") -> dict[str, str]:
+        value = self._take(name, required=False)
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or len(value) > 50:
+            raise ApiError("invalid_field", f"'{name}' should be an object of at most 50 entries", field=name)
+        out: dict[str, str] = {}
+        for key, item in value.items():
+            if not _IDENTIFIER.match(key):
+                raise ApiError("invalid_field", f"variable name '{key}' should use letters, digits and '_'",
+                               field=name)
+            if not isinstance(item, str | int | float) or isinstance(item, bool) or len(str(item)) > 500:
+                raise ApiError("invalid_field", f"variable '{key}' should be a string of at most 500 characters",
+                               field=name)
+            out[key] = str(item)
+        return out
+
+    def done(self) -> None:
+        """Refuse fields nobody read."""
+        if self.data:
+            names = ", ".join(f"'{key}'" for key in sorted(self.data))
+            raise ApiError("unknown_field", f"unknown field(s) {names}", field=sorted(self.data)[0])

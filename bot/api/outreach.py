@@ -1,0 +1,89 @@
+"""One business-initiated send to one customer: a message, or a flow started at a state.
+
+Shared by ``POST /api/conversations``, broadcasts and their feeder, so every
+path prepares replies the same way as the conversation service does (smart
+encoding, splitting, MMS or links by the customer's country, absolute media
+URLs for the outbox) and decides consent in the store's transaction.
+
+A started conversation holds the conversation's lock while it is written, so
+it cannot interleave with an inbound text from the same customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.engine.templates import fill
+from bot.flows import Flow
+from bot.replies import media_url, prepare
+from bot.service import ConversationService
+from bot.types import ConversationKey, Reply, Session
+
+__all__ = ["ready_to_queue", "send_message", "start_conversation"]
+
+
+def ready_to_queue(
+    service: ConversationService, flow: Flow, channel: str, customer: str, replies: tuple[Reply, ...], media_base: str
+) -> tuple[Reply, ...]:
+    """Replies as the outbox sends them: prepared for this customer, media as absolute URLs."""
+    prepared = prepare(replies, flow.settings, service.mms(channel, customer), media_base)
+    return tuple(Reply(r.text, tuple(media_url(m, media_base) for m in r.media)) for r in prepared)
+
+
+async def start_conversation(
+    service: ConversationService,
+    flow: Flow,
+    state: str,
+    channel: str,
+    customer: str,
+    business: str,
+    variables: Mapping[str, str],
+    media_base: str,
+    *,
+    origin: str,
+    kind: str,
+    require_opt_in: bool = False,
+    audience: str | None = None,
+    recipient_of: str = "",
+) -> tuple[str, tuple[Reply, ...]]:
+    """Put the customer's conversation at ``state`` and queue what the state says.
+
+    Returns the store's verdict (``queued``, ``opted_out``, ``no_consent``,
+    ``already``) and the replies queued (none unless ``queued``).
+    """
+    entered = flow.states[state]
+    text = fill(entered.say, variables)
+    replies = (Reply(text, entered.media),) if text or entered.media else ()
+    ready = ready_to_queue(service, flow, channel, customer, replies, media_base)
+    key = ConversationKey(channel, customer, business)
+    async with service.locks.hold(key):
+        now = service.clock.now()
+        session = Session(key, flow.name, flow.version, state, dict(variables), (), now, now)
+        status = await service.store.queue_messages(
+            channel, customer, business, ready, now, kind=kind, origin=origin, session=session,
+            audience=audience, require_opt_in=require_opt_in, recipient_of=recipient_of,
+        )
+    return status, ready if status == "queued" else ()
+
+
+async def send_message(
+    service: ConversationService,
+    flow: Flow,
+    reply: Reply,
+    channel: str,
+    customer: str,
+    business: str,
+    media_base: str,
+    *,
+    origin: str,
+    kind: str,
+    require_opt_in: bool = False,
+    audience: str | None = None,
+    recipient_of: str = "",
+) -> str:
+    """Queue one message (the conversation's state is left as it is)."""
+    ready = ready_to_queue(service, flow, channel, customer, (reply,), media_base)
+    return await service.store.queue_messages(
+        channel, customer, business, ready, service.clock.now(), kind=kind, origin=origin,
+        audience=audience, require_opt_in=require_opt_in, recipient_of=recipient_of,
+    )

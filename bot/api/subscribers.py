@@ -1,0 +1,88 @@
+"""Audiences: ``/api/audiences/{audience}/subscribers`` (list, add, remove).
+
+Customers join an audience by texting a flow keyword (a route with
+``subscribe: <audience>``); the API adds numbers whose consent the business
+collected elsewhere, and must say where in ``source`` (a web form, a paper
+sign-up), because that is the proof of consent the ledger keeps. Every change
+is a consent-ledger event with its time and source. An opted-out number is
+never added: only the customer can opt back in, by texting START.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from bot.api import context
+from bot.api.errors import ApiError
+from bot.api.inputs import Body, read_body
+from bot.api.senders import resolve_sender
+
+__all__ = ["add_subscribers", "iso", "list_subscribers", "remove_subscriber"]
+
+_AUDIENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+_STATUS = {"subscribed": "subscribed", "already": "already_subscribed", "opted_out": "opted_out"}
+
+
+def iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def audience_of(request: web.Request) -> str:
+    audience = request.match_info["audience"]
+    if not _AUDIENCE.match(audience):
+        raise ApiError("invalid_field", "an audience name uses only letters, digits, '_' and '-'", field="audience")
+    return audience
+
+
+async def list_subscribers(request: web.Request) -> web.Response:
+    audience = audience_of(request)
+    query = Body({k: v for k, v in request.query.items() if k not in ("limit", "after")})
+    sender = resolve_sender(query, context.service(request).flows, context.carriers(request), sends=False)
+    query.done()
+    raw_limit = request.query.get("limit", "100")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+        raise ApiError("invalid_field", "'limit' should be a whole number from 1 to 1000", field="limit")
+    limit = int(raw_limit)
+    after = request.query.get("after", "")
+    found = await context.service(request).store.subscribers(audience, sender.business, limit + 1, after)
+    page = found[:limit]
+    return web.json_response({
+        "audience": audience,
+        "from": sender.business,
+        "subscribers": [{"number": s.customer, "subscribed_at": iso(s.subscribed_at), "source": s.source}
+                        for s in page],
+        "next": page[-1].customer if len(found) > limit else None,
+    })
+
+
+async def add_subscribers(request: web.Request) -> web.Response:
+    audience = audience_of(request)
+    body = await read_body(request)
+    numbers = body.numbers("numbers", most=10_000)
+    source = body.text("source", max_length=200)
+    service = context.service(request)
+    sender = resolve_sender(body, service.flows, context.carriers(request), sends=False)
+    body.done()
+    results = []
+    for number in numbers:
+        outcome = await service.store.subscribe(audience, number, sender.business, f"api: {source}",
+                                                service.clock.now())
+        results.append({"number": number, "status": _STATUS[outcome]})
+    counts = {status: sum(1 for r in results if r["status"] == status) for status in _STATUS.values()}
+    return web.json_response({"audience": audience, "from": sender.business, "results": results, **counts})
+
+
+async def remove_subscriber(request: web.Request) -> web.Response:
+    audience = audience_of(request)
+    query = Body(dict(request.query))
+    number = query.parse_number(request.match_info["number"], "number")
+    service = context.service(request)
+    sender = resolve_sender(query, service.flows, context.carriers(request), sends=False)
+    query.done()
+    removed = await service.store.unsubscribe(audience, number, sender.business, "api", service.clock.now())
+    if not removed:
+        raise ApiError("not_found", f"{number} is not subscribed to '{audience}' on {sender.business}")
+    return web.json_response({"audience": audience, "from": sender.business, "number": number, "removed": True})

@@ -1,0 +1,115 @@
+"""``textdesk broadcast (FILE.csv | --audience NAME) (--text TEXT | --state STATE)``.
+
+Creates a broadcast through the running server's API and follows it with a
+progress bar until every recipient is decided (``--no-wait`` returns at once).
+Only numbers with a recorded opt-in are texted; the server paces the sends and
+resumes them after a restart, so stopping this command stops nothing: run
+``textdesk broadcast --status ID`` to look again. Exit codes: 0 done (or
+queued with ``--no-wait``), 1 refused or server unreachable, 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from bot.api.client import (
+    ApiClient,
+    ClientError,
+    add_client_arguments,
+    add_sender_arguments,
+    client_from_args,
+    guarded,
+    parse_variables,
+    sender_fields,
+)
+from bot.api.csvnumbers import read_numbers
+
+__all__ = ["progress_line", "register"]
+
+
+def register(commands: Any, env: Mapping[str, str]) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "broadcast", help="text one message (or start a flow) for opted-in numbers, with progress",
+        description="Broadcast to the numbers of a CSV file or to an audience. Numbers without a recorded "
+        "opt-in, and opted-out numbers, are skipped and counted.",
+    )
+    parser.add_argument("csv", nargs="?", metavar="FILE.csv", help="numbers, one per row (column 'number' "
+                        "or 'phone', else the first)")
+    parser.add_argument("--audience", metavar="NAME", help="send to this audience's subscribers instead")
+    parser.add_argument("--status", metavar="ID", help="follow an existing broadcast instead of creating one")
+    parser.add_argument("--text", help="the message (Reply STOP to opt out. is added unless it says STOP)")
+    parser.add_argument("--media", action="append", metavar="NAME|URL", help="a media file or https URL")
+    parser.add_argument("--state", metavar="STATE", help="start the flow at this state instead of --text")
+    parser.add_argument("--var", action="append", metavar="NAME=VALUE", help="a variable for --state")
+    parser.add_argument("--key", metavar="KEY", help="idempotency key: re-running with it never sends twice")
+    parser.add_argument("--no-wait", action="store_true", help="return once the broadcast is queued")
+    parser.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)  # poll seconds
+    add_sender_arguments(parser)
+    add_client_arguments(parser, env)
+    parser.set_defaults(handler=lambda args: guarded("broadcast", run, args))
+
+
+def run(args: argparse.Namespace) -> int:
+    client = client_from_args(args)
+    if args.status:
+        return follow(client, args.status, args.interval, sys.stderr)
+    if bool(args.csv) == bool(args.audience):
+        raise ClientError("give a CSV file of numbers or --audience NAME (one of them)", code="usage")
+    body: dict[str, Any] = {**sender_fields(args)}
+    if args.csv:
+        body["numbers"] = read_numbers(args.csv)
+        if not body["numbers"]:
+            raise ClientError(f"{args.csv}: no numbers found", code="usage")
+    else:
+        body["audience"] = args.audience
+    for name in ("text", "state"):
+        if getattr(args, name):
+            body[name] = getattr(args, name)
+    if args.media:
+        body["media"] = args.media
+    variables = parse_variables(args.var)
+    if variables:
+        body["variables"] = variables
+    answer = client.post("/api/broadcasts", body, {"Idempotency-Key": args.key} if args.key else None)
+    counts = answer["counts"]
+    print(f"broadcast {answer['id']}: {counts['total']} recipients, from {answer['from']} via {answer['channel']}")
+    if args.no_wait:
+        print(f"follow it with: textdesk broadcast --status {answer['id']}")
+        return 0
+    return follow(client, answer["id"], args.interval, sys.stderr)
+
+
+def follow(client: ApiClient, broadcast_id: str, interval: float, out: TextIO) -> int:
+    """Poll until done, drawing the progress bar on ``out`` (redrawn in place on a terminal)."""
+    tty = out.isatty()
+    last = ""
+    while True:
+        answer = client.get(f"/api/broadcasts/{broadcast_id}")
+        line = progress_line(answer["counts"])
+        if line != last:
+            out.write(("\r" + line) if tty else (line + "\n"))
+            out.flush()
+            last = line
+        if answer["status"] == "done":
+            if tty:
+                out.write("\n")
+            c = answer["counts"]
+            print(f"done: {c['sent'] + c['delivered']} sent ({c['delivered']} delivered), {c['failed']} failed, "
+                  f"{c['skipped_opted_out']} opted out, {c['skipped_no_consent']} without opt-in")
+            return 0
+        time.sleep(interval)
+
+
+def progress_line(counts: Mapping[str, int], width: int = 30) -> str:
+    """``[#########.....]  45%  450/1000  sent 400  failed 2  skipped 48`` (decided recipients)."""
+    total = counts["total"]
+    decided = total - counts["pending"] - counts["queued"]
+    filled = width * decided // total if total else width
+    percent = 100 * decided // total if total else 100
+    skipped = counts["skipped_opted_out"] + counts["skipped_no_consent"]
+    return (f"[{'#' * filled}{'.' * (width - filled)}] {percent:3d}%  {decided}/{total}  "
+            f"sent {counts['sent'] + counts['delivered']}  failed {counts['failed']}  skipped {skipped}")

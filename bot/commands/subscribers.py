@@ -1,0 +1,99 @@
+"""``textdesk subscribers list|add|remove AUDIENCE``: manage an audience through the API.
+
+``add`` needs ``--source``: where the customers gave consent (a web form, a
+sign-up sheet), which the consent ledger keeps as proof. Opted-out numbers are
+reported and not added; only the customer can opt back in (START).
+Exit codes: 0 done, 1 refused or server unreachable, 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from bot.api.client import (
+    ApiClient,
+    ClientError,
+    add_client_arguments,
+    add_sender_arguments,
+    client_from_args,
+    guarded,
+    quote_number,
+    sender_fields,
+)
+from bot.api.csvnumbers import read_numbers
+
+__all__ = ["register"]
+
+
+def register(commands: Any, env: Mapping[str, str]) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "subscribers", help="list, add or remove an audience's subscribers",
+        description="Manage an audience (customers also join by texting the flow's keyword, e.g. JOIN).",
+    )
+    actions = parser.add_subparsers(dest="subscribers_action", metavar="ACTION", required=True)
+    lister = actions.add_parser("list", help="print the current subscribers")
+    adder = actions.add_parser("add", help="subscribe numbers whose consent you collected")
+    remover = actions.add_parser("remove", help="unsubscribe numbers")
+    for sub in (lister, adder, remover):
+        sub.add_argument("audience", metavar="AUDIENCE")
+    adder.add_argument("numbers", nargs="*", metavar="NUMBER")
+    adder.add_argument("--csv", metavar="FILE.csv", help="read the numbers from a CSV file")
+    adder.add_argument("--source", required=True, help="where they consented, e.g. 'web form /deals'")
+    remover.add_argument("numbers", nargs="+", metavar="NUMBER")
+    for sub, run in ((lister, _list), (adder, _add), (remover, _remove)):
+        add_sender_arguments(sub, channel=False)
+        add_client_arguments(sub, env)
+        sub.set_defaults(handler=lambda args, run=run: guarded("subscribers", run, args))
+
+
+def _path(args: argparse.Namespace) -> str:
+    return f"/api/audiences/{args.audience}/subscribers"
+
+
+def _list(args: argparse.Namespace) -> int:
+    client: ApiClient = client_from_args(args)
+    after, count = "", 0
+    while True:
+        query = urlencode({**sender_fields(args), "limit": "1000", **({"after": after} if after else {})})
+        page = client.get(f"{_path(args)}?{query}")
+        for subscriber in page["subscribers"]:
+            print(f"{subscriber['number']}\t{subscriber['subscribed_at']}\t{subscriber['source']}")
+        count += len(page["subscribers"])
+        if not page["next"]:
+            break
+        after = page["next"]
+    print(f"{count} subscriber{'s' if count != 1 else ''} of {args.audience}")
+    return 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    numbers = list(args.numbers) + (read_numbers(args.csv) if args.csv else [])
+    if not numbers:
+        raise ClientError("give numbers, or --csv FILE.csv", code="usage")
+    answer = client_from_args(args).post(_path(args), {"numbers": numbers, "source": args.source,
+                                                       **sender_fields(args)})
+    for result in answer["results"]:
+        if result["status"] == "opted_out":
+            print(f"{result['number']}: opted out (texted STOP); not added")
+    print(f"{answer['subscribed']} subscribed, {answer['already_subscribed']} already subscribed, "
+          f"{answer['opted_out']} opted out, to {answer['audience']} on {answer['from']}")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    client = client_from_args(args)
+    query = urlencode(sender_fields(args))
+    missing = 0
+    for number in args.numbers:
+        try:
+            client.delete(f"{_path(args)}/{quote_number(number)}" + (f"?{query}" if query else ""))
+            print(f"{number}: removed")
+        except ClientError as exc:
+            if exc.code != "not_found":
+                raise
+            missing += 1
+            print(f"{number}: was not subscribed")
+    return 1 if missing == len(args.numbers) else 0

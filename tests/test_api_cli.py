@@ -1,0 +1,127 @@
+"""``textdesk send``, ``broadcast`` and ``subscribers`` against the real server on loopback.
+
+Each command runs in a thread (it is a blocking HTTP client) while the test's
+event loop serves the API and drives the feeder and the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.api.csvnumbers import read_numbers
+from bot.cli import main
+from bot.clock import VirtualClock
+from bot.commands.broadcast import progress_line
+from tests.test_api_harness import API_TOKEN, Api
+
+# The API fixtures (api, make_api, fake_twilio) live in the harness module.
+pytest_plugins = ("tests.test_api_harness",)
+
+
+@pytest.fixture
+def cli_env(api: Api, monkeypatch: pytest.MonkeyPatch) -> Api:
+    monkeypatch.setenv("TEXTDESK_API_URL", str(api.client.make_url("")))
+    monkeypatch.setenv("TEXTDESK_API_TOKEN", API_TOKEN)
+    return api
+
+
+async def run_cli(*argv: str) -> int:
+    return await asyncio.to_thread(main, list(argv))
+
+
+async def test_send_starts_a_conversation(cli_env: Api, capsys: pytest.CaptureFixture[str]) -> None:
+    code = await run_cli("send", "+1 555 000 8001", "--state", "order_ready", "--var", "name=Ann", "--var", "order=7")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "+15550008001: flow shop at order_ready, from +15555550100 via twilio" in out
+    assert "queued: Hi Ann, order 7 is ready. Reply 1 for hours.  [+1 media]" in out
+    await cli_env.outbox.run_once()
+    assert len(cli_env.fake.received) == 1
+
+
+async def test_send_errors(cli_env: Api, capsys: pytest.CaptureFixture[str],
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    assert await run_cli("send", "+15550008002", "--state", "nowhere") == 1
+    assert "textdesk send: error: unknown_state: flow 'shop' has no state 'nowhere'" in capsys.readouterr().err
+    assert await run_cli("send", "+15550008002", "--var", "oops") == 2
+    monkeypatch.delenv("TEXTDESK_API_TOKEN")
+    assert await run_cli("send", "+15550008002") == 2
+    assert "set TEXTDESK_API_TOKEN" in capsys.readouterr().err
+    monkeypatch.setenv("TEXTDESK_API_TOKEN", "not-the-token-at-all")
+    assert await run_cli("send", "+15550008002") == 1
+    assert "invalid_token" in capsys.readouterr().err
+    monkeypatch.setenv("TEXTDESK_API_URL", "http://127.0.0.1:9")
+    assert await run_cli("send", "+15550008002") == 1
+    assert "cannot reach the textdesk server" in capsys.readouterr().err
+
+
+async def test_subscribers_add_list_remove(cli_env: Api, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    await cli_env.phone("+15550008013").text("STOP")
+    sheet = tmp_path / "signups.csv"
+    sheet.write_text("Name,Phone\nAnn,+1 555 000 8011\nBo,+15550008012\nCy,+15550008013\n", encoding="utf-8-sig")
+    assert await run_cli("subscribers", "add", "deals", "--csv", str(sheet), "--source", "paper form") == 0
+    out = capsys.readouterr().out
+    assert "+15550008013: opted out (texted STOP); not added" in out
+    assert "2 subscribed, 0 already subscribed, 1 opted out, to deals on +15555550100" in out
+    assert await run_cli("subscribers", "list", "deals") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in lines[:-1]] == ["+15550008011", "+15550008012"]
+    assert lines[0].endswith("\tapi: paper form") and lines[-1] == "2 subscribers of deals"
+    assert await run_cli("subscribers", "remove", "deals", "+15550008011") == 0
+    assert await run_cli("subscribers", "remove", "deals", "+15550008011") == 1
+    assert "+15550008011: was not subscribed" in capsys.readouterr().out
+
+
+async def test_broadcast_from_csv_with_progress(
+    cli_env: Api, capsys: pytest.CaptureFixture[str], tmp_path: Path, clock: VirtualClock
+) -> None:
+    numbers = [f"+1555000{9000 + i}" for i in range(30)]
+    await cli_env.post("/api/audiences/deals/subscribers", {"numbers": numbers[:20], "source": "import"})
+    sheet = tmp_path / "list.csv"
+    sheet.write_text("number\n" + "\n".join(numbers) + "\n", encoding="utf-8")
+    command = asyncio.ensure_future(run_cli("broadcast", str(sheet), "--text", "Sale today", "--interval", "0.01"))
+    while not command.done():
+        await cli_env.feeder.run_once()
+        await cli_env.outbox.run_once()
+        clock.advance(0.1)
+        await asyncio.sleep(0.005)
+    assert command.result() == 0
+    captured = capsys.readouterr()
+    assert "30 recipients" in captured.out
+    assert "done: 20 sent (0 delivered), 0 failed, 0 opted out, 10 without opt-in" in captured.out
+    bars = captured.err.splitlines()
+    assert bars[-1].startswith("[" + "#" * 30 + "] 100%  30/30  sent 20")
+    assert len(bars) >= 2  # it showed progress on the way
+    assert Counter(r.form["To"][0] for r in cli_env.fake.received) == dict.fromkeys(numbers[:20], 1)
+
+
+async def test_broadcast_arguments(cli_env: Api, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert await run_cli("broadcast", "--text", "x") == 2
+    assert await run_cli("broadcast", "--audience", "nobody", "--text", "x") == 1
+    assert "empty_audience" in capsys.readouterr().err
+    empty = tmp_path / "empty.csv"
+    empty.write_text("phone\n", encoding="utf-8")
+    assert await run_cli("broadcast", str(empty), "--text", "x") == 2
+    assert await run_cli("broadcast", str(tmp_path / "missing.csv"), "--text", "x") == 2
+
+
+def test_csv_columns_and_headers(tmp_path: Path) -> None:
+    cases = {
+        "plain.csv": ("+15550000001\n+15550000002\n", ["+15550000001", "+15550000002"]),
+        "header.csv": ("numbers\n+15550000001\n", ["+15550000001"]),
+        "named.csv": ("name,Mobile\nAnn,+15550000001\nBo,\n\n", ["+15550000001"]),
+    }
+    for name, (text, expected) in cases.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        assert read_numbers(path) == expected, name
+
+
+def test_progress_line() -> None:
+    counts = {"total": 10, "pending": 4, "queued": 1, "sent": 3, "delivered": 1, "failed": 0,
+              "skipped_opted_out": 1, "skipped_no_consent": 0}
+    assert progress_line(counts, width=10) == "[#####.....]  50%  5/10  sent 4  failed 0  skipped 1"

@@ -1,0 +1,109 @@
+"""Audiences: joining by texting a flow keyword, and the subscribers API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.flows import FlowLoadError, load_flow_text
+from tests.conftest import db_rows
+from tests.test_api_harness import BUSINESS, Api
+
+DEALS = "/api/audiences/deals/subscribers"
+
+# The API fixtures (api, make_api, fake_twilio) live in the harness module.
+pytest_plugins = ("tests.test_api_harness",)
+
+
+async def test_texting_join_subscribes_with_time_and_source(api: Api, db_path: Path) -> None:
+    phone = api.phone("+15550003001")
+    reply = await phone.text("join")
+    assert reply.body.startswith("You're in!")
+    rows = db_rows(db_path, "SELECT customer, business, event, source, channel, body, at FROM consent_events")
+    assert rows == [("+15550003001", BUSINESS, "subscribe", "flow shop global/1 (audience deals)", "twilio",
+                     "join", 1_800_000_000.0)]
+    status, data = await api.get(DEALS)
+    assert status == 200
+    assert data["subscribers"] == [{"number": "+15550003001", "subscribed_at": "2027-01-15T08:00:00Z",
+                                    "source": "flow shop global/1"}]
+    assert data["next"] is None
+    await phone.text("JOIN")  # again: still one subscription, one ledger event
+    assert db_rows(db_path, "SELECT count(*) FROM consent_events") == [(1,)]
+
+
+async def test_stop_ends_every_subscription_and_start_does_not_renew_it(api: Api) -> None:
+    phone = api.phone("+15550003002")
+    await phone.text("JOIN")
+    await phone.text("STOP")
+    assert (await api.get(DEALS))[1]["subscribers"] == []
+    await phone.text("START")
+    assert (await api.get(DEALS))[1]["subscribers"] == []
+    await phone.text("JOIN")
+    assert [s["number"] for s in (await api.get(DEALS))[1]["subscribers"]] == [phone.number]
+
+
+async def test_add_list_page_and_remove(api: Api, db_path: Path) -> None:
+    await api.phone("+15550003009").text("STOP")
+    status, data = await api.post(DEALS, {
+        "numbers": ["+15550003003", "+1 555 000 3004", "+15550003003", "+15550003009"],
+        "source": "web form /deals, checkbox",
+    })
+    assert status == 200, data
+    assert data["results"] == [
+        {"number": "+15550003003", "status": "subscribed"},
+        {"number": "+15550003004", "status": "subscribed"},
+        {"number": "+15550003009", "status": "opted_out"},
+    ]
+    assert (data["subscribed"], data["already_subscribed"], data["opted_out"]) == (2, 0, 1)
+    again = await api.post(DEALS, {"numbers": ["+15550003003"], "source": "again"})
+    assert again[1]["results"] == [{"number": "+15550003003", "status": "already_subscribed"}]
+    first = await api.get(DEALS + "?limit=1")
+    assert [s["number"] for s in first[1]["subscribers"]] == ["+15550003003"]
+    assert first[1]["subscribers"][0]["source"] == "api: web form /deals, checkbox"
+    second = await api.get(DEALS + f"?limit=1&after={first[1]['next']}".replace("+", "%2B"))
+    assert [s["number"] for s in second[1]["subscribers"]] == ["+15550003004"] and second[1]["next"] is None
+    status, data = await api.call("DELETE", DEALS + "/+15550003003")
+    assert (status, data["removed"]) == (200, True)
+    status, data = await api.call("DELETE", DEALS + "/+15550003003")
+    assert (status, data["error"]["code"]) == (404, "not_found")
+    assert [s["number"] for s in (await api.get(DEALS))[1]["subscribers"]] == ["+15550003004"]
+    events = db_rows(db_path, "SELECT event, source FROM consent_events WHERE customer = '+15550003003'")
+    assert events == [("subscribe", "api: web form /deals, checkbox (audience deals)"),
+                      ("unsubscribe", "api (audience deals)")]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "code"),
+    [
+        ("POST", DEALS, {"numbers": ["+15550003005"]}, 400, "missing_field"),
+        ("POST", DEALS, {"source": "x"}, 400, "missing_field"),
+        ("POST", DEALS, {"numbers": "+15550003005", "source": "x"}, 400, "invalid_field"),
+        ("POST", DEALS, {"numbers": ["+1555"], "source": "x"}, 400, "malformed_number"),
+        ("POST", DEALS, {"numbers": ["+15550003005"], "source": "x", "flow": "zzz"}, 422, "unknown_flow"),
+        ("POST", DEALS, {"numbers": ["+15550003005"], "source": "x", "flow": "shop", "from": "+15555550199"},
+         422, "flow_number_mismatch"),
+        ("POST", DEALS, {"numbers": ["+15550003005"], "source": "x", "audience": "y"}, 400, "unknown_field"),
+        ("POST", "/api/audiences/bad!name/subscribers", {"numbers": ["+15550003005"], "source": "x"}, 400,
+         "invalid_field"),
+        ("GET", DEALS + "?limit=0", None, 400, "invalid_field"),
+        ("GET", DEALS + "?limit=abc", None, 400, "invalid_field"),
+        ("GET", DEALS + "?from=12", None, 400, "malformed_number"),
+        ("GET", DEALS + "?flow=zzz", None, 422, "unknown_flow"),
+        ("GET", DEALS + "?colour=red", None, 400, "unknown_field"),
+        ("DELETE", DEALS + "/12", None, 400, "malformed_number"),
+        ("DELETE", DEALS + "/+15550003005?flow=zzz", None, 422, "unknown_flow"),
+        ("DELETE", DEALS + "/+15550003005", None, 404, "not_found"),
+    ],
+)
+async def test_subscriber_errors(api: Api, method: str, path: str, body: object, status: int, code: str) -> None:
+    got, data = await api.call(method, path, body)
+    assert (got, data["error"]["code"]) == (status, code), data
+
+
+def test_flow_key_subscribe_is_validated() -> None:
+    base = "start: a\nstates:\n  a:\n    say: hi\n    choices:\n      - keywords: [JOIN]\n"
+    flow = load_flow_text(base + "        subscribe: vip-list\n", "f.yaml", "media")
+    assert flow.states["a"].choices[0].subscribe == "vip-list"
+    with pytest.raises(FlowLoadError, match="audience name 'vip list'"):
+        load_flow_text(base + "        subscribe: vip list\n", "f.yaml", "media")
