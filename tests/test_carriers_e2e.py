@@ -843,7 +843,6 @@ EARLY_RECEIPT_LOST = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=EARLY_RECEIPT_LOST)
 async def test_receipt_arriving_before_the_send_is_recorded_is_kept(open_desk: Any) -> None:
     driver = Telnyx()
     desk: Desk = await open_desk(driver)

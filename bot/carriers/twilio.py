@@ -201,6 +201,8 @@ class TwilioCarrier:
         status = (fields.get("MessageStatus") or fields.get("SmsStatus") or "").strip().lower()
         if not _SID.match(sid) or not status:
             raise WebhookError(400, "missing_field", "a status callback needs MessageSid and MessageStatus")
+        if status in ("received", "receiving"):
+            return []  # an inbound message's own status, not a report on one of our sends
         error = fields.get("ErrorCode", "").strip()
         return [
             DeliveryReceipt(

@@ -78,10 +78,40 @@ class OutboxMixin:
                 raise StoreError(str(exc)) from exc
 
     async def mark_sent(self, item_id: int, provider_id: str, now: float) -> None:
-        await self._update(
-            "UPDATE outbound SET status = 'sent', provider_id = ?, sent_at = ?, attempts = attempts + 1, "
-            "last_error = '' WHERE id = ? AND status = 'queued'",
-            (provider_id, now, item_id),
+        async with self._write_lock:
+            try:
+                await self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    await self.db.execute(
+                        "UPDATE outbound SET status = 'sent', provider_id = ?, sent_at = ?, "
+                        "attempts = attempts + 1, last_error = '' WHERE id = ? AND status = 'queued'",
+                        (provider_id, now, item_id),
+                    )
+                    await self._apply_early_receipts(item_id, provider_id)
+                    await self.db.execute("COMMIT")
+                except BaseException:
+                    await asyncio.shield(self.db.rollback())
+                    raise
+            except sqlite3.Error as exc:
+                raise StoreError(str(exc)) from exc
+
+    async def _apply_early_receipts(self, item_id: int, provider_id: str) -> None:
+        """Receipts that beat the send's id into the database: the furthest one wins."""
+        rows = await self.db.execute_fetchall(
+            "SELECT e.channel, e.status, e.error, e.at FROM early_receipts e JOIN outbound o "
+            "ON o.channel = e.channel WHERE o.id = ? AND e.provider_id = ?",
+            (item_id, provider_id),
+        )
+        found = [tuple(row) for row in rows]
+        if not found:
+            return
+        channel, status, error, at = max(found, key=lambda r: DELIVERY_RANK.get(str(r[1]), 4))
+        await self.db.execute(
+            "UPDATE outbound SET delivery_status = ?, delivery_error = ?, delivery_at = ? WHERE id = ?",
+            (status, error, at, item_id),
+        )
+        await self.db.execute(
+            "DELETE FROM early_receipts WHERE channel = ? AND provider_id = ?", (channel, provider_id)
         )
 
     async def mark_retry(self, item_id: int, error: str, next_attempt_at: float) -> None:
@@ -111,6 +141,12 @@ class OutboxMixin:
                 )
                 found = [tuple(row) for row in rows]
                 if not found:
+                    # Possibly earlier than our record of the send: keep it for mark_sent.
+                    await self.db.execute(
+                        "INSERT INTO early_receipts (channel, provider_id, status, error, at) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT DO NOTHING",
+                        (channel, provider_id, status, error, now),
+                    )
                     return None
                 row_id, customer, business, current = found[0]
                 moves = DELIVERY_RANK.get(status, 4) > DELIVERY_RANK.get(str(current), 4)

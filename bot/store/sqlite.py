@@ -193,6 +193,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE outbound ADD COLUMN origin TEXT NOT NULL DEFAULT '';
     CREATE INDEX outbound_by_origin ON outbound (origin, customer) WHERE origin != '';
     """,
+    # 6: delivery receipts that arrive before the send's carrier id was saved
+    # (Telnyx can report within milliseconds); applied when the send is marked.
+    """
+    CREATE TABLE early_receipts (
+        channel TEXT NOT NULL,
+        provider_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT NOT NULL DEFAULT '',
+        at REAL NOT NULL,
+        PRIMARY KEY (channel, provider_id, status)
+    ) WITHOUT ROWID;
+    """,
 )
 
 _UPSERT_SESSION = """

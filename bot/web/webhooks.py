@@ -93,8 +93,11 @@ async def _record_receipts(request: web.Request, carrier: Carrier, captured: Web
         outcome = await store.record_receipt(
             receipt.channel, receipt.provider_id, receipt.status, receipt.error_code, captured.now
         )
-        if receipt.opted_out and outcome is not None:
+        if receipt.opted_out:
             # The carrier says the recipient opted out (e.g. Twilio 21610):
             # honour it at once, for every path that could send.
-            change = ConsentChange("opt_out", f"carrier receipt error {receipt.error_code}")
-            await store.record_consent(outcome.customer, outcome.business, change, captured.now)
+            customer = outcome.customer if outcome else receipt.customer
+            business = outcome.business if outcome else receipt.business
+            if customer and business:
+                change = ConsentChange("opt_out", f"carrier receipt error {receipt.error_code}")
+                await store.record_consent(customer, business, change, captured.now)
