@@ -148,3 +148,28 @@ def test_flow_names_cannot_reach_code(tmp_path: Path) -> None:
                     assert all(callable(cb) for cb in callbacks), event.name
     for state in engine.machine.states.values():
         assert all(callable(cb) for cb in (*state.on_enter, *state.on_exit))
+
+
+async def test_full_database_answers_503_and_recovers(make_client: AppFactory, db_path: Path) -> None:
+    client = await make_client()
+    phone = Phone(client, "+15550007007")
+    await phone.text("hi")
+    store = client.server.app[SERVICE].store
+    rows = await store.db.execute_fetchall("PRAGMA page_count")  # type: ignore[attr-defined]
+    (pages,) = next(iter(rows))
+    # max_page_count caps the file where it is: the next write hits SQLITE_FULL,
+    # "database or disk is full", exactly as a full disk does.
+    await store.db.execute(f"PRAGMA max_page_count = {pages}")  # type: ignore[attr-defined]
+    text = "do you ship to canada and how much does it cost to ship a jacket there " * 20
+    refused = None
+    for _ in range(50):  # the first writes may still fit in free space of the last page
+        params = phone.params(text)
+        answer = await phone.post(params)
+        if answer.status != 200:
+            refused = answer
+            break
+    assert refused is not None and refused.status == 503 and "storage_unavailable" in refused.text
+    assert db_rows(db_path, "SELECT count(*) FROM inbound WHERE provider_id = ?", params["MessageSid"]) == [(0,)]
+    await store.db.execute("PRAGMA max_page_count = 1073741823")  # type: ignore[attr-defined]
+    assert (await phone.post(params)).status == 200
+    assert db_rows(db_path, "SELECT count(*) FROM inbound WHERE provider_id = ?", params["MessageSid"]) == [(1,)]
