@@ -31,6 +31,11 @@ from bot.carriers.base import (
     WebhookReply,
     WebhookRequest,
 )
+from bot.carriers.fields import header as _header
+from bot.carriers.fields import json_list as _list
+from bot.carriers.fields import json_object as _object
+from bot.carriers.fields import matching as _matching
+from bot.carriers.fields import string as _string
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
 
@@ -268,51 +273,6 @@ def _media(value: object) -> tuple[InboundMedia, ...]:
         content_type = _string(entry.get("content_type"), f"data.payload.media[{index}].content_type", optional=True)
         items.append(InboundMedia(url, content_type))
     return tuple(items)
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    # aiohttp's headers are case-insensitive; a plain dict (tests, other servers) is not.
-    value = headers.get(name)
-    if value is None:
-        value = next((v for k, v in headers.items() if k.lower() == name), "")
-    return value.strip()
-
-
-def _object(value: object, where: str) -> dict[str, object]:
-    if not isinstance(value, dict):
-        code = "missing_field" if value is None else "invalid_field"
-        raise WebhookError(400, code, f"{where} should be a JSON object")
-    return value
-
-
-def _list(value: object, where: str) -> list[object]:
-    if not isinstance(value, list):
-        code = "missing_field" if value is None else "invalid_field"
-        raise WebhookError(400, code, f"{where} should be a JSON array")
-    return value
-
-
-def _string(value: object, where: str, optional: bool = False) -> str:
-    if value is None and optional:
-        return ""
-    if value is None:
-        raise WebhookError(400, "missing_field", f"{where} is missing")
-    if not isinstance(value, str):
-        raise WebhookError(400, "invalid_field", f"{where} should be a string")
-    if "\x00" in value:
-        raise WebhookError(400, "invalid_field", f"{where} contains a NUL character")
-    try:
-        value.encode("utf-8")  # JSON escapes can smuggle in lone surrogates, which no store can save
-    except UnicodeEncodeError:
-        raise WebhookError(400, "invalid_field", f"{where} contains an unpaired UTF-16 surrogate") from None
-    return value
-
-
-def _matching(value: object, where: str, pattern: re.Pattern[str], what: str) -> str:
-    text = _string(value, where)
-    if not pattern.fullmatch(text):
-        raise WebhookError(400, "invalid_field", f"{where} should be {what}, got {text[:40]!r}")
-    return text
 
 
 if TYPE_CHECKING:
