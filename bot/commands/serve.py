@@ -37,6 +37,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=config.log_level, handlers=[handler])
+    # transitions logs every callback at INFO: noise (our own line per message
+    # says what happened) and a measurable cost on the hot path.
+    logging.getLogger("transitions").setLevel(max(logging.WARNING, logging.getLevelName(config.log_level)))
     flows = load_or_report(config)
     if flows is None:
         return 1
