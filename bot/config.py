@@ -136,6 +136,8 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
             channel = name.removeprefix("TEXTDESK_SEND_RATE_").lower().replace("_", "-")
             rates[channel] = _number(value, name, 0.01, 10_000)
     max_age = _number(environ.get("TEXTDESK_OUTBOX_MAX_AGE", "3600"), "TEXTDESK_OUTBOX_MAX_AGE", 1, 7 * 86400)
+    flood_burst = int(_number(environ.get("TEXTDESK_FLOOD_BURST", "10"), "TEXTDESK_FLOOD_BURST", 1, 10_000))
+    flood_window = _number(environ.get("TEXTDESK_FLOOD_WINDOW", "10"), "TEXTDESK_FLOOD_WINDOW", 0.1, 86_400)
     mms: dict[str, tuple[str, ...]] = {"*": _prefixes(str(args.mms_prefixes), "--mms-prefixes")}
     for name, value in environ.items():
         if name.startswith("TEXTDESK_MMS_PREFIXES_"):
@@ -155,6 +157,8 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
         api_tokens=api_tokens,
         send_rates=rates,
         outbox_max_age=max_age,
+        flood_burst=flood_burst,
+        flood_window=flood_window,
     )
 
 

@@ -1,0 +1,66 @@
+"""Configuration: flags, TEXTDESK_* twins, carrier secrets, and clear refusals."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from bot.config import ConfigError, add_serve_arguments, config_from_args
+
+
+def parse(argv: list[str], env: dict[str, str]) -> object:
+    parser = argparse.ArgumentParser()
+    add_serve_arguments(parser, env)
+    return config_from_args(parser.parse_args(argv), env)
+
+
+def test_flags_win_over_environment_twins() -> None:
+    env = {"TEXTDESK_PORT": "9000", "TEXTDESK_HOST": "0.0.0.0", "TWILIO_AUTH_TOKEN": "t"}
+    config = parse(["--port", "9100"], env)
+    assert (config.port, config.host, config.twilio_auth_token) == (9100, "0.0.0.0", "t")  # type: ignore[attr-defined]
+
+
+def test_operational_settings_from_environment() -> None:
+    env = {
+        "TWILIO_AUTH_TOKEN": "t",
+        "TEXTDESK_SEND_RATE": "2.5",
+        "TEXTDESK_SEND_RATE_TELNYX": "10",
+        "TEXTDESK_OUTBOX_MAX_AGE": "600",
+        "TEXTDESK_FLOOD_BURST": "4",
+        "TEXTDESK_FLOOD_WINDOW": "30",
+        "TEXTDESK_MMS_PREFIXES_VONAGE_SMS": "none",
+        "TEXTDESK_API_TOKENS": "a" * 20 + ", " + "b" * 20,
+    }
+    config = parse(["--mms-prefixes", "+1,+44", "--log-format", "json"], env)
+    assert config.send_rates == {"*": 2.5, "telnyx": 10.0}  # type: ignore[attr-defined]
+    assert config.outbox_max_age == 600  # type: ignore[attr-defined]
+    assert (config.flood_burst, config.flood_window) == (4, 30.0)  # type: ignore[attr-defined]
+    assert config.mms_prefixes == {"*": ("+1", "+44"), "vonage-sms": ()}  # type: ignore[attr-defined]
+    assert config.api_tokens == ("a" * 20, "b" * 20)  # type: ignore[attr-defined]
+    assert config.log_format == "json"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        ([], {}, "TWILIO_AUTH_TOKEN is not set"),
+        (["--port", "http"], {"TWILIO_AUTH_TOKEN": "t"}, "--port should be a number from 0 to 65535, got 'http'"),
+        (["--public-url", "sms.example.com"], {"TWILIO_AUTH_TOKEN": "t"}, "--public-url should be a base URL"),
+        (["--mms-prefixes", "1"], {"TWILIO_AUTH_TOKEN": "t"}, "should list number prefixes like +1,+44"),
+        (["--log-level", "LOUD"], {"TWILIO_AUTH_TOKEN": "t"}, "--log-level should be DEBUG"),
+        (["--log-format", "xml"], {"TWILIO_AUTH_TOKEN": "t"}, "--log-format should be text or json"),
+        (["--reload-interval", "-1"], {"TWILIO_AUTH_TOKEN": "t"}, "--reload-interval should be seconds"),
+        ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_SEND_RATE": "fast"}, "TEXTDESK_SEND_RATE should be a number"),
+        ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_FLOOD_BURST": "0"}, "TEXTDESK_FLOOD_BURST should be a number"),
+        ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_API_TOKENS": "short"}, "at least 16 characters"),
+    ],
+)
+def test_bad_values_are_refused_with_what_was_expected(argv: list[str], env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("+", r"\+").replace("?", r"\?")):
+        parse(argv, env)
+
+
+def test_insecure_dev_allows_no_token() -> None:
+    config = parse(["--insecure-dev"], {})
+    assert config.insecure_dev and config.twilio_auth_token == ""  # type: ignore[attr-defined]
