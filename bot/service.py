@@ -148,16 +148,18 @@ class ConversationService:
             message = joined
         key = ConversationKey(message.channel, message.customer, message.business)
         async with self.locks.hold(key):
-            earlier = await self.store.processed(message.channel, message.provider_id)
+            # Read under the lock: nothing else can change this conversation now.
+            loaded = await self.store.load_turn(message)
+            earlier = loaded.processed
             if earlier is not None:
                 replies = earlier.replies
-                if earlier.kind != "compliance" and await self.store.is_opted_out(message.customer, message.business):
+                if earlier.kind != "compliance" and loaded.opted_out:
                     replies = ()  # opted out since: a retry must not send anything either
                 return Handled(replies, duplicate=True, kind=earlier.kind)
             flows, runtimes = self.flows, self._runtimes  # one consistent version for this message
             runtime = runtimes[flows.for_number(message.business).name]
             now = self.clock.now()
-            opted_out = await self.store.is_opted_out(message.customer, message.business)
+            opted_out = loaded.opted_out
             verdict = decide(runtime.keywords, runtime.texts, message.text, message.carrier_opt_out, opted_out)
             if verdict.handled:
                 return await self._compliance_turn(message, runtime, verdict, now, media_base, queue)
@@ -165,7 +167,7 @@ class ConversationService:
                 await self.store.commit_turn(message, None, (), "throttled: burst over the flood limit", now,
                                              kind="throttled")
                 return Handled((), flow=runtime.flow.name, kind="throttled")
-            session = await self.store.get_session(key)
+            session = loaded.session
             if session is not None and session.flow != runtime.flow.name:
                 session = None  # the number moved to another flow: start that flow afresh
             media_types = tuple(m.content_type for m in message.media)

@@ -668,3 +668,28 @@ async def test_write_refused_by_sqlite_is_store_error_and_rolled_back(store: SQL
     # Retrying the same message once writes are possible again works: nothing was claimed.
     assert await store.commit_turn(inbound("SM2", key), session_for(key, "two"), (Reply("b"),), "", T0 + 1)
     assert count(db_path, "outbound") == 2
+
+
+async def test_load_turn_reads_claim_consent_and_session_in_one_go(tmp_path: Path) -> None:
+    from bot.store import ConsentChange
+    from bot.types import ConversationKey, InboundMessage, Reply, Session
+
+    store = SQLiteStore(tmp_path / "one-hop.db")
+    await store.open()
+    try:
+        message = InboundMessage("twilio", "SM1", "+15550001111", "+15555550100", "hi")
+        fresh = await store.load_turn(message)
+        assert (fresh.processed, fresh.opted_out, fresh.session) == (None, False, None)
+        key = ConversationKey("twilio", message.customer, message.business)
+        session = Session(key, "retail", "v1", "menu", {"a": "b"}, ("x",), 1.0, 2.0)
+        await store.commit_turn(message, session, (Reply("hello", ("m.png",)),), "d", 2.0)
+        await store.record_consent(message.customer, message.business, ConsentChange("opt_out", "test"), 3.0)
+        loaded = await store.load_turn(message)
+        assert loaded.processed is not None and loaded.processed.replies == (Reply("hello", ("m.png",)),)
+        assert loaded.processed.kind == "flow"
+        assert loaded.opted_out is True
+        assert loaded.session == session
+        other = await store.load_turn(InboundMessage("twilio", "SM2", "+15550002222", "+15555550100", "x"))
+        assert (other.processed, other.opted_out, other.session) == (None, False, None)
+    finally:
+        await store.close()

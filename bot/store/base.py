@@ -28,6 +28,7 @@ __all__ = [
     "ReceiptOutcome",
     "Store",
     "StoreError",
+    "TurnState",
 ]
 
 
@@ -99,6 +100,15 @@ class ReceiptOutcome:
     updated: bool
 
 
+@dataclass(frozen=True, slots=True)
+class TurnState:
+    """What a turn reads before deciding: an earlier claim, consent, the session."""
+
+    processed: ProcessedTurn | None
+    opted_out: bool
+    session: Session | None
+
+
 class Store(ABC):
     """Conversations, the message log and idempotency claims."""
 
@@ -117,6 +127,10 @@ class Store(ABC):
     @abstractmethod
     async def ping_write(self) -> None:
         """Raise ``StoreError`` unless the store can take a write now."""
+
+    @abstractmethod
+    async def load_turn(self, message: InboundMessage) -> TurnState:
+        """``processed``, ``is_opted_out`` and ``get_session`` for one message, read together."""
 
     @abstractmethod
     async def get_session(self, key: ConversationKey) -> Session | None:
