@@ -122,9 +122,6 @@ class ConversationService:
         runtimes = _runtimes(flows)
         self.flows, self._runtimes = flows, runtimes
 
-    def flow_for(self, business_number: str) -> Flow:
-        return self.flows.for_number(business_number)
-
     async def handle(self, message: InboundMessage, media_base: str = "", queue: bool = False) -> Handled:
         """Handle one message.
 

@@ -1,4 +1,7 @@
-"""Field readers shared by the JSON carriers (Telnyx, Bandwidth, Sinch).
+"""Field readers shared by the carrier adapters.
+
+JSON readers for Telnyx, Bandwidth and Sinch; form readers for Plivo and the
+Vonage SMS API.
 
 Each refuses bad input with a ``WebhookError`` that names the field and what
 was expected, never another exception: a webhook parser must turn every input
@@ -8,11 +11,13 @@ into either a message or a clear 4xx.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from bot.carriers.base import WebhookError
 
-__all__ = ["header", "json_list", "json_object", "matching", "string"]
+__all__ = ["e164", "form_fields", "header", "json_list", "json_object", "matching", "required", "string"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def header(headers: Mapping[str, str], name: str) -> str:
@@ -58,3 +63,32 @@ def matching(value: object, where: str, pattern: re.Pattern[str], what: str) -> 
     if not pattern.fullmatch(text):
         raise WebhookError(400, "invalid_field", f"{where} should be {what}, got {text[:40]!r}")
     return text
+
+
+def form_fields(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Form parameters by name; a name given twice with different values is refused."""
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if fields.get(name, value) != value:
+            raise WebhookError(400, "duplicate_field", f"parameter {name[:40]!r} is given twice with different values")
+        # A lone surrogate (a raw URL, or JSON's "\ud800" escape) can be neither signed nor stored.
+        if "\x00" in value or _SURROGATE.search(name + value):
+            raise WebhookError(400, "invalid_field", f"parameter {name[:40]!r} has a NUL or an unpaired surrogate")
+        fields[name] = value
+    return fields
+
+
+def required(fields: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> str:
+    """A form parameter that must be present and match ``pattern``."""
+    value = fields.get(name, "")
+    if not value:
+        raise WebhookError(400, "missing_field", f"required parameter {name} is missing or empty")
+    if not pattern.fullmatch(value):
+        raise WebhookError(400, "invalid_field", f"parameter {name} has an unexpected form: {value[:40]!r}")
+    return value
+
+
+def e164(value: str) -> str:
+    """A number as textdesk keys it: carriers that omit E.164's ``+`` get it back."""
+    digits = value.removeprefix("+")
+    return "+" + digits if digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 15 else value

@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl, urlparse, urlunparse
 from xml.sax.saxutils import escape, quoteattr
 
 from bot.carriers.base import DeliveryReceipt, HttpRequest, SendResult, WebhookError, WebhookReply, WebhookRequest
+from bot.carriers.fields import e164, form_fields, required
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
 
@@ -57,7 +58,6 @@ _MEDIA_KEY = re.compile(r"Media([0-9]{1,3})")
 _V3 = ("X-Plivo-Signature-V3", "X-Plivo-Signature-Ma-V3")  # -Ma-: signed with the main account's token
 _V2 = ("X-Plivo-Signature-V2", "X-Plivo-Signature-Ma-V2")
 _V1 = "X-Plivo-Signature"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # illegal in XML 1.0 even escaped
 _INTENTS = {"optout": "STOP", "optin": "START", "help": "HELP"}  # MessageIntent → carrier_opt_out
 _STATUSES = {"queued": "queued", "sent": "sent", "delivered": "delivered", "undelivered": "undelivered",
@@ -136,33 +136,6 @@ def _pairs(request: WebhookRequest) -> list[tuple[str, str]]:
         return parse_qsl(text, keep_blank_values=True, max_num_fields=100, errors="strict")
     except ValueError as exc:  # UnicodeDecodeError is a ValueError
         raise WebhookError(400, "invalid_form", f"the parameters could not be read: {exc}"[:200]) from exc
-
-
-def _fields(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for name, value in pairs:
-        if fields.get(name, value) != value:
-            raise WebhookError(400, "duplicate_field", f"parameter {name[:40]!r} is given twice with different values")
-        # A lone surrogate (from a raw, unescaped URL) could not be stored or signed.
-        if "\x00" in value or _SURROGATE.search(name + value):
-            raise WebhookError(400, "invalid_field", f"parameter {name[:40]!r} has a NUL or an unpaired surrogate")
-        fields[name] = value
-    return fields
-
-
-def _required(fields: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> str:
-    value = fields.get(name, "")
-    if not value:
-        raise WebhookError(400, "missing_field", f"required parameter {name} is missing or empty")
-    if not pattern.fullmatch(value):
-        raise WebhookError(400, "invalid_field", f"parameter {name} has an unexpected form: {value[:40]!r}")
-    return value
-
-
-def _address(value: str) -> str:
-    """A number as textdesk keys it: Plivo omits the ``+`` of E.164, textdesk does not."""
-    digits = value.removeprefix("+")
-    return "+" + digits if digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 15 else value
 
 
 def _media(fields: Mapping[str, str]) -> tuple[InboundMedia, ...]:
@@ -255,11 +228,11 @@ class PlivoCarrier:
             raise WebhookError(403, "bad_signature", "no X-Plivo-Signature matches the request and PLIVO_AUTH_TOKEN")
 
     def parse(self, request: WebhookRequest) -> Sequence[InboundMessage]:
-        fields = _fields(_pairs(request))
+        fields = form_fields(_pairs(request))
         if fields.get("Status"):
             return []  # a status callback sent to the message URL: see parse_receipts
-        uuid = _required(fields, "MessageUUID", _UUID)
-        customer, business = _required(fields, "From", _ADDRESS), _required(fields, "To", _ADDRESS)
+        uuid = required(fields, "MessageUUID", _UUID)
+        customer, business = required(fields, "From", _ADDRESS), required(fields, "To", _ADDRESS)
         kind = fields.get("Type", "sms").strip().lower()
         if kind not in ("sms", "mms"):
             raise WebhookError(400, "unsupported_type", f"Type should be sms or mms, got {kind[:20]!r}")
@@ -269,16 +242,16 @@ class PlivoCarrier:
         if len(text) > MAX_TEXT:
             raise WebhookError(400, "too_long", f"the text has {len(text)} characters; at most {MAX_TEXT} are accepted")
         intent = _INTENTS.get(fields.get("MessageIntent", "").strip().lower(), "")
-        return [InboundMessage(CHANNEL, uuid, _address(customer), _address(business), text, _media(fields), intent)]
+        return [InboundMessage(CHANNEL, uuid, e164(customer), e164(business), text, _media(fields), intent)]
 
     def parse_receipts(self, request: WebhookRequest) -> Sequence[DeliveryReceipt]:
-        fields = _fields(_pairs(request))
+        fields = form_fields(_pairs(request))
         if not fields.get("Status"):
             return []  # an inbound message sent to the status URL: see parse
-        uuid = _required(fields, "MessageUUID", _UUID)
+        uuid = required(fields, "MessageUUID", _UUID)
         status = fields["Status"].strip().lower()
         error = fields.get("ErrorCode", "").strip()
-        customer, business = (_address(fields.get(name, "")[:32]) for name in ("To", "From"))
+        customer, business = (e164(fields.get(name, "")[:32]) for name in ("To", "From"))
         return [DeliveryReceipt(CHANNEL, uuid, _STATUSES.get(status, status[:32]),
                                 "" if error.strip("0") == "" else error[:16], False, customer, business)]  # fmt: skip
 

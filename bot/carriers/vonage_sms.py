@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from bot.carriers.base import DeliveryReceipt, HttpRequest, SendResult, WebhookError, WebhookReply, WebhookRequest
+from bot.carriers.fields import e164, form_fields, required
 from bot.replies import media_url
 from bot.sms import analyze
 from bot.types import InboundMessage, Reply
@@ -50,7 +51,6 @@ CLIENT_REF_MAX = 40  # §3.3
 FORM = "application/x-www-form-urlencoded"
 
 _HEX = re.compile(r"[0-9a-fA-F]{32,128}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _SECONDS = re.compile(r"[0-9]{1,12}")
 _ADDRESS = re.compile(r"\+?[A-Za-z0-9._-]{1,32}")
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -108,33 +108,6 @@ def _pairs(request: WebhookRequest) -> list[tuple[str, str]]:
         raise WebhookError(400, "invalid_body", f"the parameters could not be read: {exc}"[:200]) from exc
 
 
-def _fields(request: WebhookRequest) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for name, value in _pairs(request):
-        if fields.get(name, value) != value:
-            raise WebhookError(400, "duplicate_field", f"parameter {name[:40]!r} is given twice with different values")
-        # JSON's "\ud800" escape decodes to a lone surrogate, which can be neither signed nor stored.
-        if "\x00" in value or _SURROGATE.search(name + value):
-            raise WebhookError(400, "invalid_field", f"parameter {name[:40]!r} has a NUL or an unpaired surrogate")
-        fields[name] = value
-    return fields
-
-
-def _required(fields: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> str:
-    value = fields.get(name, "")
-    if not value:
-        raise WebhookError(400, "missing_field", f"required parameter {name} is missing or empty")
-    if not pattern.fullmatch(value):
-        raise WebhookError(400, "invalid_field", f"parameter {name} has an unexpected form: {value[:40]!r}")
-    return value
-
-
-def _address(value: str) -> str:
-    """A number as textdesk keys it: Vonage omits the ``+`` of E.164, textdesk does not."""
-    digits = value.removeprefix("+")
-    return "+" + digits if digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 15 else value
-
-
 def _concat(fields: Mapping[str, str]) -> tuple[str, int, int] | None:
     """``(concat-ref, concat-total, concat-part)`` of one part of a long SMS (§3.1, §10.4)."""
     names = ("concat-ref", "concat-total", "concat-part")
@@ -182,7 +155,7 @@ class VonageSmsCarrier:
         return cls(secret, method, key, api_secret, base)
 
     def verify(self, request: WebhookRequest) -> None:
-        fields = _fields(request)
+        fields = form_fields(_pairs(request))
         presented = fields.get("sig", "")
         if not presented:
             raise WebhookError(403, "missing_signature", "no sig parameter; ask Vonage support to enable signing")
@@ -202,11 +175,11 @@ class VonageSmsCarrier:
             raise WebhookError(403, "stale_signature", f"timestamp is {request.now - int(timestamp):.0f} s from now")
 
     def parse(self, request: WebhookRequest) -> Sequence[InboundMessage]:
-        fields = _fields(request)
+        fields = form_fields(_pairs(request))
         if fields.get("status"):
             return []  # a delivery receipt sent to the inbound URL: see parse_receipts
-        message_id = _required(fields, "messageId", _MESSAGE_ID)
-        customer, business = _required(fields, "msisdn", _ADDRESS), _required(fields, "to", _ADDRESS)
+        message_id = required(fields, "messageId", _MESSAGE_ID)
+        customer, business = required(fields, "msisdn", _ADDRESS), required(fields, "to", _ADDRESS)
         kind = fields.get("type", "text")
         if kind == "binary":
             return []  # a WAP push or SIM update, not something a customer typed (§3.1 data/udh)
@@ -216,16 +189,16 @@ class VonageSmsCarrier:
         if len(text) > MAX_TEXT:
             raise WebhookError(400, "too_long", f"text has {len(text)} characters; one SMS part has far fewer")
         concat = _concat(fields)
-        return [InboundMessage(CHANNEL, message_id, _address(customer), _address(business), text, concat=concat)]
+        return [InboundMessage(CHANNEL, message_id, e164(customer), e164(business), text, concat=concat)]
 
     def parse_receipts(self, request: WebhookRequest) -> Sequence[DeliveryReceipt]:
-        fields = _fields(request)
+        fields = form_fields(_pairs(request))
         if not fields.get("status"):
             return []  # an inbound message sent to the receipt URL: see parse
-        message_id = _required(fields, "messageId", _MESSAGE_ID)
+        message_id = required(fields, "messageId", _MESSAGE_ID)
         status = fields["status"].strip().lower()
         error = fields.get("err-code", "").strip()
-        customer, business = (_address(fields.get(n, "")[:32]) for n in ("msisdn", "to"))
+        customer, business = (e164(fields.get(n, "")[:32]) for n in ("msisdn", "to"))
         return [DeliveryReceipt(CHANNEL, message_id, _STATUSES.get(status, status[:32]),
                                 "" if error in ("", "0") else error[:16], False, customer, business)]  # fmt: skip
 
