@@ -30,6 +30,7 @@ from typing import Any
 import aiosqlite
 
 from bot.store.base import StoreError
+from bot.store.turns import UPSERT_SESSION, session_row
 from bot.types import Reply, Session
 
 __all__ = ["ApiStoreMixin", "Broadcast", "BroadcastProgress", "Subscriber", "Verification"]
@@ -228,9 +229,7 @@ class ApiStoreMixin:
                 ],
             )
             if session is not None:
-                from bot.store.sqlite import _UPSERT_SESSION, _session_row  # here: sqlite.py imports this module
-
-                await db.execute(_UPSERT_SESSION, _session_row(session))
+                await db.execute(UPSERT_SESSION, session_row(session))
             if recipient_of:
                 await _set_recipient(db, recipient_of, customer, QUEUED)
             return QUEUED

@@ -1,0 +1,175 @@
+"""A turn's read and write as plain functions of the ``sqlite3`` connection.
+
+``bot.store.hops`` runs them on aiosqlite's thread, many per trip. Everything
+that can be prepared on the event loop (JSON, row tuples) is prepared before
+the job is submitted, so the jobs only execute statements. A write job is
+re-run after a rollback when its batch fails, so it must not depend on
+anything but its arguments and the database.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+
+from bot.store.base import ConsentChange, ProcessedTurn, TurnState
+from bot.types import ConversationKey, InboundMessage, Reply, Session
+
+__all__ = ["UPSERT_SESSION", "read_turn", "record_consent", "session_from_row", "session_row", "write_turn"]
+
+UPSERT_SESSION = """
+INSERT INTO conversations (channel, customer, business, flow, flow_version, state, variables, pending,
+                           created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (channel, customer, business) DO UPDATE SET
+    flow = excluded.flow, flow_version = excluded.flow_version, state = excluded.state,
+    variables = excluded.variables, pending = excluded.pending, updated_at = excluded.updated_at
+"""
+
+# Claim, consent and session in one statement: a turn reads them together.
+_READ_TURN = (
+    "SELECT (SELECT replies FROM inbound WHERE channel = ?1 AND provider_id = ?2),"
+    " (SELECT kind FROM inbound WHERE channel = ?1 AND provider_id = ?2),"
+    " (SELECT opted_out FROM consent WHERE customer = ?3 AND business = ?4),"
+    " c.flow, c.flow_version, c.state, c.variables, c.pending, c.created_at, c.updated_at"
+    " FROM (SELECT 1) LEFT JOIN conversations c"
+    " ON c.channel = ?1 AND c.customer = ?3 AND c.business = ?4"
+)
+
+_INSERT_INBOUND = (
+    "INSERT INTO inbound (channel, provider_id, customer, business, body, media, replies, "
+    "decision, received_at, kind, media_types) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (channel, provider_id) DO NOTHING"
+)
+
+_INSERT_OUTBOUND = (
+    "INSERT INTO outbound (channel, in_reply_to, customer, business, body, media, "
+    "created_at, status, next_attempt_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+_DELETE_SESSION = "DELETE FROM conversations WHERE channel = ? AND customer = ? AND business = ?"
+
+
+def session_row(session: Session) -> tuple[object, ...]:
+    key = session.key
+    return (
+        key.channel,
+        key.customer,
+        key.business,
+        session.flow,
+        session.flow_version,
+        session.state,
+        json.dumps(session.variables, sort_keys=True),
+        json.dumps(list(session.pending)),
+        session.created_at,
+        session.updated_at,
+    )
+
+
+def session_from_row(key: ConversationKey, row: tuple[object, ...]) -> Session:
+    flow, version, state, variables, pending, created, updated = row
+    return Session(
+        key=key,
+        flow=str(flow),
+        flow_version=str(version),
+        state=str(state),
+        variables=dict(json.loads(str(variables))),
+        pending=tuple(json.loads(str(pending))),
+        created_at=float(created),  # type: ignore[arg-type]
+        updated_at=float(updated),  # type: ignore[arg-type]
+    )
+
+
+def read_turn(message: InboundMessage) -> Callable[[sqlite3.Connection], TurnState]:
+    params = (message.channel, message.provider_id, message.customer, message.business)
+
+    def job(conn: sqlite3.Connection) -> TurnState:
+        row = conn.execute(_READ_TURN, params).fetchone()
+        replies, kind, opted_out = row[0], row[1], row[2]
+        processed = None
+        if replies is not None:
+            processed = ProcessedTurn(tuple(Reply.from_json(item) for item in json.loads(replies)), str(kind))
+        session = None
+        if row[3] is not None:
+            key = ConversationKey(message.channel, message.customer, message.business)
+            session = session_from_row(key, row[3:])
+        return TurnState(processed, bool(opted_out), session)
+
+    return job
+
+
+def write_turn(
+    message: InboundMessage,
+    session: Session | None,
+    replies: tuple[Reply, ...],
+    decision: str,
+    now: float,
+    *,
+    kind: str,
+    consent: ConsentChange | None,
+    forget_session: bool,
+    queue: bool,
+) -> Callable[[sqlite3.Connection], bool]:
+    """The whole turn: claim + log, replies, session, consent. ``False``: already claimed."""
+    channel, customer, business = message.channel, message.customer, message.business
+    inbound = (
+        channel,
+        message.provider_id,
+        customer,
+        business,
+        message.text,
+        json.dumps([m.url for m in message.media]),
+        json.dumps([r.to_json() for r in replies]),
+        decision,
+        now,
+        kind,
+        json.dumps([m.content_type for m in message.media]),
+    )
+    # Replies rendered into the webhook response are "replied"; replies for
+    # async carriers wait in the outbox as "queued".
+    status = "queued" if queue else "replied"
+    outbound = [
+        (channel, message.provider_id, customer, business, r.text, json.dumps(list(r.media)), now, status, now, kind)
+        for r in replies
+    ]
+    session_params = session_row(session) if session is not None and not forget_session else None
+    origin = (channel, message.provider_id, message.text)
+
+    def job(conn: sqlite3.Connection) -> bool:
+        if conn.execute(_INSERT_INBOUND, inbound).rowcount == 0:
+            return False  # a carrier retry already claimed: nothing else is written
+        if outbound:
+            conn.executemany(_INSERT_OUTBOUND, outbound)
+        if forget_session:
+            conn.execute(_DELETE_SESSION, (channel, customer, business))
+        elif session_params is not None:
+            conn.execute(UPSERT_SESSION, session_params)
+        if consent is not None:
+            record_consent(conn, customer, business, consent, now, origin)
+        return True
+
+    return job
+
+
+def record_consent(
+    conn: sqlite3.Connection,
+    customer: str,
+    business: str,
+    consent: ConsentChange,
+    now: float,
+    origin: tuple[str, str, str],
+) -> None:
+    """One ledger event and the current state, inside the caller's transaction."""
+    channel, provider_id, text = origin
+    conn.execute(
+        "INSERT INTO consent_events (customer, business, event, source, channel, provider_id, body, at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (customer, business, consent.event, consent.source, channel, provider_id, text, now),
+    )
+    conn.execute(
+        "INSERT INTO consent (customer, business, opted_out, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (customer, business) DO UPDATE SET opted_out = excluded.opted_out, "
+        "updated_at = excluded.updated_at",
+        (customer, business, int(consent.event == "opt_out"), now),
+    )
