@@ -45,7 +45,7 @@ async def test_run_on_thread_uses_aiosqlites_own_thread_and_connection(store: SQ
         return int(conn.execute("SELECT 41 + 1").fetchone()[0])
 
     assert await run_on_thread(store.db, job) == 42
-    (ident, conn), = seen
+    ((ident, conn),) = seen
     assert ident != threading.get_ident()
     # The same connection aiosqlite itself uses: a transaction opened through
     # the public API is visible to the job.
@@ -102,7 +102,10 @@ async def test_a_failed_commit_acknowledges_nothing_and_the_next_batch_works(sto
     big = "x" * 20_000  # each turn needs new pages: every write fails with "database or disk is full"
     keys = [key_for(f"+1555400{i:04d}") for i in range(8)]
     results = await asyncio.gather(
-        *(store.commit_turn(inbound(f"F{i}", k, big), session_for(k), (Reply(big),), "", T0) for i, k in enumerate(keys)),
+        *(
+            store.commit_turn(inbound(f"F{i}", k, big), session_for(k), (Reply(big),), "", T0)
+            for i, k in enumerate(keys)
+        ),
         return_exceptions=True,
     )
     assert all(isinstance(r, StoreError) for r in results), results
@@ -147,7 +150,8 @@ async def test_close_finishes_submitted_turns_first(db_path: Path) -> None:
     await s.open()
     keys = [key_for(f"+1555500{i:04d}") for i in range(20)]
     pending = [
-        asyncio.ensure_future(s.commit_turn(inbound(f"C{i}", k), session_for(k), (), "", T0)) for i, k in enumerate(keys)
+        asyncio.ensure_future(s.commit_turn(inbound(f"C{i}", k), session_for(k), (), "", T0))
+        for i, k in enumerate(keys)
     ]
     await asyncio.sleep(0)  # submitted, not yet run
     await s.close()

@@ -18,7 +18,7 @@ import aiosqlite
 
 from bot.store.base import OutboxItem, ReceiptOutcome, StoreError
 
-__all__ = ["DELIVERY_RANK", "OutboxMixin"]
+__all__ = ["DELIVERY_RANK", "DUE_OUTBOX", "OutboxMixin"]
 
 # How far along a message is; a receipt only moves it forward. Final states
 # share the top rank, so the first final word stands.
@@ -39,6 +39,16 @@ DELIVERY_RANK: dict[str, int] = {
 }
 
 
+# INDEXED BY: left to itself, SQLite walks the whole outbound table in id
+# order to skip the sort (measured: 7.5 ms at 25k rows, every poll, growing
+# with every message ever sent); the partial index holds only queued rows, so
+# the cost follows the queue, not the history.
+DUE_OUTBOX = (
+    "SELECT id, channel, customer, business, body, media, attempts, created_at, kind FROM outbound "
+    "INDEXED BY outbox_due WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?"
+)
+
+
 class OutboxMixin:
     """Needs ``self.db`` (aiosqlite connection) and ``self._write_lock``."""
 
@@ -51,11 +61,7 @@ class OutboxMixin:
     async def due_outbox(self, now: float, limit: int = 100) -> list[OutboxItem]:
         """Queued rows whose next attempt is due, oldest first."""
         try:
-            rows = await self.db.execute_fetchall(
-                "SELECT id, channel, customer, business, body, media, attempts, created_at, kind FROM outbound "
-                "WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-                (now, limit),
-            )
+            rows = await self.db.execute_fetchall(DUE_OUTBOX, (now, limit))
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
         return [
