@@ -8,17 +8,21 @@ Each size runs in a fresh child process (so peak memory is that size's own):
    its reply (so the idempotency and log indexes are as deep as in a real
    database of that many conversations);
 2. turns are run the way ``ConversationService.handle`` calls the store:
-   ``processed`` (retry?), ``is_opted_out``, ``get_session``, then
+   ``load_turn`` (the claim, consent and session in one read), then
    ``commit_turn`` with the new session and one reply; half the turns are
    from stored customers, half from new ones;
 3. once one turn at a time (latency) and once with 32 turns in flight
-   (throughput, as under webhook load; turns share one connection and its
-   write lock, like the server).
+   (throughput, as under webhook load: the turns in flight share trips to
+   SQLite's thread and group commits, like the server's).
 
 Peak memory is the child's ``ru_maxrss`` (SQLite's page cache and Python
 together) and ``tracemalloc``'s peak for Python objects during the turns.
 
-Run: ``python3 -m bench.store [--sizes 1000,1000000] [--turns 3000] [--json PATH]``.
+Each size is populated once; then ``--rounds`` (3) alternating rounds each
+measure every size in a child pinned to core 0, on a fresh copy of its
+database; medians and the median of the per-round ratios are reported.
+
+Run: ``python3 -m bench.store [--sizes 1000,1000000] [--turns 3000] [--rounds 3] [--json PATH]``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import asyncio
 import json
 import random
 import resource
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -42,6 +47,8 @@ from bench.report import table
 from bot.store import SQLiteStore
 from bot.types import ConversationKey, InboundMessage, Reply, Session
 
+# Pinned to one core as the server is in bench.webhook, when taskset exists.
+PIN = ["taskset", "-c", "0"] if shutil.which("taskset") else []
 BUSINESS = "+15555550100"
 CHANNEL = "twilio"
 
@@ -84,10 +91,10 @@ async def turn(store: SQLiteStore, n: int, stored: int, sid: str, now: float) ->
     who = customer(n % stored) if n % 2 == 0 else customer(stored + n)
     message = InboundMessage(CHANNEL, sid, who, BUSINESS, "wat r ur hrs")
     key = ConversationKey(CHANNEL, who, BUSINESS)
-    if await store.processed(CHANNEL, sid) is not None:
+    loaded = await store.load_turn(message)
+    if loaded.processed is not None:
         raise AssertionError("fresh message ids only")
-    await store.is_opted_out(who, BUSINESS)
-    session = await store.get_session(key)
+    session = loaded.session
     created = session.created_at if session is not None else now
     new = Session(key, "retail", "v1", "hours", {}, (), created, now)
     await store.commit_turn(message, new, (Reply("Our stores are open Mon-Sat 9am-8pm."),), "faq store-hours", now)
@@ -130,18 +137,20 @@ async def measure(path: Path, stored: int, turns: int) -> dict[str, Any]:
     }
 
 
-def one(stored: int, turns: int, keep: Path | None) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="textdesk-bench-") as tmp:
-        path = (keep or Path(tmp)) / f"store-{stored}.db"
-        path.unlink(missing_ok=True)
-        asyncio.run(_create(path))
-        seconds = populate(path, stored)
-        row: dict[str, Any] = {"conversations": stored, "populate_s": round(seconds, 1),
-                               "rows_per_s": round(3 * stored / seconds)}
-        row.update(asyncio.run(measure(path, stored, turns)))
-        row["db_mib"] = round(path.stat().st_size / 2**20, 1)
-        row["maxrss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        return row
+def one(stored: int, turns: int, path: Path) -> dict[str, Any]:
+    """Child process: measure turns on a copy of a populated database."""
+    row: dict[str, Any] = {"conversations": stored}
+    row.update(asyncio.run(measure(path, stored, turns)))
+    row["maxrss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return row
+
+
+def prepare(folder: Path, stored: int) -> tuple[Path, float]:
+    path = folder / f"store-{stored}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    asyncio.run(_create(path))
+    return path, populate(path, stored)
 
 
 async def _create(path: Path) -> None:
@@ -150,41 +159,69 @@ async def _create(path: Path) -> None:
     await store.close()
 
 
+def _medians(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {key: statistics.median(r[key] for r in rows) for key in rows[0]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,1000000")
     parser.add_argument("--turns", type=int, default=3000, help="turns per mode (sequential, concurrent)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (medians are reported)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: one size, JSON on stdout
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)  # child process: the copy to measure
     parser.add_argument("--keep", type=Path, help="put the databases here instead of a temporary folder")
     args = parser.parse_args(argv)
     if args.one is not None:
-        print(json.dumps(one(args.one, args.turns, args.keep)))
+        print(json.dumps(one(args.one, args.turns, args.db)))
         return 0
-    results = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        command = [sys.executable, "-m", "bench.store", "--one", str(size), "--turns", str(args.turns)]
-        if args.keep:
-            command += ["--keep", str(args.keep)]
-        done = subprocess.run(command, check=True, capture_output=True, text=True)
-        row = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{size} conversations: {row}", flush=True)
-        results.append(row)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="textdesk-bench-") as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        bases = {}
+        for size in sizes:
+            path, seconds = prepare(folder, size)
+            bases[size] = path
+            print(f"{size} conversations: populated in {seconds:.1f}s, {path.stat().st_size / 2**20:.1f} MiB",
+                  flush=True)
+        runs: dict[int, list[dict[str, Any]]] = {size: [] for size in sizes}
+        for round_ in range(args.rounds):
+            for size in sizes:  # alternating, so the machine's noise falls on every size alike
+                work = folder / "run.db"
+                for suffix in ("-wal", "-shm"):
+                    Path(f"{work}{suffix}").unlink(missing_ok=True)
+                shutil.copyfile(bases[size], work)
+                command = [*PIN, sys.executable, "-m", "bench.store", "--one", str(size),
+                           "--turns", str(args.turns), "--db", str(work)]
+                done = subprocess.run(command, check=True, capture_output=True, text=True)
+                row = json.loads(done.stdout.strip().splitlines()[-1])
+                row["db_mib"] = round(bases[size].stat().st_size / 2**20, 1)
+                print(f"round {round_ + 1}, {size} conversations: {row}", flush=True)
+                runs[size].append(row)
+    results = [_medians(runs[size]) for size in sizes]
     columns = [
-        ("conversations", "conversations"), ("db_mib", "db MiB"), ("populate_s", "populate s"),
+        ("conversations", "conversations"), ("db_mib", "db MiB"),
         ("sequential_turns_per_s", "turns/s (1 at a time)"), ("turn_p50_ms", "p50 ms"), ("turn_p99_ms", "p99 ms"),
         ("concurrent_turns_per_s", "turns/s (32 in flight)"), ("maxrss_mib", "maxrss MiB"),
         ("python_peak_mib", "py peak MiB"),
     ]
     print()
     print(table(results, columns))
-    if len(results) >= 2:
-        first, last = results[0], results[-1]
-        print(f"\n{last['conversations']} vs {first['conversations']} conversations: sequential x"
-              f"{last['sequential_turns_per_s'] / first['sequential_turns_per_s']:.2f}, concurrent x"
-              f"{last['concurrent_turns_per_s'] / first['concurrent_turns_per_s']:.2f}")
+    ratios: dict[str, list[float]] = {}
+    if len(sizes) >= 2:
+        small, large = runs[sizes[0]], runs[sizes[-1]]
+        for mode in ("sequential_turns_per_s", "concurrent_turns_per_s"):
+            ratios[mode] = [round(b[mode] / a[mode], 3) for a, b in zip(small, large, strict=True)]
+        print(f"\n{sizes[-1]} vs {sizes[0]} conversations, median of {args.rounds} alternating rounds: "
+              f"sequential x{statistics.median(ratios['sequential_turns_per_s']):.2f} "
+              f"(rounds {ratios['sequential_turns_per_s']}), concurrent "
+              f"x{statistics.median(ratios['concurrent_turns_per_s']):.2f} "
+              f"(rounds {ratios['concurrent_turns_per_s']})")
     if args.json:
-        args.json.write_text(json.dumps({"benchmark": "store", "results": results}, indent=2))
+        report = {"benchmark": "store", "results": results, "rounds": runs, "ratios": ratios}
+        args.json.write_text(json.dumps(report, indent=2))
     return 0
 
 

@@ -180,4 +180,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (channel, provider_id, status)
     ) WITHOUT ROWID;
     """,
+    # 7: conversations_by_state goes: every turn that changed state moved its
+    # entry (two random index pages written per turn, the largest cost of a
+    # turn with a million stored conversations, bench/store.py), to speed up
+    # only `textdesk lint --against`, which can afford one scan.
+    """
+    DROP INDEX conversations_by_state;
+    """,
 )

@@ -7,7 +7,9 @@ Why these settings:
   drop the last few commits, and never corrupts the file.
 - One connection, so every write transaction goes through ``_write_lock``:
   coroutines sharing a connection share its transaction, and one coroutine's
-  ROLLBACK would otherwise undo another's insert.
+  ROLLBACK would otherwise undo another's insert. (A second connection only
+  copies the WAL into the file: bot.store.checkpoint.)
+- The turns themselves go through group commit (bot.store.hops).
 - Schema changes are numbered migrations applied in order, recorded in
   ``PRAGMA user_version``; a database newer than this code is refused.
 """
@@ -23,6 +25,7 @@ import aiosqlite
 
 from bot.store.api_store import ApiStoreMixin
 from bot.store.base import ConsentChange, ConsentEvent, LoggedMessage, ProcessedTurn, Store, StoreError, TurnState
+from bot.store.checkpoint import SAFETY_PAGES, Checkpointer
 from bot.store.concat import ConcatMixin
 from bot.store.hops import Hops
 from bot.store.outbox import OutboxMixin
@@ -32,6 +35,19 @@ from bot.store.turns import record_consent as consent_statements
 from bot.types import ConversationKey, InboundMessage, Reply, Session
 
 __all__ = ["MIGRATIONS", "SQLiteStore"]
+
+PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=NORMAL",
+    "busy_timeout=5000",
+    "foreign_keys=ON",
+    # A bounded page cache (64 MiB): enough for the hot B-tree pages of
+    # millions of conversations, the same ceiling for any database size.
+    "cache_size=-65536",
+    # Checkpoints run in the background (bot.store.checkpoint); in-line only past this.
+    f"wal_autocheckpoint={SAFETY_PAGES}",
+)
+
 
 class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
     """``Store`` on one SQLite file (``:memory:`` works for throw-away runs)."""
@@ -43,6 +59,7 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
         # The hot path (every turn's read and write) goes through group
         # commit; rarer writes (outbox, API) take ``_write_lock`` themselves.
         self.hops = Hops(lambda: self.db, self._write_lock)
+        self._checkpointer: Checkpointer | None = None
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -57,9 +74,12 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a turn
             # is exactly one transaction.
             self._db = await aiosqlite.connect(self.path, isolation_level=None)
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000", "foreign_keys=ON"):
+            for pragma in PRAGMAS:
                 await self._db.execute(f"PRAGMA {pragma}")
             await self._migrate()
+            if self.path != ":memory:":
+                self._checkpointer = Checkpointer(self.path)
+                await self._checkpointer.start()
         except BaseException as exc:
             # Whatever went wrong (including a refused newer schema), do not keep
             # a half-open connection: its worker thread would outlive the store.
@@ -85,6 +105,9 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
     async def close(self) -> None:
         # Turns already submitted finish first (committed or failed, never dropped).
         await self.hops.drain()
+        if self._checkpointer is not None:
+            await self._checkpointer.stop()
+            self._checkpointer = None
         # Under the write lock: a turn in progress finishes (or rolls back) first,
         # instead of failing half-way on a connection closed under it.
         async with self._write_lock:

@@ -1,0 +1,80 @@
+"""WAL checkpoints off the write path, on a connection of their own.
+
+By default SQLite checkpoints inside the COMMIT that pushes the WAL past
+1,000 pages: that turn's batch then waits while pages are copied into the
+database file and both files are fsynced. With many stored conversations
+every turn dirties pages all over the file, checkpoints come often and cost
+the most: measured on one core with a million conversations, COMMIT was
+132 us per turn with in-line checkpoints and 86 with them less frequent
+(bench/store.py, /tmp scripts quoted in bench/README.md).
+
+Here a second connection runs ``wal_checkpoint(PASSIVE)`` every
+``interval`` seconds: passive checkpoints never block the writer, and the
+writer restarts the WAL from the top once everything in it was copied.
+The writer keeps an in-line checkpoint as a safety net at ``SAFETY_PAGES``,
+so the WAL stays bounded even if this task falls behind or is not running.
+Durability is unchanged: a commit is in the WAL either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+
+import aiosqlite
+
+__all__ = ["SAFETY_PAGES", "Checkpointer"]
+
+log = logging.getLogger("textdesk.store")
+
+SAFETY_PAGES = 20_000  # about 80 MB of WAL at 4 KiB pages
+
+
+class Checkpointer:
+    """Copies the WAL into the database file in the background."""
+
+    def __init__(self, path: str, interval: float = 0.25) -> None:
+        self.path = path
+        self.interval = interval
+        self._db: aiosqlite.Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self.checkpoints = 0  # passes that copied at least one page
+
+    async def start(self) -> None:
+        self._db = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._db.execute("PRAGMA busy_timeout=5000")
+        # This connection never writes rows, so it never checkpoints in-line.
+        await self._db.execute("PRAGMA wal_autocheckpoint=0")
+        self._task = asyncio.create_task(self._run())
+
+    async def checkpoint(self) -> tuple[int, int]:
+        """One passive checkpoint: (frames in the WAL, frames copied)."""
+        if self._db is None:
+            return 0, 0
+        rows = list(await self._db.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)"))
+        _, frames, copied = (int(v) for v in rows[0])
+        if copied > 0:
+            self.checkpoints += 1
+        return frames, copied
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.checkpoint()
+            except sqlite3.Error as exc:  # e.g. disk full: the in-line safety net still applies
+                log.warning("background WAL checkpoint failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.interval)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await self._task
+            self._task = None
+        if self._db is not None:
+            db, self._db = self._db, None
+            await db.close()
