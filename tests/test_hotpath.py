@@ -1,0 +1,121 @@
+"""The per-request shortcuts of the webhook hot path (issue #8) keep behaviour and stay bounded.
+
+Each shortcut here (a memo, a cache, a fast path) is checked two ways: it gives
+what the plain computation gives, and it cannot grow without limit.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+from multidict import CIMultiDict
+
+from bot.carriers import twilio as twilio_module
+from bot.carriers import twilio_signature
+from bot.carriers.base import WebhookError, WebhookRequest
+from bot.carriers.twilio import FORM, TwilioCarrier
+from bot.carriers.twilio_signature import compute_signature, url_variants, verify_signature
+
+TOKEN = "hotpath-token-0123456789"
+URL = "https://sms.example.com/webhooks/twilio"
+
+
+def _request(fields: dict[str, str], token: str = TOKEN) -> WebhookRequest:
+    signature = compute_signature(token, URL, list(fields.items()))
+    headers = CIMultiDict({"X-Twilio-Signature": signature})
+    return WebhookRequest("POST", URL, headers, urlencode(fields).encode(), FORM, 0.0)
+
+
+def _fields(sid: str, body: str) -> dict[str, str]:
+    return {"MessageSid": sid, "From": "+15550001234", "To": "+15555550100", "Body": body, "NumMedia": "0"}
+
+
+# -- Twilio: the form is parsed once per request ------------------------------------------------
+
+
+def test_verify_then_parse_parses_the_body_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[bytes] = []
+    real = twilio_module.parse_form
+
+    def counting(raw: bytes) -> list[tuple[str, str]]:
+        calls.append(raw)
+        return real(raw)
+
+    monkeypatch.setattr(twilio_module, "parse_form", counting)
+    carrier = TwilioCarrier(TOKEN)
+    request = _request(_fields("SM" + "a" * 32, "hours?"))
+    carrier.verify(request)
+    (message,) = carrier.parse(request)
+    assert message.text == "hours?"
+    assert len(calls) == 1
+
+
+def test_form_memo_never_answers_with_another_body() -> None:
+    carrier = TwilioCarrier(TOKEN)
+    first, second = _request(_fields("SM" + "a" * 32, "one")), _request(_fields("SM" + "b" * 32, "two"))
+    carrier.verify(first)
+    carrier.verify(second)
+    assert [m.text for m in carrier.parse(first)] == ["one"]
+    assert [m.text for m in carrier.parse(second)] == ["two"]
+    # One entry only, whatever came before: the memo is bounded.
+    assert carrier._last_form[0] == second.body
+
+
+def test_form_memo_hands_out_copies() -> None:
+    carrier = TwilioCarrier(TOKEN)
+    request = _request(_fields("SM" + "a" * 32, "one"))
+    pairs = carrier._pairs(request)
+    pairs.append(("Body", "injected"))
+    assert carrier._pairs(request) == list(_fields("SM" + "a" * 32, "one").items())
+
+
+def test_a_tampered_body_is_still_refused_after_a_good_one() -> None:
+    carrier = TwilioCarrier(TOKEN)
+    good = _request(_fields("SM" + "a" * 32, "hours?"))
+    carrier.verify(good)
+    tampered = WebhookRequest(good.method, good.url, good.headers, good.body.replace(b"hours", b"STOP!"),
+                              good.content_type, good.now)
+    with pytest.raises(WebhookError) as refused:
+        carrier.verify(tampered)
+    assert refused.value.status == 403
+
+
+# -- Twilio signature -----------------------------------------------------------------------------
+
+
+def _grouped_suffix(params: list[tuple[str, str]]) -> str:
+    """The serialisation as the scheme describes it: names sorted, each name's distinct values sorted."""
+    grouped: dict[str, set[str]] = {}
+    for name, value in params:
+        grouped.setdefault(name, set()).add(value)
+    return "".join(name + value for name in sorted(grouped) for value in sorted(grouped[name]))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        [],
+        [("b", "2"), ("a", "1")],
+        [("a", "2"), ("a", "1"), ("a", "2"), ("ab", ""), ("a", "")],
+        [("é", "x"), ("e", "y"), ("E", "z"), ("", "")],
+    ],
+)
+def test_params_suffix_is_the_grouped_serialisation(params: list[tuple[str, str]]) -> None:
+    assert twilio_signature._params_suffix(params) == _grouped_suffix(params)
+
+
+def test_url_variants_cache_is_bounded_and_agrees() -> None:
+    twilio_signature._cached_url_variants.cache_clear()
+    for n in range(500):
+        url = f"https://sms.example.com/webhooks/twilio?n={n}"
+        assert list(twilio_signature._cached_url_variants(url)) == url_variants(url)
+    info = twilio_signature._cached_url_variants.cache_info()
+    assert info.maxsize is not None and info.currsize <= info.maxsize < 500
+
+
+def test_signature_still_checked_against_every_port_variant() -> None:
+    params = list(_fields("SM" + "a" * 32, "hi").items())
+    with_port = compute_signature(TOKEN, "https://sms.example.com:443/webhooks/twilio", params)
+    assert verify_signature(TOKEN, URL, params, with_port)
+    assert not verify_signature(TOKEN, URL, params, with_port[:-2] + "AA")
