@@ -6,9 +6,12 @@ what the plain computation gives, and it cannot grow without limit.
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from multidict import CIMultiDict
 
 from bot.carriers import twilio as twilio_module
@@ -16,6 +19,8 @@ from bot.carriers import twilio_signature
 from bot.carriers.base import WebhookError, WebhookRequest
 from bot.carriers.twilio import FORM, TwilioCarrier
 from bot.carriers.twilio_signature import compute_signature, url_variants, verify_signature
+from bot.compliance import keywords as keywords_module
+from bot.compliance.keywords import ComplianceKeywords, Intent
 
 TOKEN = "hotpath-token-0123456789"
 URL = "https://sms.example.com/webhooks/twilio"
@@ -119,3 +124,31 @@ def test_signature_still_checked_against_every_port_variant() -> None:
     with_port = compute_signature(TOKEN, "https://sms.example.com:443/webhooks/twilio", params)
     assert verify_signature(TOKEN, URL, params, with_port)
     assert not verify_signature(TOKEN, URL, params, with_port[:-2] + "AA")
+
+
+# -- compliance keywords: ASCII fast path -------------------------------------------------------
+
+
+@given(st.text(st.characters(max_codepoint=0x7F)) | st.text())
+def test_fold_fast_path_equals_the_unicode_fold(text: str) -> None:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    assert keywords_module._fold(text) == "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("STOPPPP", "keyword STOP"),
+        ("stooop!", "keyword STOP"),
+        ("Opt-Out", "keyword OPT OUT"),
+        ("ok. STOPPP", "keyword STOP as a sentence of its own"),
+        ("stop texting me", None),
+        ("menu", "no compliance rule matched"),
+    ],
+)
+def test_opt_out_reasons_unchanged(text: str, reason: str | None) -> None:
+    intent, said = ComplianceKeywords().explain(text)
+    if reason is None:
+        assert intent is Intent.OPT_OUT and said.startswith("revocation pattern")
+    else:
+        assert said == reason
