@@ -49,20 +49,26 @@ SIGNED_PORT = 18082  # the port the requests were signed for: --public-url says 
 
 def configure_logging(path: Path, log_format: str) -> logging.StreamHandler[Any]:
     """What ``textdesk serve`` sets up, with the stream going to a file (as under a supervisor)."""
-    from bot.logjson import JsonFormatter
+    from bot.commands import serve
+    from bot.config import Config
 
-    handler: logging.StreamHandler[Any] = logging.StreamHandler(path.open("a", encoding="utf-8"))
-    if log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
         old.close()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+    stream = path.open("a", encoding="utf-8")
+    if hasattr(serve, "configure_logging"):
+        serve.configure_logging(Config(log_format=log_format), stream)
+    else:  # an older tree: serve configured logging inline, like this
+        from bot.logjson import JsonFormatter
+
+        handler: logging.StreamHandler[Any] = logging.StreamHandler(stream)
+        handler.setFormatter(JsonFormatter() if log_format == "json" else
+                             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.basicConfig(level=logging.INFO, handlers=[handler])
+        logging.getLogger("transitions").setLevel(logging.WARNING)
+    handler = root.handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
     return handler
 
 
@@ -134,7 +140,11 @@ def build_app(work: Path, bare: bool, store_kind: str = "sqlite") -> tuple[web.A
     flows = load_flows(config.flows_dir)
     store = memory_store(config.db_path) if store_kind == "memory" else SQLiteStore(config.db_path)
     app = create_app(config, flows, store, carriers={"twilio": TwilioCarrier(TOKEN)})
-    # aiohttp's access log is on by default (web.run_app and AppRunner alike).
+    # Whatever serve gives web.run_app for the access log (older trees: aiohttp's default, on).
+    from bot.commands import serve
+
+    if hasattr(serve, "access_log"):
+        return app, {"access_log": serve.access_log(config)}
     return app, {}
 
 
