@@ -6,6 +6,7 @@ what the plain computation gives, and it cannot grow without limit.
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from urllib.parse import urlencode
 
@@ -14,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from multidict import CIMultiDict
 
+from bot import service as service_module
 from bot.carriers import twilio as twilio_module
 from bot.carriers import twilio_signature
 from bot.carriers.base import WebhookError, WebhookRequest
@@ -21,6 +23,10 @@ from bot.carriers.twilio import FORM, TwilioCarrier
 from bot.carriers.twilio_signature import compute_signature, url_variants, verify_signature
 from bot.compliance import keywords as keywords_module
 from bot.compliance.keywords import ComplianceKeywords, Intent
+from bot.metrics import MAX_CHILDREN, Metrics
+from bot.service import ConversationService, Handled
+from bot.sms import analyze
+from bot.types import InboundMessage, Reply
 
 TOKEN = "hotpath-token-0123456789"
 URL = "https://sms.example.com/webhooks/twilio"
@@ -152,3 +158,53 @@ def test_opt_out_reasons_unchanged(text: str, reason: str | None) -> None:
         assert intent is Intent.OPT_OUT and said.startswith("revocation pattern")
     else:
         assert said == reason
+
+
+# -- per-message metrics and log event ------------------------------------------------------------
+
+
+def test_metric_children_are_the_labelled_ones_and_bounded() -> None:
+    metrics = Metrics()
+    assert metrics.child(metrics.messages_in, "twilio", "flow") is metrics.messages_in.labels("twilio", "flow")
+    metrics.child(metrics.messages_in, "twilio", "flow").inc()
+    metrics.child(metrics.faq, "hit").inc(2)
+    rendered = metrics.render().decode()
+    assert 'textdesk_messages_in_total{carrier="twilio",outcome="flow"} 1.0' in rendered
+    assert 'textdesk_faq_total{result="hit"} 2.0' in rendered
+    for n in range(MAX_CHILDREN * 2):
+        metrics.child(metrics.reloads, f"r{n}").inc()
+    assert len(metrics._children) <= MAX_CHILDREN
+    # Starting over never loses a count: labels() hands back the same child.
+    metrics.child(metrics.reloads, "r0").inc()
+    assert 'textdesk_flow_reloads_total{result="r0"} 2.0' in metrics.render().decode()
+
+
+def test_segment_memo_agrees_with_analyze_and_is_bounded() -> None:
+    for text in ("", "hi", "é" * 80, "x" * 400, "Reply 1 or 2 🙂"):
+        assert service_module._segments(text) == analyze(text).segments
+    info = service_module._segments.cache_info()
+    assert info.maxsize is not None and info.maxsize <= 4096
+
+
+def _message(text: str) -> InboundMessage:
+    return InboundMessage(channel="twilio", provider_id="SM" + "a" * 32, customer="+15550001234",
+                          business="+15555550100", text=text)
+
+
+def test_observe_counts_even_when_the_log_line_is_off(caplog: pytest.LogCaptureFixture) -> None:
+    service = ConversationService.__new__(ConversationService)
+    service.metrics = Metrics()
+    handled = Handled((Reply("hello"),), flow="retail", faq_result="hit")
+    with caplog.at_level(logging.WARNING, logger="textdesk.conversation"):
+        service._observe(_message("hi"), handled, 0.002, False)
+    assert not caplog.records
+    with caplog.at_level(logging.INFO, logger="textdesk.conversation"):
+        service._observe(_message("hi"), handled, 0.002, False)
+    (record,) = caplog.records
+    event = record.event  # type: ignore[attr-defined]
+    assert event["customer"] == "+15*******34" and event["reply_segments"] == [1]
+    assert event["conversation"] == service_module.conversation_id(_message("hi"))
+    rendered = service.metrics.render().decode()
+    assert 'textdesk_messages_in_total{carrier="twilio",outcome="flow"} 2.0' in rendered
+    assert 'textdesk_messages_out_total{carrier="twilio",outcome="replied"} 2.0' in rendered
+    assert 'textdesk_faq_total{result="hit"} 2.0' in rendered
