@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from multidict import CIMultiDict
+from rapidfuzz import fuzz
 
 from bot import service as service_module
 from bot.carriers import twilio as twilio_module
@@ -23,10 +24,16 @@ from bot.carriers.twilio import FORM, TwilioCarrier
 from bot.carriers.twilio_signature import compute_signature, url_variants, verify_signature
 from bot.compliance import keywords as keywords_module
 from bot.compliance.keywords import ComplianceKeywords, Intent
+from bot.engine import FlowEngine
+from bot.flows import load_flows
+from bot.matching import normalize as normalize_module
+from bot.matching.faq import MATCH_MEMO, FaqIndex, score_text
+from bot.matching.normalize import match_form, normalize
 from bot.metrics import MAX_CHILDREN, Metrics
 from bot.service import ConversationService, Handled
 from bot.sms import analyze
 from bot.types import InboundMessage, Reply
+from tests.conftest import FLOWS
 
 TOKEN = "hotpath-token-0123456789"
 URL = "https://sms.example.com/webhooks/twilio"
@@ -208,3 +215,44 @@ def test_observe_counts_even_when_the_log_line_is_off(caplog: pytest.LogCaptureF
     assert 'textdesk_messages_in_total{carrier="twilio",outcome="flow"} 2.0' in rendered
     assert 'textdesk_messages_out_total{carrier="twilio",outcome="replied"} 2.0' in rendered
     assert 'textdesk_faq_total{result="hit"} 2.0' in rendered
+
+
+# -- engine and FAQ matching ------------------------------------------------------------------------
+
+
+def test_faq_memo_gives_the_computed_match_and_is_bounded() -> None:
+    flow = load_flows(FLOWS).for_number("+15555550100")
+    index = FaqIndex(flow.faqs, flow.settings.match_threshold, flow.settings.ambiguity_margin)
+    texts = [normalize(t) for t in ("wat r ur hrs", "return policy", "shipping cost?", "lol", "", "gift card")]
+    first = [index.match(t) for t in texts]
+    assert first == [index._match(t) for t in texts] == [index.match(t) for t in texts]
+    assert first[0].verdict == "answer" and first[3].verdict != "answer"
+    for n in range(MATCH_MEMO + 100):
+        index.match(f"question number {n}")
+    info = index._memo.cache_info()
+    assert info.currsize == MATCH_MEMO == info.maxsize
+
+
+def test_engine_option_scores_equal_score_text() -> None:
+    flow = load_flows(FLOWS).for_number("+15555550100")
+    engine = FlowEngine(flow)
+    options = [r.option_norm for s in flow.states.values() for r in s.choices if r.option_norm]
+    assert options, "the example flow has fuzzy options to test"
+    for norm in options:
+        query = normalize("the rain jacket pls")
+        fast = float(fuzz.token_set_ratio(match_form(query), engine._option_forms[norm], processor=None))
+        assert fast == score_text(query, norm)
+
+
+def _normalize_unicode_path(text: str) -> str:
+    """``normalize`` as it was before its ASCII fast path: always NFKD and strip marks."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = normalize_module._APOSTROPHES.sub("", stripped.casefold())
+    calmed = normalize_module._LETTER_RUNS.sub(r"\1\1", normalize_module._NON_WORD.sub(" ", folded))
+    return " ".join(normalize_module.SHORTHAND.get(w, w) for w in calmed.split())
+
+
+@given(st.text(st.characters(max_codepoint=0x7F)) | st.text())
+def test_normalize_fast_path_equals_the_unicode_path(text: str) -> None:
+    assert normalize(text) == _normalize_unicode_path(text)
