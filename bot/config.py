@@ -33,6 +33,7 @@ class Config:
     max_body_bytes: int = 64 * 1024
     log_level: str = "INFO"
     log_format: str = "text"  # "text" or "json" (JSON lines)
+    access_log: bool = False  # aiohttp's line per HTTP request, besides our line per message
     # Which customers can receive MMS, by channel ("*" for all): number prefixes.
     # Elsewhere media go as links in the text. US/Canada by default.
     mms_prefixes: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"*": ("+1",)})
@@ -93,6 +94,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str])
     parser.add_argument(
         "--log-level", default=default("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING [TEXTDESK_LOG_LEVEL]"
     )
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        default=default("ACCESS_LOG", "") in ("1", "true", "yes"),
+        help="also log every HTTP request (aiohttp's access log, at INFO) [TEXTDESK_ACCESS_LOG=1]",
+    )
 
 
 def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Config:
@@ -152,6 +159,7 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
         insecure_dev=bool(args.insecure_dev),
         log_level=level,
         log_format=log_format,
+        access_log=bool(args.access_log),
         mms_prefixes=mms,
         reload_interval=reload_interval,
         api_tokens=api_tokens,

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+# Label values come from short fixed lists (carriers, outcomes, FAQ results),
+# so this never fills up in practice; the bound is there in case it ever would.
+MAX_CHILDREN = 1024
+
 __all__ = ["Metrics"]
 
 
@@ -33,6 +37,23 @@ class Metrics:
         )
         self.reloads = Counter("textdesk_flow_reloads", "Flow reloads by result", ["result"], registry=r)
         self.throttled = Counter("textdesk_throttled", "Messages not answered because of flooding", registry=r)
+        self._children: dict[tuple[Counter, tuple[str, ...]], Counter] = {}
+
+    def child(self, counter: Counter, *labels: str) -> Counter:
+        """``counter.labels(*labels)``, looked up once per label values.
+
+        Every handled message counts in two to four labelled counters, and
+        ``labels()`` validates and locks on each call; the children are kept
+        here instead (at most ``MAX_CHILDREN``; past that the memo starts over,
+        and ``labels()`` hands back the same children again).
+        """
+        key = (counter, labels)
+        found = self._children.get(key)
+        if found is None:
+            if len(self._children) >= MAX_CHILDREN:
+                self._children.clear()
+            found = self._children[key] = counter.labels(*labels)
+        return found
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -16,6 +16,7 @@ The order matters and is the same for every carrier:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -85,6 +86,14 @@ def conversation_id(message: InboundMessage) -> str:
     """A stable, non-reversible id for a conversation, safe to log."""
     key = f"{message.channel}|{message.customer}|{message.business}".encode()
     return hashlib.sha256(key).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=4096)
+def _segments(text: str) -> int:
+    """SMS segments of a reply, for the log line. Flow replies repeat (the menu,
+    the FAQ answers; ``bot.replies`` memoises preparing them too), and the
+    analysis is a pure function of the text."""
+    return analyze(text).segments
 
 
 def _runtimes(flows: FlowSet) -> dict[str, _FlowRuntime]:
@@ -198,17 +207,20 @@ class ConversationService:
         """One log line and the metrics for every handled message."""
         metrics = self.metrics
         outcome = "duplicate" if handled.duplicate else handled.kind
-        metrics.messages_in.labels(message.channel, outcome).inc()
+        metrics.child(metrics.messages_in, message.channel, outcome).inc()
         metrics.latency.observe(elapsed)
         if not handled.duplicate and handled.replies:
-            metrics.messages_out.labels(message.channel, "queued" if queue else "replied").inc(len(handled.replies))
+            replied = "queued" if queue else "replied"
+            metrics.child(metrics.messages_out, message.channel, replied).inc(len(handled.replies))
         decision = handled.decision
         if handled.faq_result and not handled.duplicate:
-            metrics.faq.labels(handled.faq_result).inc()
+            metrics.child(metrics.faq, handled.faq_result).inc()
         if handled.consent_event and not handled.duplicate:
-            metrics.consent.labels(handled.consent_event).inc()
+            metrics.child(metrics.consent, handled.consent_event).inc()
         if handled.kind == "throttled":
             metrics.throttled.inc()
+        if not log.isEnabledFor(logging.INFO):
+            return  # e.g. --log-level WARNING: nobody reads the event, do not build it
         event = {
             "carrier": message.channel,
             "message_id": message.provider_id,
@@ -222,7 +234,7 @@ class ConversationService:
             "decision": decision.kind if decision else "",
             "faq": decision.faq_id if decision else "",
             "score": decision.score if decision else None,
-            "reply_segments": [analyze(r.text).segments for r in handled.replies],
+            "reply_segments": [_segments(r.text) for r in handled.replies],
             "latency_ms": round(elapsed * 1000, 3),
         }
         log.info(

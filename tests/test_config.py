@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import io
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.config import ConfigError, add_serve_arguments, config_from_args
+from tests.conftest import FLOWS
 
 
 def parse(argv: list[str], env: dict[str, str]) -> object:
@@ -64,3 +71,57 @@ def test_bad_values_are_refused_with_what_was_expected(argv: list[str], env: dic
 def test_insecure_dev_allows_no_token() -> None:
     config = parse(["--insecure-dev"], {})
     assert config.insecure_dev and config.twilio_auth_token == ""  # type: ignore[attr-defined]
+
+
+def test_access_log_is_off_unless_asked_for() -> None:
+    assert parse([], {"TWILIO_AUTH_TOKEN": "t"}).access_log is False  # type: ignore[attr-defined]
+    assert parse(["--access-log"], {"TWILIO_AUTH_TOKEN": "t"}).access_log is True  # type: ignore[attr-defined]
+    env = {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_ACCESS_LOG": "1"}
+    assert parse([], env).access_log is True  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("argv", "logger"), [([], None), (["--access-log"], "aiohttp.access")])
+def test_serve_passes_the_access_log_setting_to_aiohttp(
+    argv: list[str], logger: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiohttp import web
+
+    from bot.commands import serve
+
+    for name in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, name, getattr(logging, name))  # restored after the test
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(web, "run_app", lambda app, **kwargs: seen.update(kwargs))
+    parser = argparse.ArgumentParser()
+    env = {"TWILIO_AUTH_TOKEN": "t"}
+    add_serve_arguments(parser, env)
+    args = parser.parse_args(["--flows", str(FLOWS), "--db", str(tmp_path / "t.db"), *argv])
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "t")
+    assert serve.run(args) == 0
+    assert (seen["access_log"].name if seen["access_log"] else None) == logger
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_serve_logging_lines_keep_their_fields(log_format: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-message line reads the same with the record shortcuts serve sets up."""
+    from bot.commands.serve import configure_logging
+    from bot.config import Config
+
+    for name in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, name, getattr(logging, name))
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # basicConfig configures only a root without handlers
+    monkeypatch.setattr(root, "level", root.level)
+    stream = io.StringIO()
+    configure_logging(Config(log_format=log_format), stream)
+    event = {"carrier": "twilio", "customer": "+15******34", "score": 100.0}
+    logging.getLogger("textdesk.conversation").info("twilio %s from %s", "SM1", "+15******34", extra={"event": event})
+    line = stream.getvalue().strip()
+    if log_format == "json":
+        data = json.loads(line)
+        assert data["message"] == "twilio SM1 from +15******34"
+        assert (data["level"], data["logger"], data["carrier"], data["score"]) == (
+            "INFO", "textdesk.conversation", "twilio", 100.0)
+    else:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO textdesk.conversation: "
+                            r"twilio SM1 from \+15\*{6}34", line), line

@@ -262,6 +262,25 @@ def test_parse_form_only_raises_webhook_errors(raw: bytes) -> None:
         (name + value).encode("utf-8")
 
 
+@settings(max_examples=EXAMPLES * 3, deadline=None)
+@given(st.lists(st.text(st.sampled_from("ab+=&%;2Fe\u00e9\x00 "), max_size=12), max_size=30).map("&".join))
+def test_parse_form_equals_parse_qsl(text: str) -> None:
+    """The hand-rolled parser gives exactly what parse_qsl gives, and refuses what it refuses."""
+    try:
+        expected = parse_qsl(text, keep_blank_values=True, strict_parsing=False, max_num_fields=200, errors="strict")
+    except (ValueError, UnicodeDecodeError):
+        with pytest.raises(WebhookError):
+            parse_form(text.encode("utf-8"))
+        return
+    assert parse_form(text.encode("utf-8")) == expected
+
+
+def test_parse_form_field_limit_matches_parse_qsl() -> None:
+    assert parse_form(b"a=1" + b"&" * 199) == parse_qsl("a=1" + "&" * 199, keep_blank_values=True, max_num_fields=200)
+    with pytest.raises(WebhookError, match="Max number of fields"):
+        parse_form(b"a=1" + b"&" * 200)
+
+
 def _valid_twilio_fields() -> dict[str, str]:
     return {"MessageSid": "SM" + "c" * 32, "From": "+15550001234", "To": BUSINESS, "Body": "hi", "NumMedia": "0"}
 

@@ -202,22 +202,24 @@ _EMPHASIS = re.compile(r"([^\W\d_])\1{2,}")
 
 @dataclass(frozen=True, slots=True)
 class _Clause:
-    """One clause of a message: its words and whether it was asked as a question."""
+    """One clause of a message: its words and whether it was asked as a question.
+
+    ``text`` (words joined by spaces) and ``key`` (joined without) are computed
+    once here: every rule reads them, the patterns once per pattern.
+    """
 
     words: tuple[str, ...]
     question: bool
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.words)
-
-    @property
-    def key(self) -> str:
-        return "".join(self.words)
+    text: str
+    key: str
 
 
 def _fold(text: str) -> str:
     """Lowercase and strip accents, so "ARRÊT", "arret" and "Ａｒｒｅｔ" compare equal."""
+    if text.isascii():
+        # Most texts: NFKD leaves ASCII alone, it has no combining marks, and
+        # casefold() of ASCII is lower(). Skips a Python loop over every character.
+        return text.lower()
     # casefold first: it can itself produce combining marks ("İ" -> "i̇").
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -234,7 +236,7 @@ def _clauses(text: str) -> tuple[_Clause, ...]:
         if not words:
             continue
         terminator = parts[index + 1] if index + 1 < len(parts) else ""
-        clauses.append(_Clause(words=words, question="?" in terminator))
+        clauses.append(_Clause(words, "?" in terminator, " ".join(words), "".join(words)))
     return tuple(clauses)
 
 
@@ -468,11 +470,13 @@ class ComplianceKeywords:
         # "STOPPPP" and "stooop" are emphasis, not another word. Only opt-out
         # gets this leniency: a missed revocation is the costly mistake, while
         # opt-in and HELP stay exact.
-        for candidate in (key, _EMPHASIS.sub(r"\1", key), _EMPHASIS.sub(r"\1\1", key)):
+        if self._keywords.get(key) is Intent.OPT_OUT:
+            return self._spaced.get(spaced, self._displays[key])
+        if _EMPHASIS.search(key) is None:
+            return None  # no letter tripled: the candidates below would all be ``key`` again
+        for candidate in (_EMPHASIS.sub(r"\1", key), _EMPHASIS.sub(r"\1\1", key)):
             if self._keywords.get(candidate) is Intent.OPT_OUT:
-                if candidate != key:
-                    return self._displays[candidate]
-                return self._spaced.get(spaced, self._displays[candidate])
+                return self._displays[candidate]
         return None
 
     def _opt_out_rule(self, clauses: tuple[_Clause, ...]) -> str | None:

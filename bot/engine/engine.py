@@ -16,11 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from rapidfuzz import fuzz
+
 from bot.engine.machine import FALLBACK, FAQ, RELOCATE, RESTART, SAY, Turn, build_machine
 from bot.engine.templates import fill
 from bot.flows.model import Faq, Flow, Route
 from bot.matching.faq import FaqIndex, FaqMatch, score_text
-from bot.matching.normalize import normalize, squeeze
+from bot.matching.normalize import match_form, normalize, squeeze
 from bot.types import ConversationKey, Reply, Session
 
 __all__ = ["Decision", "FlowEngine", "Outcome"]
@@ -74,6 +76,13 @@ class FlowEngine:
         self.flow = flow
         self.machine = build_machine(flow)
         self.faq_index = FaqIndex(flow.faqs, flow.settings.match_threshold, flow.settings.ambiguity_margin)
+        # Each choice's ``option`` in the form fuzzy scores use, by its normalised text.
+        self._option_forms = {
+            route.option_norm: match_form(route.option_norm)
+            for state in flow.states.values()
+            for route in state.choices
+            if route.option_norm
+        }
 
     def handle(
         self,
@@ -195,9 +204,14 @@ class FlowEngine:
                 self._fire(route.route_id, turn)
                 return Decision("pattern", route_id=route.route_id, phrasing=found.group(0))
         best: tuple[float, Route] | None = None
+        query: str | None = None
         for route in state.choices:
             if route.option_norm and norm:
-                score = score_text(norm, route.option_norm)
+                # score_text(norm, route.option_norm), with the query's match
+                # form worked out once per text and each option's once per flow.
+                if query is None:
+                    query = match_form(norm)
+                score = float(fuzz.token_set_ratio(query, self._option_forms[route.option_norm], processor=None))
                 if best is None or score > best[0]:
                     best = (score, route)
         if best is not None and best[0] >= self.flow.settings.match_threshold:

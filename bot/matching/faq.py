@@ -22,6 +22,7 @@ scoring every phrasing (``FaqIndex.match_exhaustive``, kept as the reference).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -33,9 +34,10 @@ from bot.matching.normalize import match_form, normalize
 from bot.matching.shortlist import Shortlist
 from bot.matching.vocabulary import Vocabulary
 
-__all__ = ["Candidate", "FaqIndex", "FaqMatch", "score_text"]
+__all__ = ["MATCH_MEMO", "Candidate", "FaqIndex", "FaqMatch", "score_text"]
 
 Verdict = Literal["answer", "ambiguous", "none"]
+MATCH_MEMO = 2048  # normalised texts whose match is remembered, per FAQ index
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,7 @@ class FaqIndex:
         self.vocabulary = Vocabulary(word for content in self._contents for word in content.split())
         self._groups = [self._order[faq_id] for faq_id in self._faq_ids]
         self._shortlist = Shortlist(self._contents, self.floor)
+        self._memo = functools.lru_cache(maxsize=MATCH_MEMO)(self._match)
 
     def __len__(self) -> int:
         return len(self._phrasings)
@@ -107,7 +110,18 @@ class FaqIndex:
         return self.vocabulary.correct(match_form(query_norm))
 
     def match(self, query_norm: str) -> FaqMatch:
-        """Match an already normalised text (``bot.matching.normalize``)."""
+        """Match an already normalised text (``bot.matching.normalize``).
+
+        Customers send the same short texts over and over ("hours", "where is
+        my order"), and normalising folds case, punctuation and letter runs
+        together, so the latest results are kept (``MATCH_MEMO`` texts, least
+        recently used dropped first). A match is a pure function of the text
+        and this index, which never changes after it is built (a hot reload
+        builds a new one), so a remembered result is the computed one.
+        """
+        return self._memo(query_norm)
+
+    def _match(self, query_norm: str) -> FaqMatch:
         if not query_norm or not self._contents:
             return FaqMatch("none", ())
         query = self.query_form(query_norm)

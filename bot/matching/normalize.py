@@ -114,8 +114,11 @@ def normalize(text: str) -> str:
     Returns:
         The normalised text; empty when ``text`` has no letters or digits.
     """
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        stripped = text  # most texts: NFKD leaves ASCII alone and it has no combining marks
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     folded = _APOSTROPHES.sub("", stripped.casefold())
     spaced = _NON_WORD.sub(" ", folded)
     calmed = _LETTER_RUNS.sub(r"\1\1", spaced)
