@@ -36,6 +36,11 @@ class Metrics:
             registry=r,
         )
         self.reloads = Counter("textdesk_flow_reloads", "Flow reloads by result", ["result"], registry=r)
+        # Group commit (bot.store.hops): turn writes / batches is the average batch size.
+        self.store_batches = Gauge("textdesk_store_write_batches", "Group-commit transactions since start", registry=r)
+        self.store_writes = Gauge(
+            "textdesk_store_batched_writes", "Turn writes committed by group commit since start", registry=r
+        )
         self.throttled = Counter("textdesk_throttled", "Messages not answered because of flooding", registry=r)
         self._children: dict[tuple[Counter, tuple[str, ...]], Counter] = {}
 

@@ -36,6 +36,9 @@ async def test_metrics_in_prometheus_format(make_client: AppFactory) -> None:
     assert "textdesk_outbox_depth 0.0" in text
     assert "textdesk_handling_seconds_count 4.0" in text
     assert "textdesk_flow_reloads_total" in text
+    # One at a time, each turn is its own group commit (the flow version saved at start is not a turn).
+    assert "textdesk_store_write_batches 4.0" in text
+    assert "textdesk_store_batched_writes 4.0" in text
 
 
 async def test_readyz_and_healthz(make_client: AppFactory) -> None:

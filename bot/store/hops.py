@@ -63,7 +63,9 @@ class Hops:
         self._reads: _Pending = []
         self._writes: _Pending = []
         self._drain_task: asyncio.Task[None] | None = None
-        self.batches = 0  # trips made and writes carried: for tests and benchmarks
+        # Trips made, write transactions, and the turn writes they carried (/metrics).
+        self.trips = 0
+        self.batches = 0
         self.batched_writes = 0
 
     def read(self, job: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
@@ -118,8 +120,10 @@ class Hops:
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
-        self.batches += 1
-        self.batched_writes += len(writes)
+        self.trips += 1
+        if writes:
+            self.batches += 1
+            self.batched_writes += len(writes)
         for (_, future), (ok, value) in zip(writes + reads, write_results + read_results, strict=True):
             _settle(future, ok, value)
 

@@ -165,5 +165,9 @@ async def metrics(request: web.Request) -> web.Response:
     # On a database fault the gauge keeps its last value; /readyz reports the fault.
     with contextlib.suppress(StoreError):
         service.metrics.outbox_depth.set(await service.store.outbox_depth())
+    hops = getattr(service.store, "hops", None)  # SQLite's group commit; another backend may have none
+    if hops is not None:
+        service.metrics.store_batches.set(hops.batches)
+        service.metrics.store_writes.set(hops.batched_writes)
     return web.Response(body=service.metrics.render(), content_type="text/plain", charset="utf-8",
                         headers={"X-Content-Type-Options": "nosniff"})
