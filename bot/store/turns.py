@@ -50,6 +50,15 @@ _INSERT_OUTBOUND = (
 
 _DELETE_SESSION = "DELETE FROM conversations WHERE channel = ? AND customer = ? AND business = ?"
 
+# These run for every turn on the event loop: json.dumps builds a new encoder
+# per call when given options, and most lists here are empty.
+_encode_sorted = json.JSONEncoder(sort_keys=True).encode
+_encode = json.JSONEncoder().encode
+
+
+def _json_list(items: list[str] | tuple[str, ...]) -> str:
+    return _encode(list(items)) if items else "[]"
+
 
 def session_row(session: Session) -> tuple[object, ...]:
     key = session.key
@@ -60,8 +69,8 @@ def session_row(session: Session) -> tuple[object, ...]:
         session.flow,
         session.flow_version,
         session.state,
-        json.dumps(session.variables, sort_keys=True),
-        json.dumps(list(session.pending)),
+        _encode_sorted(session.variables),
+        _json_list(session.pending),
         session.created_at,
         session.updated_at,
     )
@@ -119,18 +128,18 @@ def write_turn(
         customer,
         business,
         message.text,
-        json.dumps([m.url for m in message.media]),
-        json.dumps([r.to_json() for r in replies]),
+        _json_list([m.url for m in message.media]),
+        _encode([r.to_json() for r in replies]) if replies else "[]",
         decision,
         now,
         kind,
-        json.dumps([m.content_type for m in message.media]),
+        _json_list([m.content_type for m in message.media]),
     )
     # Replies rendered into the webhook response are "replied"; replies for
     # async carriers wait in the outbox as "queued".
     status = "queued" if queue else "replied"
     outbound = [
-        (channel, message.provider_id, customer, business, r.text, json.dumps(list(r.media)), now, status, now, kind)
+        (channel, message.provider_id, customer, business, r.text, _json_list(r.media), now, status, now, kind)
         for r in replies
     ]
     session_params = session_row(session) if session is not None and not forget_session else None
