@@ -15,6 +15,7 @@ import contextlib
 import logging
 from pathlib import Path
 
+from bot import gcpolicy
 from bot.flows import FlowLoadError, FlowSet, load_flows
 from bot.flows.lint import lint_flow_set
 from bot.service import ConversationService
@@ -62,6 +63,7 @@ class FlowReloader:
             self.service.metrics.reloads.labels("rejected").inc()
             return False
         self.service.swap(loaded)
+        gcpolicy.refreeze()  # the old version's cycles become collectable (bot/gcpolicy.py)
         self.reloads += 1
         self.service.metrics.reloads.labels("ok").inc()
         for flow in loaded:

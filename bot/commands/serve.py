@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from bot import __version__
+from bot import __version__, gcpolicy
 from bot.config import Config, ConfigError, add_serve_arguments, config_from_args
 from bot.flows import FlowLoadError, FlowSet, load_flows
 from bot.flows.lint import lint_flow_set
@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     names = ", ".join(f.name for f in flows)
     log.info("textdesk %s: flows [%s] from %s, database %s", __version__, names, config.flows_dir, config.db_path)
+    gcpolicy.freeze()  # startup objects out of the collector's sight (bot/gcpolicy.py)
     web.run_app(app, host=config.host, port=config.port, print=lambda line: log.info("%s", line),
                 access_log=access_log(config))
     return 0
