@@ -39,7 +39,11 @@ space, so ``s`` is the shared weight minus one):
 
 - ``ra >= c`` means ``s >= tau L_Q`` with ``tau = c / (200 - c)``: the query's
   words are combined (rarest first, intersecting their postings as we go)
-  into every smallest set heavy enough; each set's phrasings qualify.
+  into every smallest set heavy enough; each set's phrasings qualify. That
+  is, a phrasing qualifies when the query words it holds weigh enough
+  together, so when the query words' postings are short each phrasing's
+  shared weight is summed once per search and every rung takes the
+  heaviest (``MAX_SUMMED_POSTINGS``).
 - ``rb >= c`` means the phrasing's words missing from the query weigh at most
   ``(1 - tau) L_P``. Each phrasing is indexed under every set of its own words
   it keeps after dropping at most that weight (at the build floor), with the
