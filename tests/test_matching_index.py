@@ -15,6 +15,7 @@ from rapidfuzz import fuzz
 from bench.corpus import faq_set, queries
 from bot.flows.errors import Pos
 from bot.flows.model import Faq
+from bot.matching import shortlist as shortlist_module
 from bot.matching.faq import FaqIndex
 from bot.matching.normalize import normalize
 from bot.matching.shortlist import MAX_INDEXED_WORDS, Shortlist
@@ -42,6 +43,28 @@ word = st.one_of(
 phrase = st.lists(word, min_size=1, max_size=6).map(" ".join)
 
 
+def search(shortlist: Shortlist, query: str, floor: float, groups: list[int], summed: bool) -> list[tuple[float, int]]:
+    """``Shortlist.search`` with shared weights summed over postings, or with word sets intersected per rung."""
+    limit = shortlist_module.MAX_SUMMED_POSTINGS
+    shortlist_module.MAX_SUMMED_POSTINGS = 10**9 if summed else -1
+    try:
+        return shortlist.search(query, floor, groups)
+    finally:
+        shortlist_module.MAX_SUMMED_POSTINGS = limit
+
+
+def test_summed_and_intersected_word_sets_score_the_same_phrasings() -> None:
+    """Both ways of finding heavy-enough shared words give one search, phrasing for phrasing."""
+    faqs = faq_set(1500)
+    index = FaqIndex(faqs, 80, 5)
+    shortlist = index._shortlist
+    for query in queries(faqs, 150, seed=4):
+        form = index.query_form(normalize(query.text))
+        for floor in (0, 60, 75, 95):
+            summed = sorted(search(shortlist, form, floor, index._groups, True))
+            assert summed == sorted(search(shortlist, form, floor, index._groups, False)), (form, floor)
+
+
 def exhaustive(query: str, contents: list[str]) -> list[float]:
     return [float(fuzz.token_set_ratio(query, c, processor=None)) for c in contents]
 
@@ -53,14 +76,15 @@ def exhaustive(query: str, contents: list[str]) -> list[float]:
     floor=st.integers(0, 100),
     seed=st.integers(0, 10),
     build_floor=st.integers(0, 100),
+    summed=st.booleans(),
 )
 def test_shortlist_keeps_every_phrasing_that_can_decide(
-    contents: list[str], query: str, floor: int, seed: int, build_floor: int
+    contents: list[str], query: str, floor: int, seed: int, build_floor: int, summed: bool
 ) -> None:
     """Every phrasing scoring at least the second-best group's score is scored, exactly."""
     groups = [(i * 7 + seed) % 5 for i in range(len(contents))]
     shortlist = Shortlist(contents, build_floor)  # a lower floor later rebuilds the index
-    found = dict((i, score) for score, i in shortlist.search(query, floor, groups))
+    found = dict((i, score) for score, i in search(shortlist, query, floor, groups, summed))
     scores = exhaustive(query, contents)
     per_group: dict[int, float] = {}
     for i, score in enumerate(scores):
@@ -121,5 +145,6 @@ def test_long_phrasings_are_checked_without_the_index() -> None:
     # All but one of its words and one it lacks: neither side holds the other,
     # and the phrasing-side ratio (rb) decides.
     query = " ".join(long.split()[:-1]) + " zzz"
-    found = {i: s for s, i in shortlist.search(query, 75, [0, 1, 2])}
-    assert found[0] == fuzz.token_set_ratio(query, long, processor=None) > 75
+    for summed in (True, False):
+        found = {i: s for s, i in search(shortlist, query, 75, [0, 1, 2], summed)}
+        assert found[0] == fuzz.token_set_ratio(query, long, processor=None) > 75

@@ -39,7 +39,11 @@ space, so ``s`` is the shared weight minus one):
 
 - ``ra >= c`` means ``s >= tau L_Q`` with ``tau = c / (200 - c)``: the query's
   words are combined (rarest first, intersecting their postings as we go)
-  into every smallest set heavy enough; each set's phrasings qualify.
+  into every smallest set heavy enough; each set's phrasings qualify. That
+  is, a phrasing qualifies when the query words it holds weigh enough
+  together, so when the query words' postings are short each phrasing's
+  shared weight is summed once per search and every rung takes the
+  heaviest (``MAX_SUMMED_POSTINGS``).
 - ``rb >= c`` means the phrasing's words missing from the query weigh at most
   ``(1 - tau) L_P``. Each phrasing is indexed under every set of its own words
   it keeps after dropping at most that weight (at the build floor), with the
@@ -64,6 +68,10 @@ EPSILON = 0.01
 # index (2**n sets); they are checked directly for every query instead.
 MAX_INDEXED_WORDS = 10
 LADDER = (100.0, 95.0, 90.0, 85.0, 80.0)
+# A search sums each phrasing's shared weight once, over the postings of the
+# query's words, when they hold at most this many entries; longer postings are
+# intersected rung by rung instead (``_by_query``). Either finds the same sets.
+MAX_SUMMED_POSTINGS = 400
 
 
 def _ratio(shared: int, length: int) -> float:
@@ -74,6 +82,10 @@ def _ratio(shared: int, length: int) -> float:
 def _tau(cutoff: float) -> float:
     """The share ``s / L`` from which ``_ratio`` reaches ``cutoff``."""
     return cutoff / (200 - cutoff)
+
+
+def _first(entry: tuple[float, int]) -> float:
+    return entry[0]
 
 
 def _weight(words: Sequence[str]) -> int:
@@ -182,29 +194,52 @@ class Shortlist:
         if floor < self._kept_floor:
             self._build_kept(floor)
         length = len(" ".join(words))
-        known = sorted((w for w in words if w in self._postings), key=lambda w: (len(self._postings[w]), w))
+        postings = self._postings
+        known = [w for w in words if w in postings]
         scores: dict[int, float] = {}
         best = _BestTwo(groups)
+        contents = self.contents
+        token_set_ratio = fuzz.token_set_ratio
 
         def score(i: int) -> None:
-            value = float(fuzz.token_set_ratio(query, self.contents[i], processor=None))
+            value = float(token_set_ratio(query, contents[i], processor=None))
             scores[i] = value
             best.add(i, value)
 
         # rb: the query's own word sets, looked up once; (rb, phrasing), best first.
-        kept = sorted(
-            (entry for key in self._keys(sorted(known)) for entry in self._kept.get(key, ())),
-            key=lambda e: -e[0],
-        )
-        taken = 0
+        kept_index = self._kept
+        kept = [entry for key in self._keys(sorted(known)) for entry in kept_index.get(key, ())]
+        kept.sort(key=_first, reverse=True)  # stable: equal rb keep their order, as before
+        # ra: each phrasing's shared weight, summed once over the postings when
+        # they are short (the ladder then takes the heaviest first, rung by
+        # rung); else the smallest heavy-enough word sets, per rung.
+        shared = self._shared_weights(known) if len(self._unindexed) + sum(
+            len(postings[w]) for w in known) <= MAX_SUMMED_POSTINGS else None
+        if shared is None:
+            known.sort(key=lambda w: (len(postings[w]), w))
+        else:
+            unindexed = self._unindexed_ratios(words, length)
+        taken = heavy = loose = 0
         for cutoff in (*(c for c in LADDER if c > floor), float(floor)):
             while taken < len(kept) and kept[taken][0] + EPSILON >= cutoff:
                 if kept[taken][1] not in scores:
                     score(kept[taken][1])
                 taken += 1
-            for i in self._by_query(words, known, length, cutoff):
-                if i not in scores:
-                    score(i)
+            if shared is None:
+                for i in self._by_query(words, known, length, cutoff):
+                    if i not in scores:
+                        score(i)
+            else:
+                # Exactly the phrasings ``_by_query`` finds for this cutoff.
+                need = _tau(cutoff) * length + 1 - EPSILON
+                while heavy < len(shared) and shared[heavy][0] >= need:
+                    if shared[heavy][1] not in scores:
+                        score(shared[heavy][1])
+                    heavy += 1
+                while loose < len(unindexed) and unindexed[loose][0] + EPSILON >= cutoff:
+                    if unindexed[loose][1] not in scores:
+                        score(unindexed[loose][1])
+                    loose += 1
             if best.second >= cutoff:
                 break
         # Whatever is not scored yet scores below the last cutoff in words;
@@ -217,6 +252,31 @@ class Shortlist:
             if i not in scores:
                 score(i)
         return [(value, i) for i, value in scores.items() if value >= floor]
+
+    def _shared_weights(self, known: list[str]) -> list[tuple[int, int]]:
+        """(weight of the query words it holds, phrasing) for every phrasing holding one, heaviest first.
+
+        A phrasing is among ``_by_query``'s sets of heavy-enough query words
+        exactly when all the query words it holds together are heavy enough.
+        """
+        shared: dict[int, int] = {}
+        get = shared.get
+        for word in known:
+            weight = len(word) + 1
+            for i in self._postings[word]:
+                shared[i] = get(i, 0) + weight
+        return sorted(((weight, i) for i, weight in shared.items()), key=_first, reverse=True)
+
+    def _unindexed_ratios(self, words: frozenset[str], length: int) -> list[tuple[float, int]]:
+        """(best of ra and rb, phrasing) for the unindexed phrasings sharing a word, best first."""
+        out: list[tuple[float, int]] = []
+        for i in self._unindexed:
+            common = self._sets[i] & words
+            if common:
+                shared = _weight(tuple(common)) - 1
+                out.append((max(_ratio(shared, length), _ratio(shared, self._lengths[i])), i))
+        out.sort(key=_first, reverse=True)
+        return out
 
     def _by_query(self, words: frozenset[str], known: list[str], length: int, cutoff: float) -> set[int]:
         """Phrasings whose ``ra`` reaches ``cutoff`` (and unindexed ones whose ``rb`` does)."""
