@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import json
 import logging
@@ -97,7 +98,11 @@ def test_serve_passes_the_access_log_setting_to_aiohttp(
     add_serve_arguments(parser, env)
     args = parser.parse_args(["--flows", str(FLOWS), "--db", str(tmp_path / "t.db"), *argv])
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "t")
-    assert serve.run(args) == 0
+    try:
+        assert serve.run(args) == 0
+        assert gc.get_freeze_count() > 0  # serve froze its startup objects (bot/gcpolicy.py)
+    finally:
+        gc.unfreeze()  # this is pytest's process, not a server's
     assert (seen["access_log"].name if seen["access_log"] else None) == logger
 
 

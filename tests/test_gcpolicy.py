@@ -14,6 +14,7 @@ class Node:
 
 
 def test_refreeze_does_nothing_in_a_process_that_never_froze() -> None:
+    gc.unfreeze()  # whatever an earlier test did, this process has nothing frozen now
     assert gc.get_freeze_count() == 0
     gcpolicy.refreeze()
     assert gc.get_freeze_count() == 0
