@@ -121,6 +121,10 @@ class FaqIndex:
         """
         return self._memo(query_norm)
 
+    def memo_info(self) -> functools._CacheInfo:
+        """Hits, misses and size of the match memo (for tests and diagnostics)."""
+        return self._memo.cache_info()
+
     def _match(self, query_norm: str) -> FaqMatch:
         if not query_norm or not self._contents:
             return FaqMatch("none", ())
