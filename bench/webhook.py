@@ -210,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=8, help="seconds per run")
     parser.add_argument("--rounds", type=int, default=3, help="alternating full-speed rounds per server")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--requests", type=int, default=60_000, help="distinct signed requests to prepare")
+    parser.add_argument("--requests", type=int, default=200_000,
+                        help="distinct signed requests to prepare (a run that needs more is reported invalid)")
     parser.add_argument("--customers", type=int, default=5000)
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--client-core", type=int, default=1)
@@ -308,6 +309,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  textdesk / bare: {summary['ratio_rps']:.3f} (rounds: {summary['ratio_rps_rounds']})")
     print(f"turns stored by textdesk: {stored} (distinct MessageSids sent: {min(offset, len(requests))}"
           f"{', WRAPPED: some were repeats' if wrapped else ''})")
+    if wrapped:
+        # Repeated MessageSids are carrier retries: textdesk answers them from
+        # the stored turn without running the flow, which flatters it.
+        print(f"INVALID: textdesk was sent {offset} requests but only {len(requests)} were prepared, so some "
+              f"were repeats; run again with --requests {2 * offset}")
     top = []
     if args.profile:
         top = summarize_profile(work / "textdesk.pyspy.txt")
@@ -317,8 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({"benchmark": "webhook", **summary, "runs": runs,
                                          "stored_turns": stored, "texts": dict(kinds), "profile": top,
+                                         "valid": not wrapped,
                                          "work": str(work)}, indent=2))
-    return 0
+    return 1 if wrapped else 0
 
 
 if __name__ == "__main__":
