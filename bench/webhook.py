@@ -265,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
 
         bare_max: list[dict[str, Any]] = []
         textdesk_max: list[dict[str, Any]] = []
+        bare_half: list[dict[str, Any]] = []
+        textdesk_half: list[dict[str, Any]] = []
         for round_ in range(1, args.rounds + 1):
             bare_max.append(record("bare", f"max, round {round_}", wrk(bare_port, data, 0, 0, args, work)))
             textdesk_max.append(run_textdesk(f"max, round {round_}", 0))
@@ -272,8 +274,11 @@ def main(argv: list[str] | None = None) -> int:
         half_textdesk = int(median(r["rps"] for r in textdesk_max)) // 2
         record("bare", "fixed: half bare max", wrk(bare_port, data, 0, half_bare, args, work), half_bare)
         run_textdesk("fixed: half bare max", half_bare)
-        record("bare", "fixed: half textdesk max", wrk(bare_port, data, 0, half_textdesk, args, work), half_textdesk)
-        run_textdesk("fixed: half textdesk max", half_textdesk)
+        # p99 is what noise moves most: alternate these rounds too, compare per round.
+        for round_ in range(1, args.rounds + 1):
+            mode = f"fixed: half textdesk max, round {round_}"
+            bare_half.append(record("bare", mode, wrk(bare_port, data, 0, half_textdesk, args, work), half_textdesk))
+            textdesk_half.append(run_textdesk(mode, half_textdesk))
         if args.profile:
             spy = profile(textdesk.process.pid, args.duration, work / "textdesk.pyspy.txt")
             run_textdesk("max, under py-spy", 0)
@@ -291,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                        ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("status_errors", "non-2xx"),
                        ("errors", "socket errors")]))
     ratios = [t["rps"] / b["rps"] for b, t in zip(bare_max, textdesk_max, strict=True)]
+    p99_ratios = [t["p99_ms"] / b["p99_ms"] for b, t in zip(bare_half, textdesk_half, strict=True)]
     summary = {
         "bare_max_rps": median(r["rps"] for r in bare_max),
         "textdesk_max_rps": median(r["rps"] for r in textdesk_max),
@@ -300,6 +306,11 @@ def main(argv: list[str] | None = None) -> int:
         "bare_max_p99_ms": median(r["p99_ms"] for r in bare_max),
         "textdesk_max_p50_ms": median(r["p50_ms"] for r in textdesk_max),
         "textdesk_max_p99_ms": median(r["p99_ms"] for r in textdesk_max),
+        "half_textdesk_rps": half_textdesk,
+        "bare_half_p99_ms": median(r["p99_ms"] for r in bare_half),
+        "textdesk_half_p99_ms": median(r["p99_ms"] for r in textdesk_half),
+        "ratio_p99_half": round(median(p99_ratios), 2),
+        "ratio_p99_half_rounds": [round(r, 2) for r in p99_ratios],
     }
     print(f"\nmedians of {args.rounds} alternating rounds at full speed ({args.connections} connections):")
     print(f"  bare     {summary['bare_max_rps']:8.0f} req/s  p50 {summary['bare_max_p50_ms']:.2f} ms"
@@ -307,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  textdesk {summary['textdesk_max_rps']:8.0f} req/s  p50 {summary['textdesk_max_p50_ms']:.2f} ms"
           f"  p99 {summary['textdesk_max_p99_ms']:.2f} ms")
     print(f"  textdesk / bare: {summary['ratio_rps']:.3f} (rounds: {summary['ratio_rps_rounds']})")
+    print(f"at half textdesk's maximum ({half_textdesk} req/s), medians of {args.rounds} alternating rounds:")
+    print(f"  p99 bare {summary['bare_half_p99_ms']:.2f} ms, textdesk {summary['textdesk_half_p99_ms']:.2f} ms;"
+          f" textdesk / bare: {summary['ratio_p99_half']:.1f}x (rounds: {summary['ratio_p99_half_rounds']})")
     print(f"turns stored by textdesk: {stored} (distinct MessageSids sent: {min(offset, len(requests))}"
           f"{', WRAPPED: some were repeats' if wrapped else ''})")
     if wrapped:
