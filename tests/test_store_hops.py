@@ -159,3 +159,25 @@ async def test_close_finishes_submitted_turns_first(db_path: Path) -> None:
     assert count(db_path, "inbound") == 20
     with pytest.raises(StoreError):
         await s.load_turn(inbound("late"))
+
+
+async def test_a_cancelled_drain_answers_every_waiter_and_the_next_turn_works(
+    store: SQLiteStore, db_path: Path
+) -> None:
+    keys = [key_for(f"+1555700{i:04d}") for i in range(3)]
+    async with store._write_lock:  # the trip is held back at the lock, as behind an outbox transaction
+        first = asyncio.ensure_future(store.commit_turn(inbound("X0", keys[0]), session_for(keys[0]), (), "", T0))
+        await asyncio.sleep(0)
+        queued = asyncio.ensure_future(store.commit_turn(inbound("X1", keys[1]), session_for(keys[1]), (), "", T0))
+        await asyncio.sleep(0)
+        assert store.hops._drain_task is not None
+        store.hops._drain_task.cancel()  # as the loop's shutdown cancels every task
+        await asyncio.sleep(0)
+    for waiter in (first, queued):
+        with pytest.raises(StoreError):
+            await asyncio.wait_for(waiter, 5)  # an answer, never a hang
+    assert store.hops._drain_task is None
+    # Nothing was written, and the store goes on working.
+    assert count(db_path, "inbound") == 0
+    assert await store.commit_turn(inbound("X2", keys[2]), session_for(keys[2]), (), "", T0)
+    assert count(db_path, "inbound") == 1

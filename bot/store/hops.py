@@ -87,7 +87,13 @@ class Hops:
     async def drain(self) -> None:
         """Wait until every job submitted so far has run (used by ``close``)."""
         while self._drain_task is not None:
-            await asyncio.shield(self._drain_task)
+            task = self._drain_task
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if not task.cancelled():
+                    raise  # the caller itself was cancelled
+                # The drain task was (loop shutdown): it failed what it held.
 
     async def _drain(self) -> None:
         try:
@@ -96,6 +102,15 @@ class Hops:
                 writes, self._writes = _live(self._writes), []
                 if reads or writes:
                     await self._trip(reads, writes)
+        except BaseException:
+            # Cancelled (the loop is shutting down): no task is left to run
+            # what is still queued, so its callers get an answer, not a hang.
+            # What is already on SQLite's thread still commits or rolls back
+            # whole; a carrier's retry then finds it claimed, or not.
+            queued, self._reads, self._writes = self._reads + self._writes, [], []
+            for _, future in queued:
+                _settle(future, False, StoreError("the store is shutting down"))
+            raise
         finally:
             self._drain_task = None
 
