@@ -269,18 +269,3 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
         out.reverse()
         return out
 
-
-def _session_row(session: Session) -> tuple[object, ...]:
-    key = session.key
-    return (
-        key.channel,
-        key.customer,
-        key.business,
-        session.flow,
-        session.flow_version,
-        session.state,
-        json.dumps(session.variables, sort_keys=True),
-        json.dumps(list(session.pending)),
-        session.created_at,
-        session.updated_at,
-    )
