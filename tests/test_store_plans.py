@@ -9,6 +9,7 @@ and each one is run through ``EXPLAIN QUERY PLAN`` on the same file.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -37,6 +38,7 @@ async def _scenario(store: SQLiteStore) -> None:
     await store.mark_retry(due[2].id, "HTTP 500", T0 + 10)
     await store.mark_failed(due[3].id, "HTTP 400")
     await store.record_consent("+15556000002", "+15550000000", ConsentChange("opt_out", "api"), T0 + 4)
+    await store.messages(key_for("+15556000003"))  # a conversation's log (the API, `textdesk chat`)
 
 
 async def test_message_path_statements_never_scan_a_growing_table(tmp_path: Path) -> None:
@@ -64,6 +66,8 @@ async def test_message_path_statements_never_scan_a_growing_table(tmp_path: Path
             bounded = plan.replace("SCAN outbound USING INDEX outbox_due", "")
             bounded = bounded.replace("SCAN outbound USING COVERING INDEX outbox_due", "")
             scans = [t for t in GROWING if f"SCAN {t}" in bounded]
+            # An index searched by channel alone walks nearly everything: there are a handful of channels.
+            scans += [t for t in GROWING if re.search(rf"SEARCH {t} USING (COVERING )?INDEX \w+ \(channel=\?\)", plan)]
             assert not scans, f"full scan of {scans} in:\n{sql}\nplan: {plan}"
     finally:
         conn.close()

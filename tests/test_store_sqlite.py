@@ -141,7 +141,7 @@ async def test_open_creates_schema_and_sets_user_version(new_store: StoreFactory
         tables = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"conversations", "inbound", "outbound"} <= tables
         indexes = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'index'")}
-        assert {"inbound_by_conversation", "outbound_by_conversation"} <= indexes
+        assert {"inbound_by_conversation", "outbound_by_turn", "outbound_initiated"} <= indexes
     finally:
         await s.close()
 
@@ -163,6 +163,67 @@ async def test_reopening_is_a_no_op(new_store: StoreFactory, db_path: Path) -> N
     assert count(db_path, "inbound") == 1
     assert count(db_path, "outbound") == 1
     assert count(db_path, "conversations") == 1
+
+
+# The conversation log as migration 7's schema answered it (by the outbound row's own conversation).
+V7_LOG = (
+    "SELECT direction, provider_id, body FROM ("
+    " SELECT 'in' AS direction, provider_id, body, received_at AS at, rowid AS turn, 0 AS seq"
+    " FROM inbound WHERE channel = ?1 AND customer = ?2 AND business = ?3"
+    " UNION ALL"
+    " SELECT 'out', o.provider_id, o.body, o.created_at, coalesce(i.rowid, 0), o.id"
+    " FROM outbound AS o LEFT JOIN inbound AS i ON i.channel = o.channel AND i.provider_id = o.in_reply_to"
+    " WHERE o.channel = ?1 AND o.customer = ?2 AND o.business = ?3"
+    ") ORDER BY at, turn, seq"
+)
+
+
+async def test_migration_8_links_replies_to_their_turns_and_keeps_every_log(
+    new_store: StoreFactory, db_path: Path
+) -> None:
+    db_path.parent.mkdir(parents=True)
+    key, other = key_for("+15551110001"), key_for("+15551110002")
+    with raw(db_path) as conn:  # a database written by the previous textdesk (schema 7)
+        for script in MIGRATIONS[:7]:
+            conn.executescript(script)
+        conn.execute("PRAGMA user_version = 7")
+        for k in (key, other):
+            for n in range(3):
+                sid = f"SM{k.customer[-1]}{n}"
+                conn.execute(
+                    "INSERT INTO inbound (channel, provider_id, customer, business, body, received_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", (k.channel, sid, k.customer, k.business, f"q{n}", T0),
+                )
+                conn.execute(
+                    "INSERT INTO outbound (channel, in_reply_to, customer, business, body, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", (k.channel, sid, k.customer, k.business, f"a{n}", T0),
+                )
+        # A business-initiated message, and a reply whose inbound row is gone.
+        conn.execute(
+            "INSERT INTO outbound (channel, customer, business, body, created_at, origin) VALUES (?, ?, ?, ?, ?, ?)",
+            (key.channel, key.customer, key.business, "promo", T0 - 5, "broadcast:b1"),
+        )
+        conn.execute(
+            "INSERT INTO outbound (channel, in_reply_to, customer, business, body, created_at) "
+            "VALUES (?, 'SMgone', ?, ?, 'orphan', ?)", (key.channel, key.customer, key.business, T0 + 1),
+        )
+        conn.commit()
+        logs = {k: conn.execute(V7_LOG, (k.channel, k.customer, k.business)).fetchall() for k in (key, other)}
+
+    s = new_store()
+    await s.open()
+    try:
+        assert user_version(db_path) == len(MIGRATIONS)
+        for k in (key, other):
+            assert [(m.direction, m.provider_id, m.text) for m in await s.messages(k)] == logs[k]
+        assert len(logs[key]) == 8 and logs[key][0][2] == "promo"
+    finally:
+        await s.close()
+    # Every reply points at its own inbound row; the others have no turn.
+    linked = query(db_path, "SELECT count(*) FROM outbound o JOIN inbound i ON o.turn = i.rowid"
+                            " AND i.provider_id = o.in_reply_to")
+    assert linked == [(6,)]
+    assert query(db_path, "SELECT body FROM outbound WHERE turn IS NULL ORDER BY id") == [("promo",), ("orphan",)]
 
 
 async def test_newer_database_is_refused(new_store: StoreFactory, db_path: Path) -> None:

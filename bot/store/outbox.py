@@ -140,9 +140,12 @@ class OutboxMixin:
         """Apply a delivery receipt; ``None`` when no outbound message has that id."""
         async with self._write_lock:
             try:
+                # ``provider_id != ''`` repeats the partial index's condition so
+                # SQLite may use it; without it every receipt walked all of the
+                # channel's outbound rows (tests/test_store_plans.py).
                 rows = await self.db.execute_fetchall(
                     "SELECT id, customer, business, delivery_status FROM outbound "
-                    "WHERE channel = ? AND provider_id = ? ORDER BY id LIMIT 1",
+                    "WHERE channel = ? AND provider_id = ? AND provider_id != '' ORDER BY id LIMIT 1",
                     (channel, provider_id),
                 )
                 found = [tuple(row) for row in rows]

@@ -187,4 +187,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     DROP INDEX conversations_by_state;
     """,
+    # 8: a reply finds its turn by the inbound row's rowid (``turn``), and the
+    # log of a conversation finds replies through its inbound rows. The index
+    # on (channel, customer, business, id) put every reply into a random page
+    # of a B-tree as large as the history (one of the four random pages a turn
+    # wrote with a million conversations, bench/store.py); ``outbound_by_turn``
+    # only ever grows at its end. Business-initiated messages (no turn) keep a
+    # conversation index of their own.
+    """
+    ALTER TABLE outbound ADD COLUMN turn INTEGER;
+    UPDATE outbound SET turn = (
+        SELECT i.rowid FROM inbound AS i WHERE i.channel = outbound.channel AND i.provider_id = outbound.in_reply_to
+    ) WHERE in_reply_to != '';
+    CREATE INDEX outbound_by_turn ON outbound (turn) WHERE turn IS NOT NULL;
+    CREATE INDEX outbound_initiated ON outbound (channel, customer, business, id) WHERE turn IS NULL;
+    DROP INDEX outbound_by_conversation;
+    """,
 )

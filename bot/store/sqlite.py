@@ -244,21 +244,25 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
 
     async def messages(self, key: ConversationKey, limit: int = 100) -> list[LoggedMessage]:
         params = (key.channel, key.customer, key.business)
-        # Ordered by time, then by turn (the inbound row's rowid, which a reply
-        # finds through in_reply_to), then inbound before its replies: several
-        # turns at the same timestamp (a virtual or coarse clock) stay
-        # question, answer, question, answer.
+        # Ordered by time, then by turn (the inbound row's rowid, which its
+        # replies carry), then inbound before its replies: several turns at the
+        # same timestamp (a virtual or coarse clock) stay question, answer,
+        # question, answer. Replies are found through the conversation's inbound
+        # rows; business-initiated messages (no turn) through their own index.
         try:
             rows = await self.db.execute_fetchall(
                 "SELECT direction, provider_id, body, media, at FROM ("
                 " SELECT 'in' AS direction, provider_id, body, media, received_at AS at, rowid AS turn, 0 AS seq"
-                " FROM inbound WHERE channel = ? AND customer = ? AND business = ?"
+                " FROM inbound WHERE channel = ?1 AND customer = ?2 AND business = ?3"
                 " UNION ALL"
-                " SELECT 'out', o.provider_id, o.body, o.media, o.created_at, coalesce(i.rowid, 0), o.id"
-                " FROM outbound AS o LEFT JOIN inbound AS i ON i.channel = o.channel AND i.provider_id = o.in_reply_to"
-                " WHERE o.channel = ? AND o.customer = ? AND o.business = ?"
-                ") ORDER BY at DESC, turn DESC, seq DESC LIMIT ?",
-                (*params, *params, limit),
+                " SELECT 'out', o.provider_id, o.body, o.media, o.created_at, i.rowid, o.id"
+                " FROM inbound AS i JOIN outbound AS o ON o.turn = i.rowid"
+                " WHERE i.channel = ?1 AND i.customer = ?2 AND i.business = ?3"
+                " UNION ALL"
+                " SELECT 'out', provider_id, body, media, created_at, 0, id FROM outbound"
+                " WHERE turn IS NULL AND channel = ?1 AND customer = ?2 AND business = ?3"
+                ") ORDER BY at DESC, turn DESC, seq DESC LIMIT ?4",
+                (*params, limit),
             )
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc

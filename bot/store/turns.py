@@ -45,7 +45,7 @@ _INSERT_INBOUND = (
 
 _INSERT_OUTBOUND = (
     "INSERT INTO outbound (channel, in_reply_to, customer, business, body, media, "
-    "created_at, status, next_attempt_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "created_at, status, next_attempt_at, kind, turn) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 _DELETE_SESSION = "DELETE FROM conversations WHERE channel = ? AND customer = ? AND business = ?"
@@ -146,10 +146,12 @@ def write_turn(
     origin = (channel, message.provider_id, message.text)
 
     def job(conn: sqlite3.Connection) -> bool:
-        if conn.execute(_INSERT_INBOUND, inbound).rowcount == 0:
+        claimed = conn.execute(_INSERT_INBOUND, inbound)
+        if claimed.rowcount == 0:
             return False  # a carrier retry already claimed: nothing else is written
         if outbound:
-            conn.executemany(_INSERT_OUTBOUND, outbound)
+            turn = claimed.lastrowid  # the inbound row's rowid: how the log finds these replies
+            conn.executemany(_INSERT_OUTBOUND, [(*row, turn) for row in outbound])
         if forget_session:
             conn.execute(_DELETE_SESSION, (channel, customer, business))
         elif session_params is not None:
