@@ -238,3 +238,27 @@ async def test_unknown_carrier_is_404(rest_client: TestClient[Any, Any]) -> None
     response = await rest_client.post("/webhooks/telnyx", data=b"{}")
     assert response.status == 404
     assert (await response.json())["error"]["code"] == "unknown_carrier"
+
+
+async def test_a_retried_part_is_never_overtaken_by_the_next(
+    make_client: AppFactory, api: Any, clock: VirtualClock, tmp_path: Path
+) -> None:
+    # The retry waits out its backoff over several passes; the parts after it
+    # are due all along and must wait too.
+    fake, server = api
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    long_text = " ".join(f"Part sentence {i} tells you more about it." for i in range(12))
+    (flows / "long.yaml").write_text(
+        f"start: a\nsettings:\n  max_segments: 1\nstates:\n  a:\n    say: '{long_text}'\n    final: true\n"
+    )
+    carrier = TwilioCarrier(TOKEN, "AC1", str(server.make_url("")), sync_replies=False)
+    client = await make_client(flows_dir=flows, carriers={"twilio": carrier}, outbox_worker=False,
+                               send_rates={"*": 100.0})
+    fake.script = [201, 503]
+    await Phone(client, "+15550005007").text("hi")
+    for _ in range(400):
+        await outbox(client).run_once()
+        clock.advance(0.1)
+    assert len(fake.bodies) > 3
+    assert " ".join(fake.bodies[:1] + fake.bodies[2:]) == long_text  # in order, the failed part resent in place

@@ -203,4 +203,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbound_initiated ON outbound (channel, customer, business, id) WHERE turn IS NULL;
     DROP INDEX outbound_by_conversation;
     """,
+    # 9: queued messages by conversation, so the outbox can hold back the
+    # parts after one that waits out a retry (bot.store.outbox.DUE_OUTBOX).
+    # Partial: bounded by the queue, not the history.
+    """
+    CREATE INDEX outbox_by_conversation ON outbound (channel, customer, business, id) WHERE status = 'queued';
+    """,
 )
