@@ -123,7 +123,7 @@ class ConversationService:
         self.store = store
         self.clock = clock
         self.metrics = metrics or Metrics()
-        self.flood = flood or FloodGate()
+        self.flood = flood if flood is not None else FloodGate()  # an empty gate is falsy (len 0)
         self.locks = KeyedLocks()
         self.mms = mms or mms_by_prefix({"*": ("+1",)})
         self.flows = flows
@@ -177,7 +177,8 @@ class ConversationService:
             verdict = decide(runtime.keywords, runtime.texts, message.text, message.carrier_opt_out, opted_out)
             if verdict.handled:
                 return await self._compliance_turn(message, runtime, verdict, now, media_base, queue)
-            if not self.flood.allow(key, now):
+            # A tuple of strings, not the ConversationKey: kept long, and untracked by the GC (bot/flood.py).
+            if not self.flood.allow((key.channel, key.customer, key.business), now):
                 await self.store.commit_turn(message, None, (), "throttled: burst over the flood limit", now,
                                              kind="throttled")
                 return Handled((), flow=runtime.flow.name, kind="throttled")
