@@ -118,10 +118,9 @@ async def test_message_queued_before_stop_is_never_sent(
     ]
 
 
-async def test_parts_of_one_reply_stay_in_order_under_retry(
-    make_client: AppFactory, api: Any, clock: VirtualClock, tmp_path: Path
-) -> None:
-    fake, server = api
+async def long_reply_client(make_client: AppFactory, api: Any, tmp_path: Path) -> tuple[TestClient[Any, Any], str]:
+    """A flow whose one reply is split into many one-segment parts, replies through the fake REST API."""
+    _, server = api
     flows = tmp_path / "flows"
     flows.mkdir()
     long_text = " ".join(f"Part sentence {i} tells you more about it." for i in range(12))
@@ -131,11 +130,26 @@ async def test_parts_of_one_reply_stay_in_order_under_retry(
     carrier = TwilioCarrier(TOKEN, "AC1", str(server.make_url("")), sync_replies=False)
     client = await make_client(flows_dir=flows, carriers={"twilio": carrier}, outbox_worker=False,
                                send_rates={"*": 100.0})
+    return client, long_text
+
+
+@pytest.mark.parametrize(
+    ("step", "passes"),
+    [
+        (10.0, 10),  # each pass comes after the retry's backoff
+        (0.1, 400),  # many passes while the retry waits: the parts after it are due all along and must wait
+    ],
+)
+async def test_parts_of_one_reply_stay_in_order_under_retry(
+    make_client: AppFactory, api: Any, clock: VirtualClock, tmp_path: Path, step: float, passes: int
+) -> None:
+    fake, _ = api
+    client, long_text = await long_reply_client(make_client, api, tmp_path)
     fake.script = [201, 503]
     await Phone(client, "+15550005006").text("hi")
-    for _ in range(10):
+    for _ in range(passes):
         await outbox(client).run_once()
-        clock.advance(10)
+        clock.advance(step)
     assert " ".join(fake.bodies[:1] + fake.bodies[2:]) == long_text  # the 503 was retried in place
     assert fake.bodies[1] == fake.bodies[2]
 
@@ -239,26 +253,3 @@ async def test_unknown_carrier_is_404(rest_client: TestClient[Any, Any]) -> None
     assert response.status == 404
     assert (await response.json())["error"]["code"] == "unknown_carrier"
 
-
-async def test_a_retried_part_is_never_overtaken_by_the_next(
-    make_client: AppFactory, api: Any, clock: VirtualClock, tmp_path: Path
-) -> None:
-    # The retry waits out its backoff over several passes; the parts after it
-    # are due all along and must wait too.
-    fake, server = api
-    flows = tmp_path / "flows"
-    flows.mkdir()
-    long_text = " ".join(f"Part sentence {i} tells you more about it." for i in range(12))
-    (flows / "long.yaml").write_text(
-        f"start: a\nsettings:\n  max_segments: 1\nstates:\n  a:\n    say: '{long_text}'\n    final: true\n"
-    )
-    carrier = TwilioCarrier(TOKEN, "AC1", str(server.make_url("")), sync_replies=False)
-    client = await make_client(flows_dir=flows, carriers={"twilio": carrier}, outbox_worker=False,
-                               send_rates={"*": 100.0})
-    fake.script = [201, 503]
-    await Phone(client, "+15550005007").text("hi")
-    for _ in range(400):
-        await outbox(client).run_once()
-        clock.advance(0.1)
-    assert len(fake.bodies) > 3
-    assert " ".join(fake.bodies[:1] + fake.bodies[2:]) == long_text  # in order, the failed part resent in place
