@@ -63,8 +63,7 @@ class Hops:
         self._reads: _Pending = []
         self._writes: _Pending = []
         self._drain_task: asyncio.Task[None] | None = None
-        # Trips made, write transactions, and the turn writes they carried (/metrics).
-        self.trips = 0
+        # Write transactions and the turn writes they carried (/metrics).
         self.batches = 0
         self.batched_writes = 0
 
@@ -115,7 +114,6 @@ class Hops:
             self._drain_task = None
 
     async def _trip(self, reads: _Pending, writes: _Pending) -> None:
-        write_jobs = [(job, future) for job, future in writes]
         read_jobs = [job for job, _ in reads]
         try:
             db = self._db()
@@ -124,7 +122,7 @@ class Hops:
                 # on the same connection: never interleave with them.
                 async with self._write_lock:
                     write_results, read_results = await run_on_thread(
-                        db, lambda conn: (_run_writes(conn, write_jobs), _run_reads(conn, read_jobs))
+                        db, lambda conn: (_run_writes(conn, writes), _run_reads(conn, read_jobs))
                     )
             else:
                 write_results, read_results = [], await run_on_thread(db, lambda conn: _run_reads(conn, read_jobs))
@@ -135,7 +133,6 @@ class Hops:
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
-        self.trips += 1
         if writes:
             self.batches += 1
             self.batched_writes += len(writes)

@@ -30,7 +30,7 @@ from bot.store.concat import ConcatMixin
 from bot.store.hops import Hops
 from bot.store.outbox import OutboxMixin
 from bot.store.schema import MIGRATIONS
-from bot.store.turns import read_turn, session_from_row, write_turn
+from bot.store.turns import processed_from_row, read_turn, session_from_row, write_turn
 from bot.store.turns import record_consent as consent_statements
 from bot.types import ConversationKey, InboundMessage, Reply, Session
 
@@ -219,7 +219,7 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
         for replies, kind in rows:
-            return ProcessedTurn(tuple(Reply.from_json(item) for item in json.loads(replies)), str(kind))
+            return processed_from_row(replies, kind)
         return None
 
     async def is_opted_out(self, customer: str, business: str) -> bool:

@@ -16,7 +16,15 @@ from collections.abc import Callable
 from bot.store.base import ConsentChange, ProcessedTurn, TurnState
 from bot.types import ConversationKey, InboundMessage, Reply, Session
 
-__all__ = ["UPSERT_SESSION", "read_turn", "record_consent", "session_from_row", "session_row", "write_turn"]
+__all__ = [
+    "UPSERT_SESSION",
+    "processed_from_row",
+    "read_turn",
+    "record_consent",
+    "session_from_row",
+    "session_row",
+    "write_turn",
+]
 
 UPSERT_SESSION = """
 INSERT INTO conversations (channel, customer, business, flow, flow_version, state, variables, pending,
@@ -90,6 +98,11 @@ def session_from_row(key: ConversationKey, row: tuple[object, ...]) -> Session:
     )
 
 
+def processed_from_row(replies: str, kind: object) -> ProcessedTurn:
+    """An inbound row's stored replies and kind, as a carrier retry gets them back."""
+    return ProcessedTurn(tuple(Reply.from_json(item) for item in json.loads(replies)), str(kind))
+
+
 def read_turn(message: InboundMessage) -> Callable[[sqlite3.Connection], TurnState]:
     params = (message.channel, message.provider_id, message.customer, message.business)
 
@@ -98,7 +111,7 @@ def read_turn(message: InboundMessage) -> Callable[[sqlite3.Connection], TurnSta
         replies, kind, opted_out = row[0], row[1], row[2]
         processed = None
         if replies is not None:
-            processed = ProcessedTurn(tuple(Reply.from_json(item) for item in json.loads(replies)), str(kind))
+            processed = processed_from_row(replies, kind)
         session = None
         if row[3] is not None:
             key = ConversationKey(message.channel, message.customer, message.business)
