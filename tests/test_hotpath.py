@@ -22,6 +22,7 @@ from bot.carriers import twilio_signature
 from bot.carriers.base import WebhookError, WebhookRequest
 from bot.carriers.twilio import FORM, TwilioCarrier
 from bot.carriers.twilio_signature import compute_signature, url_variants, verify_signature
+from bot.compliance import clauses as clauses_module
 from bot.compliance import keywords as keywords_module
 from bot.compliance.keywords import ComplianceKeywords, Intent
 from bot.engine import FlowEngine
@@ -145,7 +146,7 @@ def test_signature_still_checked_against_every_port_variant() -> None:
 @given(st.text(st.characters(max_codepoint=0x7F)) | st.text())
 def test_fold_fast_path_equals_the_unicode_fold(text: str) -> None:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    assert keywords_module._fold(text) == "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    assert clauses_module.fold(text) == "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 @pytest.mark.parametrize(
@@ -166,6 +167,21 @@ def test_opt_out_reasons_unchanged(text: str, reason: str | None) -> None:
     else:
         assert said == reason
 
+
+
+def test_compliance_memo_gives_the_computed_verdict_and_is_bounded() -> None:
+    keywords = ComplianceKeywords(extra_opt_out=["ARRET"])
+    texts = ["STOP", "stop texting me", "Arrêt", "1", "help", "yes", "hi there", "x" * 400]
+    for text in texts * 2:  # the second pass comes from the memo
+        assert keywords.explain(text) == keywords._explain(text)
+    info = keywords._memo.cache_info()
+    assert info.hits == len(texts) - 1  # the 400-character text is never kept
+    assert info.maxsize == keywords_module.EXPLAIN_MEMO
+    for n in range(keywords_module.EXPLAIN_MEMO + 10):
+        keywords.explain(f"question {n}")
+    assert keywords._memo.cache_info().currsize == keywords_module.EXPLAIN_MEMO
+    # Each vocabulary keeps its own: a flow's extra keyword never leaks into another flow's verdicts.
+    assert ComplianceKeywords().explain("Arrêt")[0] is None
 
 # -- per-message metrics and log event ------------------------------------------------------------
 

@@ -36,14 +36,16 @@ from __future__ import annotations
 import enum
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from bot.compliance.clauses import Clause, keyword_forms, split_clauses
+from bot.compliance.revocation import REVOCATION_PATTERNS, compile_pattern
 
 __all__ = [
     "BASE_HELP_KEYWORDS",
     "BASE_OPT_IN_KEYWORDS",
     "BASE_OPT_OUT_KEYWORDS",
+    "EXPLAIN_MEMO",
     "REVOCATION_PATTERNS",
     "ComplianceKeywords",
     "Intent",
@@ -79,202 +81,10 @@ BASE_OPT_OUT_KEYWORDS: tuple[str, ...] = (
 BASE_OPT_IN_KEYWORDS: tuple[str, ...] = ("START", "UNSTOP", "YES")
 BASE_HELP_KEYWORDS: tuple[str, ...] = ("HELP", "INFO")
 
-# --- Revocation patterns -------------------------------------------------------
-#
-# Patterns are searched (case-insensitively) in one clause at a time. A clause
-# is what lies between punctuation, emoji or line breaks, normalised to
-# lowercase, accent-free words separated by single spaces; apostrophes are
-# dropped ("don't" -> "dont") and hyphens become spaces ("opt-out" -> "opt out").
-# Each pattern needs an unambiguous object ("texting me", "your list", "these
-# texts") or a whole clause of politeness around the keyword, because the bare
-# words have everyday meanings in a support chat ("bus stop", "cancel my order").
 
-# Words that may precede a bare keyword without changing its meaning.
-_LEAD = (
-    r"(?:please|pls|plz|pleas|pretty please|just|ok|okay|k|so|oh|hey|hi|hello|no|nope|omg|"
-    r"god|seriously|again|now|i said|i already said|i told you|i told u|i said to|can you|"
-    r"can u|you can|u can|could you|could u|would you|will you|wrong number|for the last time|"
-    r"not interested|im not interested|no thanks|no thank you|who is this|whos this)"
-)
-# Words that may follow a bare keyword without changing its meaning.
-_TAIL = (
-    r"(?:please|pls|plz|pleas|thanks|thank you|thank u|thanx|thx|ty|tysm|now|right now|"
-    r"already|asap|immediately|seriously|again|all|it|this|that|them|these|those|for real|"
-    r"lol|omg|forever|for good|permanently|ok|okay|k|sir|maam|stop)"
-)
-# Swearing between verb and object, which angry opt-outs often contain.
-_INT = (
-    r"(?:(?:fucking|fuckin|freaking|freakin|effing|frickin|friggin|damn|goddamn|bloody|"
-    r"the hell|the fuck) )?"
-)
-# Determiners and adjectives between a verb and "texts"/"messages".
-_DET = (
-    r"(?:all|these|this|the|your|ur|any|those|more|of|my|them|such|further|future|stupid|"
-    r"annoying|fucking|freaking|damn|spam|spammy|automated|random)"
-)
-# Nouns that can only mean the messages themselves.
-_MSGS = (
-    r"(?:(?:text|txt|sms|promo|promotional|marketing) )?(?:texts?|txts?|messages?|msgs?|"
-    r"sms|spam|promos?|promotions?|ads|advertisements?|alerts?|notifications?|notifs|"
-    r"offers?|reminders?)"
-)
-_VERBING = (
-    r"(?:texting|txting|texing|textin|messaging|msging|messagin|contacting|spamming|"
-    r"bothering|harassing|bugging|pestering|calling)"
-)
-_ME = r"(?:me|us|my number|this number|my phone|this phone|my cell|this cell)"
-_LIST = (
-    r"(?:list|lists|mailing list|texting list|text list|sms list|contact list|contacts|"
-    r"distribution list|call list|database|system|records|texting)"
-)
-
-REVOCATION_PATTERNS: tuple[str, ...] = (
-    # "stop please", "ok stop", "unsubscribe thanks", "stop it", "stop stop stop".
-    rf"^(?:{_LEAD} )*(?:stop|stopall|unsubscribe|unsub|optout|opt out|revoke)(?: {_TAIL})*$",
-    # "please stop texting me", "quit messaging me", "stop fucking texting".
-    rf"\b(?:stop|quit|cease|halt) {_INT}{_VERBING}(?: {_ME}\b| {_TAIL}\b|$)",
-    # "stop sending me messages", "stop these texts", "how do i stop getting texts".
-    rf"\b(?:stop|quit|cease|halt) {_INT}(?:(?:sending|getting|receiving) (?:{_ME} )?)?"
-    rf"(?:{_DET} )*{_MSGS}\b",
-    # "please stop sending me these", "stop sending me this crap", "stop sending".
-    rf"\b(?:stop|quit) sending(?: {_ME})?(?: (?:these|this|those|them|it|that|your|ur|all|any))*"
-    rf"(?: (?:stuff|crap|junk|shit|garbage|trash|things|spam))?(?: {_TAIL})*$",
-    # "cancel text alerts", "turn off sms", "end these messages".
-    rf"\b(?:cancel|end|turn off|disable|unsubscribe from) (?:{_DET} )*(?:texts|txts|"
-    r"text messages|text message|text alerts|text notifications|sms|sms alerts|sms messages|"
-    r"sms notifications|texting|messages|msgs)\b",
-    # "no more texts", "please no more messages" -- anchored: "i got no more
-    # messages about my repair" is a delivery complaint, not a revocation.
-    rf"^(?:{_LEAD} )*no more {_INT}(?:{_DET} )*(?:{_MSGS}|texting|txting|messaging)\b",
-    # "dont text me anymore", "never message me again", "do not contact me".
-    rf"\b(?:dont|do not|never|pls dont|please dont) (?:ever )?{_INT}(?:text|txt|message|msg|"
-    rf"contact|sms|spam) {_ME}(?: (?:again|anymore|any more|ever|ever again|no more|please|"
-    r"pls|plz|thanks|thx|ty|ok|okay|lol|seriously|period))*$",
-    # "dont send me any more texts".
-    rf"\b(?:dont|do not|never) send {_ME} (?:(?:any|anymore|any more|more|{_DET}) )*{_MSGS}\b",
-    # "i dont want these texts", "no longer wish to receive messages".
-    rf"\b(?:dont|do not|no longer|never) (?:want|wish|need|wanna)(?: to (?:receive|get|be sent))? "
-    rf"(?:(?:any|anymore|any more|{_DET}) )*{_MSGS}\b",
-    # "i dont want to be texted".
-    r"\b(?:dont|do not|no longer|never) (?:want|wish|wanna) (?:to be |being )?"
-    r"(?:texted|txted|messaged|contacted)\b",
-    # "i want to opt out", "opt me out please", "opt out of these texts" -- but
-    # not "can i opt out of the extended warranty".
-    rf"\bopt (?:me )?out(?: (?:of|from) (?:{_DET} )*(?:{_MSGS}|{_LIST}|this number|your number|"
-    rf"everything|all)\b|(?: {_TAIL})*$)",
-    # "unsubscribe me", "how do i unsubscribe" -- unless the clause is about email.
-    r"\bunsub(?:scribe)?\b(?!.*\b(?:e ?mails?|newsletters?|mailing list)\b)",
-    # "take me off your list", "remove my number from your system".
-    r"\b(?:take|get|remove|delete|drop|erase|scratch|cross) (?:me|us|my number|my phone number|"
-    r"my cell|my phone|this number|my name|my info) (?:off|from|out of) (?:of )?"
-    rf"(?:{_DET} )*(?:{_LIST}|{_MSGS})\b",
-    # "please remove me", "delete my number".
-    rf"^(?:{_LEAD} )*(?:remove|delete|unenroll|unregister|deregister) (?:me|my number|"
-    rf"this number|my phone number)(?: {_TAIL})*$",
-    # "take me off", "get me off this".
-    rf"^(?:{_LEAD} )*(?:take|get) me off(?: (?:it|this|that|there|here))?(?: {_TAIL})*$",
-    r"\bleave me alone\b",
-    # "i revoke my consent", "withdraw permission".
-    r"\b(?:revoke|revoking|withdraw|withdrawing|rescind|rescinding|retract) (?:my |all |any )?"
-    r"(?:consent|permission|authorization|authorisation|opt in)\b",
-    # "i never signed up for this", "i didnt ask for these texts".
-    r"\b(?:never|didnt|did not) (?:agree|agreed|consent|consented|sign up|signed up|subscribe|"
-    r"subscribed|opt in|opted in|ask|asked) (?:to|for) "
-    rf"(?:(?:{_DET} )*{_MSGS}\b|texting\b|this$|these$|it$|that$)",
-)
-"""Built-in revocation phrases (regex source strings), matched per clause.
-
-A flow may add more through ``extra_revocation_patterns`` but cannot remove
-these. Patterns see the normalised clause described above, so write them in
-lowercase, without apostrophes or punctuation (``dont text me``).
-"""
-
-# Characters dropped inside a word, so "don't" and "don’t" both become "dont".
-_APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc`\u00b4")
-# Characters that separate words but not clauses: "opt-out" is one phrase.
-_WORD_SEPARATORS = re.compile(r"[-_\u2010\u2011]|[^\S\r\n]")
-# Anything else that is neither a word character nor a space ends a clause:
-# punctuation, emoji, symbols and line breaks.
-_CLAUSE_BREAK = re.compile(r"([^\w ]+)")
 # A letter written three or more times in a row ("stooop"): emphasis.
 _EMPHASIS = re.compile(r"([^\W\d_])\1{2,}")
 
-
-@dataclass(frozen=True, slots=True)
-class _Clause:
-    """One clause of a message: its words and whether it was asked as a question.
-
-    ``text`` (words joined by spaces) and ``key`` (joined without) are computed
-    once here: every rule reads them, the patterns once per pattern.
-    """
-
-    words: tuple[str, ...]
-    question: bool
-    text: str
-    key: str
-
-
-def _fold(text: str) -> str:
-    """Lowercase and strip accents, so "ARRÊT", "arret" and "Ａｒｒｅｔ" compare equal."""
-    if text.isascii():
-        # Most texts: NFKD leaves ASCII alone, it has no combining marks, and
-        # casefold() of ASCII is lower(). Skips a Python loop over every character.
-        return text.lower()
-    # casefold first: it can itself produce combining marks ("İ" -> "i̇").
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def _clauses(text: str) -> tuple[_Clause, ...]:
-    """Split a message into normalised clauses (see the module docstring)."""
-    folded = _WORD_SEPARATORS.sub(" ", _fold(text).translate(_APOSTROPHES))
-    # re.split with a capturing group alternates text, separator, text, ...
-    parts = _CLAUSE_BREAK.split(folded)
-    clauses: list[_Clause] = []
-    for index in range(0, len(parts), 2):
-        words = tuple(parts[index].split())
-        if not words:
-            continue
-        terminator = parts[index + 1] if index + 1 < len(parts) else ""
-        clauses.append(_Clause(words, "?" in terminator, " ".join(words), "".join(words)))
-    return tuple(clauses)
-
-
-def _keyword_forms(keyword: str) -> tuple[str, str, str]:
-    """Return ``(key, spaced, display)``: ``"Opt-Out"`` -> ``("optout", "opt out", "OPT OUT")``.
-
-    The key joins all words without spaces, so "opt out", "opt-out" and
-    "OPTOUT" are the same keyword for matching and for conflict detection.
-
-    Raises:
-        ValueError: The keyword has no letters or digits.
-    """
-    words = [word for clause in _clauses(keyword) for word in clause.words]
-    if not words:
-        raise ValueError(f"compliance keyword {keyword!r} has no letters or digits")
-    return "".join(words), " ".join(words), " ".join(words).upper()
-
-
-@functools.cache
-def _compile(pattern: str) -> re.Pattern[str]:
-    """Compile a revocation pattern once per process, however many flows use it.
-
-    Raises:
-        ValueError: The pattern is not a valid regex, or it matches an empty
-            clause (it would then opt out every message).
-    """
-    # Strip accents the same way clauses are, so "arrêtez" in a pattern still
-    # matches; regex syntax is ASCII, so this never changes its meaning.
-    source = "".join(
-        ch for ch in unicodedata.normalize("NFKD", pattern) if not unicodedata.combining(ch)
-    )
-    try:
-        compiled = re.compile(source, re.IGNORECASE)
-    except re.error as exc:
-        raise ValueError(f"invalid revocation pattern {pattern!r}: {exc}") from exc
-    if compiled.search("") is not None:
-        raise ValueError(f"revocation pattern {pattern!r} matches an empty message")
-    return compiled
 
 
 def _as_list(name: str, values: Iterable[str]) -> list[str]:
@@ -287,6 +97,14 @@ def _as_list(name: str, values: Iterable[str]) -> list[str]:
         if not isinstance(item, str):
             raise TypeError(f"{name} must contain strings, got {item!r}")
     return items
+
+# Texts whose verdict is remembered, per vocabulary. Every inbound text is
+# classified, and customers repeat themselves ("1", "yes", "hi", the menu's
+# words, the same question twice); the verdict is a pure function of the text.
+# Only texts of at most MEMO_CHARS characters are kept, so the memo stays small
+# (an essay is rarely sent twice).
+EXPLAIN_MEMO = 4096
+MEMO_CHARS = 160
 
 
 class ComplianceKeywords:
@@ -305,7 +123,7 @@ class ComplianceKeywords:
         <Intent.OPT_OUT: 'STOP'>
     """
 
-    __slots__ = ("_displays", "_keywords", "_patterns", "_spaced")
+    __slots__ = ("_displays", "_keywords", "_memo", "_patterns", "_spaced")
 
     def __init__(
         self,
@@ -336,6 +154,7 @@ class ComplianceKeywords:
         # Spaced form -> display form, so "opt out" explains as "OPT OUT" and
         # "optout" as "OPTOUT" although both share the key "optout".
         self._spaced: dict[str, str] = {}
+        self._memo = functools.lru_cache(maxsize=EXPLAIN_MEMO)(self._explain)
         sources: tuple[tuple[Intent, str, tuple[str, ...], Iterable[str]], ...] = (
             (Intent.OPT_OUT, "extra_opt_out", BASE_OPT_OUT_KEYWORDS, extra_opt_out),
             (Intent.OPT_IN, "extra_opt_in", BASE_OPT_IN_KEYWORDS, extra_opt_in),
@@ -351,18 +170,18 @@ class ComplianceKeywords:
         # dict.fromkeys de-duplicates while keeping the order, which decides
         # which pattern explain() names when several match.
         self._patterns: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-            (pattern, _compile(pattern)) for pattern in dict.fromkeys(patterns)
+            (pattern, compile_pattern(pattern)) for pattern in dict.fromkeys(patterns)
         )
         # Opt-out is checked first, so such a keyword would silently never
         # fire; refusing it tells the flow author now instead.
         for key, intent in self._keywords.items():
-            if intent is not Intent.OPT_OUT and self._opt_out_rule(_clauses(self._displays[key])):
+            if intent is not Intent.OPT_OUT and self._opt_out_rule(split_clauses(self._displays[key])):
                 raise ValueError(
                     f"{intent.name} keyword {self._displays[key]!r} would be read as an opt-out"
                 )
 
     def _add_keyword(self, intent: Intent, keyword: str) -> None:
-        key, spaced, display = _keyword_forms(keyword)
+        key, spaced, display = keyword_forms(keyword)
         existing = self._keywords.get(key)
         if existing is not None and existing is not intent:
             raise ValueError(
@@ -445,7 +264,12 @@ class ComplianceKeywords:
             ``(Intent.OPT_OUT, "revocation pattern '...' matched 'stop texting me'")``
             or ``(None, "no compliance rule matched")``.
         """
-        clauses = _clauses(text)
+        if len(text) > MEMO_CHARS:
+            return self._explain(text)
+        return self._memo(text)
+
+    def _explain(self, text: str) -> tuple[Intent | None, str]:
+        clauses = split_clauses(text)
         opt_out = self._opt_out_rule(clauses)
         if opt_out is not None:
             return Intent.OPT_OUT, opt_out
@@ -457,7 +281,7 @@ class ComplianceKeywords:
             return intent, f"keyword {display}"
         return None, "no compliance rule matched"
 
-    def _whole_message_keyword(self, clauses: tuple[_Clause, ...]) -> tuple[Intent, str] | None:
+    def _whole_message_keyword(self, clauses: tuple[Clause, ...]) -> tuple[Intent, str] | None:
         key = "".join(clause.key for clause in clauses)
         intent = self._keywords.get(key)
         if intent is None:
@@ -479,7 +303,7 @@ class ComplianceKeywords:
                 return self._displays[candidate]
         return None
 
-    def _opt_out_rule(self, clauses: tuple[_Clause, ...]) -> str | None:
+    def _opt_out_rule(self, clauses: tuple[Clause, ...]) -> str | None:
         """Return the reason a message (as clauses) is an opt-out, or None."""
         if not clauses:
             return None

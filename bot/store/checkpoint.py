@@ -25,11 +25,15 @@ import sqlite3
 
 import aiosqlite
 
-__all__ = ["SAFETY_PAGES", "Checkpointer"]
+__all__ = ["SAFETY_PAGES", "WAL_KEEP_BYTES", "Checkpointer"]
 
 log = logging.getLogger("textdesk.store")
 
 SAFETY_PAGES = 20_000  # about 80 MB of WAL at 4 KiB pages
+# When the writer restarts the WAL from the top, SQLite truncates the file to
+# this size (``journal_size_limit``). Without it the file keeps the largest
+# size a burst ever gave it (up to the safety net's 80 MB), for good.
+WAL_KEEP_BYTES = 16 * 1024 * 1024
 
 
 class Checkpointer:

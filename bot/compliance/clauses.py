@@ -1,0 +1,81 @@
+"""Splitting a text message into normalised clauses, the unit compliance rules read.
+
+A clause is what lies between punctuation, emoji or line breaks, normalised to
+lowercase, accent-free words separated by single spaces; apostrophes are
+dropped ("don't" -> "dont") and hyphens become spaces ("opt-out" -> "opt out").
+Keywords and revocation patterns both see this form, so "STOP!!", "stop" and
+"Stop 🛑" are the same message to every rule.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["Clause", "fold", "keyword_forms", "split_clauses"]
+
+# Characters dropped inside a word, so "don't" and "don’t" both become "dont".
+_APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc`\u00b4")
+# Characters that separate words but not clauses: "opt-out" is one phrase.
+_WORD_SEPARATORS = re.compile(r"[-_\u2010\u2011]|[^\S\r\n]")
+# Anything else that is neither a word character nor a space ends a clause:
+# punctuation, emoji, symbols and line breaks.
+_CLAUSE_BREAK = re.compile(r"([^\w ]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One clause of a message: its words and whether it was asked as a question.
+
+    ``text`` (words joined by spaces) and ``key`` (joined without) are computed
+    once here: every rule reads them, the patterns once per pattern.
+    """
+
+    words: tuple[str, ...]
+    question: bool
+    text: str
+    key: str
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents, so "ARRÊT", "arret" and "Ａｒｒｅｔ" compare equal."""
+    if text.isascii():
+        # Most texts: NFKD leaves ASCII alone, it has no combining marks, and
+        # casefold() of ASCII is lower(). Skips a Python loop over every character.
+        return text.lower()
+    # casefold first: it can itself produce combining marks ("İ" -> "i̇").
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def split_clauses(text: str) -> tuple[Clause, ...]:
+    """Split a message into normalised clauses (see the module docstring)."""
+    folded = _WORD_SEPARATORS.sub(" ", fold(text).translate(_APOSTROPHES))
+    # re.split with a capturing group alternates text, separator, text, ...
+    parts = _CLAUSE_BREAK.split(folded)
+    clauses: list[Clause] = []
+    for index in range(0, len(parts), 2):
+        words = tuple(parts[index].split())
+        if not words:
+            continue
+        terminator = parts[index + 1] if index + 1 < len(parts) else ""
+        clauses.append(Clause(words, "?" in terminator, " ".join(words), "".join(words)))
+    return tuple(clauses)
+
+
+def keyword_forms(keyword: str) -> tuple[str, str, str]:
+    """Return ``(key, spaced, display)``: ``"Opt-Out"`` -> ``("optout", "opt out", "OPT OUT")``.
+
+    The key joins all words without spaces, so "opt out", "opt-out" and
+    "OPTOUT" are the same keyword for matching and for conflict detection.
+
+    Raises:
+        ValueError: The keyword has no letters or digits.
+    """
+    words = [word for clause in split_clauses(keyword) for word in clause.words]
+    if not words:
+        raise ValueError(f"compliance keyword {keyword!r} has no letters or digits")
+    return "".join(words), " ".join(words), " ".join(words).upper()
+
+
