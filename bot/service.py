@@ -17,9 +17,6 @@ The order matters and is the same for every carrier:
 from __future__ import annotations
 
 import asyncio
-import functools
-import hashlib
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -32,17 +29,14 @@ from bot.engine import Decision, FlowEngine
 from bot.flood import FloodGate
 from bot.flows import Flow, FlowSet
 from bot.locks import KeyedLocks
-from bot.logmask import mask
 from bot.matching.normalize import normalize
 from bot.metrics import Metrics
+from bot.observe import observe
 from bot.replies import media_url, prepare
-from bot.sms import analyze
 from bot.store import ConsentChange, Store
 from bot.types import ConversationKey, InboundMessage, Reply
 
 __all__ = ["OFFLOAD_WORK", "ConversationService", "Handled", "MmsPolicy", "mms_by_prefix"]
-
-log = logging.getLogger("textdesk.conversation")
 
 # Phrasings x characters from which a text is matched off the event loop:
 # about 2 ms of matching (10k phrasings x 200 characters). Below it a thread
@@ -88,20 +82,6 @@ class _FlowRuntime:
     engine: FlowEngine
     keywords: ComplianceKeywords
     texts: ComplianceTexts
-
-
-def conversation_id(message: InboundMessage) -> str:
-    """A stable, non-reversible id for a conversation, safe to log."""
-    key = f"{message.channel}|{message.customer}|{message.business}".encode()
-    return hashlib.sha256(key).hexdigest()[:16]
-
-
-@functools.lru_cache(maxsize=4096)
-def _segments(text: str) -> int:
-    """SMS segments of a reply, for the log line. Flow replies repeat (the menu,
-    the FAQ answers; ``bot.replies`` memoises preparing them too), and the
-    analysis is a pure function of the text."""
-    return analyze(text).segments
 
 
 def _runtimes(flows: FlowSet) -> dict[str, _FlowRuntime]:
@@ -151,7 +131,7 @@ class ConversationService:
         started = time.perf_counter()
         handled = await self._handle(message, media_base, queue)
         elapsed = time.perf_counter() - started
-        self._observe(message, handled, elapsed, queue)
+        observe(self.metrics, message, handled, elapsed, queue)
         return handled
 
     async def _handle(self, message: InboundMessage, media_base: str, queue: bool) -> Handled:
@@ -219,50 +199,6 @@ class ConversationService:
                 explained=explained,
                 faq_result=faq_result,
             )
-
-    def _observe(self, message: InboundMessage, handled: Handled, elapsed: float, queue: bool) -> None:
-        """One log line and the metrics for every handled message."""
-        metrics = self.metrics
-        outcome = "duplicate" if handled.duplicate else handled.kind
-        metrics.child(metrics.messages_in, message.channel, outcome).inc()
-        metrics.latency.observe(elapsed)
-        if not handled.duplicate and handled.replies:
-            replied = "queued" if queue else "replied"
-            metrics.child(metrics.messages_out, message.channel, replied).inc(len(handled.replies))
-        decision = handled.decision
-        if handled.faq_result and not handled.duplicate:
-            metrics.child(metrics.faq, handled.faq_result).inc()
-        if handled.consent_event and not handled.duplicate:
-            metrics.child(metrics.consent, handled.consent_event).inc()
-        if handled.kind == "throttled":
-            metrics.throttled.inc()
-        if not log.isEnabledFor(logging.INFO):
-            return  # e.g. --log-level WARNING: nobody reads the event, do not build it
-        event = {
-            "carrier": message.channel,
-            "message_id": message.provider_id,
-            "customer": mask(message.customer),
-            "business": mask(message.business),
-            "conversation": conversation_id(message),
-            "flow": handled.flow,
-            "outcome": outcome,
-            "state_before": decision.state_from if decision else "",
-            "state_after": decision.state_to if decision else "",
-            "decision": decision.kind if decision else "",
-            "faq": decision.faq_id if decision else "",
-            "score": decision.score if decision else None,
-            "reply_segments": [_segments(r.text) for r in handled.replies],
-            "latency_ms": round(elapsed * 1000, 3),
-        }
-        log.info(
-            "%s %s from %s: %s %s",
-            message.channel,
-            message.provider_id,
-            event["customer"],
-            outcome,
-            handled.explained,
-            extra={"event": event},
-        )
 
     async def _compliance_turn(
         self,

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from multidict import CIMultiDict
 from rapidfuzz import fuzz
 
-from bot import service as service_module
+from bot import observe as observe_module
 from bot.carriers import twilio as twilio_module
 from bot.carriers import twilio_signature
 from bot.carriers.base import WebhookError, WebhookRequest
@@ -31,7 +31,7 @@ from bot.matching import normalize as normalize_module
 from bot.matching.faq import MATCH_MEMO, FaqIndex, score_text
 from bot.matching.normalize import match_form, normalize
 from bot.metrics import MAX_CHILDREN, Metrics
-from bot.service import ConversationService, Handled
+from bot.service import Handled
 from bot.sms import analyze
 from bot.types import InboundMessage, Reply
 from tests.conftest import FLOWS
@@ -204,8 +204,8 @@ def test_metric_children_are_the_labelled_ones_and_bounded() -> None:
 
 def test_segment_memo_agrees_with_analyze_and_is_bounded() -> None:
     for text in ("", "hi", "é" * 80, "x" * 400, "Reply 1 or 2 🙂"):
-        assert service_module._segments(text) == analyze(text).segments
-    info = service_module._segments.cache_info()
+        assert observe_module._segments(text) == analyze(text).segments
+    info = observe_module._segments.cache_info()
     assert info.maxsize is not None and info.maxsize <= 4096
 
 
@@ -215,19 +215,18 @@ def _message(text: str) -> InboundMessage:
 
 
 def test_observe_counts_even_when_the_log_line_is_off(caplog: pytest.LogCaptureFixture) -> None:
-    service = ConversationService.__new__(ConversationService)
-    service.metrics = Metrics()
+    metrics = Metrics()
     handled = Handled((Reply("hello"),), flow="retail", faq_result="hit")
     with caplog.at_level(logging.WARNING, logger="textdesk.conversation"):
-        service._observe(_message("hi"), handled, 0.002, False)
+        observe_module.observe(metrics, _message("hi"), handled, 0.002, False)
     assert not caplog.records
     with caplog.at_level(logging.INFO, logger="textdesk.conversation"):
-        service._observe(_message("hi"), handled, 0.002, False)
+        observe_module.observe(metrics, _message("hi"), handled, 0.002, False)
     (record,) = caplog.records
     event = record.event  # type: ignore[attr-defined]
     assert event["customer"] == "+15*******34" and event["reply_segments"] == [1]
-    assert event["conversation"] == service_module.conversation_id(_message("hi"))
-    rendered = service.metrics.render().decode()
+    assert event["conversation"] == observe_module.conversation_id(_message("hi"))
+    rendered = metrics.render().decode()
     assert 'textdesk_messages_in_total{carrier="twilio",outcome="flow"} 2.0' in rendered
     assert 'textdesk_messages_out_total{carrier="twilio",outcome="replied"} 2.0' in rendered
     assert 'textdesk_faq_total{result="hit"} 2.0' in rendered
