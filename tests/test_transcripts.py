@@ -436,6 +436,16 @@ def test_touched_ignores_the_engines_own_restart() -> None:
     assert (touched.states, touched.routes, touched.faqs) == ({"menu"}, set(), {"parking"})
 
 
+def test_the_result_types_are_still_exported_by_the_runner_module() -> None:
+    """They live in bot.transcripts.results; code importing them from bot.transcripts.run keeps working."""
+    import bot.transcripts.results as results
+    import bot.transcripts.run as run
+
+    for name in ("CaseResult", "Mismatch", "StepFailure", "Touched"):
+        assert name in run.__all__
+        assert getattr(run, name) is getattr(results, name)
+
+
 # -- bad transcript files ----------------------------------------------------------
 
 

@@ -17,7 +17,8 @@ from bot.transcripts.load import (
 )
 from bot.transcripts.model import Case, Start, Step, Transcript
 from bot.transcripts.report import format_coverage, format_failure, percent
-from bot.transcripts.run import CaseResult, Mismatch, Runner, StepFailure, Touched
+from bot.transcripts.results import CaseResult, Mismatch, StepFailure, Touched
+from bot.transcripts.run import Runner
 from bot.transcripts.suite import SuiteResult, coverage_for, find_files, read_transcripts, run_suite
 
 __all__ = [

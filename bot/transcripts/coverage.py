@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.flows import Flow, Pos
-from bot.transcripts.run import Touched
+from bot.transcripts.results import Touched
 
 __all__ = ["FlowCoverage", "Part", "flow_coverage"]
 

@@ -12,7 +12,7 @@ import json
 import math
 
 from bot.transcripts.coverage import FlowCoverage
-from bot.transcripts.run import CaseResult, Mismatch, StepFailure
+from bot.transcripts.results import CaseResult, Mismatch, StepFailure
 
 __all__ = ["format_coverage", "format_failure", "percent"]
 

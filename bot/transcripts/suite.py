@@ -16,7 +16,8 @@ from bot.flows import Finding, FlowSet
 from bot.transcripts.coverage import FlowCoverage, flow_coverage
 from bot.transcripts.load import check_transcript, parse_transcript, transcript_files
 from bot.transcripts.model import Transcript
-from bot.transcripts.run import CaseResult, Runner, Touched, flow_of
+from bot.transcripts.results import CaseResult, Touched
+from bot.transcripts.run import Runner, flow_of
 
 __all__ = ["SuiteResult", "coverage_for", "find_files", "read_transcripts", "run_suite"]
 

@@ -1,0 +1,72 @@
+"""One flow file being loaded, and the values several of its sections share.
+
+The section readers (bot.flows.routes, bot.flows.sections) and the document
+builder (bot.flows.loader) all record findings on one ``Reader`` and collect
+every ``go`` target in one list: a target can only be checked once every
+state is known, so the references wait for the document builder's second
+pass. Names, media references and reply text are read the same way wherever
+they appear, so their readers live here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from yaml.nodes import Node
+
+from bot.flows.errors import did_you_mean
+from bot.flows.yamlnodes import Reader
+
+__all__ = ["NAME", "LoadContext", "trim"]
+
+# The rule for every name a flow gives: the flow's, its states', audiences' and FAQ ids.
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+class LoadContext:
+    """The reader, media folder and pending ``go`` targets of one flow file."""
+
+    def __init__(self, reader: Reader, media_dir: str) -> None:
+        self.reader = reader
+        self.media_dir = media_dir
+        self.gotos: list[tuple[str, Node]] = []  # every ``go`` to check once states are known
+
+    def name(self, node: Node, what: str) -> str | None:
+        value = self.reader.text(node, what)
+        if value is not None and not NAME.match(value):
+            self.reader.error(node, f"{what} '{value}' should use only letters, digits, '_' and '-'")
+            return None
+        return value
+
+    def media(self, node: Node) -> tuple[str, ...]:
+        out: list[str] = []
+        root = Path(self.media_dir).resolve()
+        for value, item in self.reader.texts(node, "'media'") or []:
+            ref = value.strip()
+            if ref.startswith(("http://", "https://")):
+                if not ref.startswith("https://"):
+                    self.reader.error(item, f"media URL '{ref}' must use https://")
+                    continue
+                out.append(ref)
+                continue
+            target = (root / ref).resolve()
+            if ref.startswith("/") or not target.is_relative_to(root):
+                self.reader.error(item, f"media '{ref}' must be a file inside the media folder {root}")
+            elif not target.is_file():
+                hint = did_you_mean(ref, _media_files(root))
+                self.reader.error(item, f"media file '{ref}' not found in {root}{hint}")
+            else:
+                out.append(target.relative_to(root).as_posix())
+        return tuple(out)
+
+
+def trim(text: str | None) -> str:
+    """Reply text without the trailing newline of a ``|`` block: every character is paid for."""
+    return (text or "").strip()
+
+
+def _media_files(root: Path) -> list[str]:
+    if not root.is_dir():
+        return []
+    return [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()]

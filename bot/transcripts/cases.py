@@ -1,0 +1,108 @@
+"""A transcript file's structure: the flow it tests, the customer's number, and its tests.
+
+Each test (a ``Case``) has a name, an optional ``start`` (a state and
+variables to begin in instead of a new conversation) and its steps, which
+bot.transcripts.steps reads. Names must be unique in a file: a report names a
+failing test by its name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from yaml.nodes import Node
+
+from bot.flows import Pos
+from bot.flows.yamlnodes import Reader
+from bot.transcripts.model import Case, Start, Step, Transcript
+from bot.transcripts.steps import read_step, read_variables
+
+__all__ = ["CASE_KEYS", "START_KEYS", "TOP_KEYS", "read_transcript"]
+
+TOP_KEYS = ("flow", "from", "tests")
+CASE_KEYS = ("name", "start", "steps")
+START_KEYS = ("state", "vars")
+
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def read_transcript(r: Reader, node: Node) -> Transcript | None:
+    """The file's top level: the flow it tests, the customer's number and its tests."""
+    top = r.mapping(node, "the transcript file", TOP_KEYS)
+    if top is None:
+        return None
+    flow = flow_pos = customer = None
+    if "flow" in top:
+        flow = r.text(top["flow"][1], "'flow'")
+        flow_pos = r.pos(top["flow"][1])
+    if "from" in top:
+        customer = _number(r, top["from"][1])
+    cases: list[Case] = []
+    if "tests" not in top:
+        r.error(node, "the file has no 'tests:'; expected a list of tests, each with a 'name' and 'steps'")
+    else:
+        seen: dict[str, Pos] = {}
+        for item in r.sequence(top["tests"][1], "'tests'") or []:
+            case = _case(r, item)
+            if case is None:
+                continue
+            if case.name in seen:
+                r.error(item, f"two tests are named '{case.name}' (first at line {seen[case.name].line})")
+                continue
+            seen[case.name] = case.pos
+            cases.append(case)
+    return Transcript(r.file, r.pos(node), tuple(cases), flow, flow_pos, customer)
+
+
+def _number(r: Reader, node: Node) -> str | None:
+    value = r.text(node, "'from'")
+    if value is None:
+        return None
+    number = value.strip().replace(" ", "").replace("-", "")
+    if not _E164.match(number):
+        r.error(node, f"'from' should be a phone number in E.164 form like +15550100001, got '{value}'")
+        return None
+    return number
+
+
+def _case(r: Reader, node: Node) -> Case | None:
+    entries = r.mapping(node, "a test", CASE_KEYS)
+    if entries is None:
+        return None
+    name = r.text(entries["name"][1], "the test's 'name'") if "name" in entries else None
+    if "name" not in entries:
+        r.error(node, "a test needs a 'name' (what it checks, in a few words)")
+    start = _start(r, entries["start"][1]) if "start" in entries else None
+    steps: list[Step] = []
+    if "steps" not in entries:
+        r.error(node, "a test needs 'steps': a list of texts the customer sends")
+    else:
+        items = r.sequence(entries["steps"][1], "'steps'")
+        if items is not None and not items:
+            r.error(entries["steps"][1], "'steps' is empty; expected at least one text")
+        for item in items or []:
+            step = read_step(r, item)
+            if step is not None:
+                steps.append(step)
+    if name is None:
+        return None
+    return Case(name.strip(), r.pos(node), tuple(steps), start)
+
+
+def _start(r: Reader, node: Node) -> Start | None:
+    entries = r.mapping(node, "'start'", START_KEYS)
+    if entries is None:
+        return None
+    if "state" not in entries:
+        r.error(node, "'start' needs a 'state' to begin the conversation in")
+        return None
+    state = r.text(entries["state"][1], "the start 'state'")
+    variables: dict[str, str] = {}
+    for key, value in read_variables(r, entries["vars"][1]).items() if "vars" in entries else ():
+        if value is None:
+            r.error(entries["vars"][1], f"start variable '{key}' has no value; leave it out instead")
+        else:
+            variables[key] = value
+    if state is None:
+        return None
+    return Start(r.pos(entries["state"][1]), state.strip(), variables)

@@ -1,0 +1,162 @@
+"""One step of a test: what the customer sends, how long time passes, what must hold afterwards.
+
+A step is either a bare text (``- hi``) or a mapping of what is sent
+(``text``, ``media``, ``wait``) and what is checked (``reply``, ``state``,
+``faq`` and the rest). A step with any error is left out whole, so one
+mistake is not reported again as a step that sends nothing.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+
+from yaml.nodes import Node, ScalarNode
+
+from bot.flows import Pos
+from bot.flows.yamlnodes import Reader
+from bot.transcripts.model import Step
+from bot.types import InboundMedia
+
+__all__ = ["CHECK_KEYS", "INBOUND_MEDIA_BASE", "SEND_KEYS", "STEP_KEYS", "read_step", "read_variables"]
+
+SEND_KEYS = ("text", "media", "wait")
+CHECK_KEYS = (
+    "reply",
+    "contains",
+    "not_contains",
+    "regex",
+    "segments_at_most",
+    "no_reply",
+    "state",
+    "vars",
+    "faq",
+)
+STEP_KEYS = SEND_KEYS + CHECK_KEYS
+# Checks on the reply itself; ``no_reply: true`` contradicts each of them.
+REPLY_CHECKS = ("reply", "contains", "regex", "segments_at_most")
+
+_CONTENT_TYPE = re.compile(r"^(?:image|video|audio|application|text)/[\w.+-]+$", re.IGNORECASE)
+# Words an editor may write instead of a content type.
+_MEDIA_WORDS = {"photo": "image/jpeg", "image": "image/jpeg", "video": "video/mp4", "audio": "audio/mpeg"}
+_EXTENSIONS = {"image/jpeg": ".jpg", "video/mp4": ".mp4", "audio/mpeg": ".mp3"}
+# Where the customer's attachments pretend to live; never fetched.
+INBOUND_MEDIA_BASE = "https://customer-media.invalid/"
+
+
+def read_step(r: Reader, node: Node) -> Step | None:
+    if isinstance(node, ScalarNode):  # ``- hi``: just send the text
+        bare = r.text(node, "a step")
+        return None if bare is None else Step(r.pos(node), text=bare)
+    before = len(r.findings)  # a misspelt key must not also read as "a step needs 'text'"
+    entries = r.mapping(node, "a step", STEP_KEYS)
+    if entries is None:
+        return None
+    values: dict[str, object] = {}
+    checks = {key: r.pos(value) for key, (_, value) in entries.items() if key in CHECK_KEYS}
+    text: str | None = None
+    if "text" in entries:
+        text = r.text(entries["text"][1], "'text'", allow_empty=True)
+    if "media" in entries:
+        _media(r, entries["media"][1], values, checks)
+    wait = 0.0
+    wait_written = ""
+    if "wait" in entries:
+        wait = r.duration(entries["wait"][1], "'wait'") or 0.0
+        wait_written = str(getattr(entries["wait"][1], "value", "")).strip()
+    for key, (_, value) in entries.items():
+        if key in ("reply", "state", "faq"):
+            parsed = r.text(value, f"'{key}'")
+            if parsed is not None:
+                values[key] = parsed.strip() if key != "reply" else parsed
+        elif key in ("contains", "not_contains"):
+            values[key] = tuple(t for t, _ in r.texts(value, f"'{key}'") or [])
+        elif key == "regex":
+            values[key] = _regexes(r, value)
+        elif key == "segments_at_most":
+            values[key] = r.integer(value, "'segments_at_most'", 1, 10)
+        elif key == "no_reply":
+            values[key] = r.boolean(value, "'no_reply'")
+        elif key == "vars":
+            values["variables"] = read_variables(r, value)
+    if len(r.findings) > before:
+        return None
+    pos = r.pos(node)
+    if text is None and values.get("media"):
+        text = ""  # a photo without words
+    if text is None and not wait:
+        r.error(node, "a step needs 'text' (what the customer sends) or 'wait' (time passing)")
+        return None
+    if text is None and checks:
+        first = min(checks, key=lambda k: checks[k])
+        r.error(entries[first][0], f"'{first}' needs a 'text' in the same step: only a text gets a reply")
+        return None
+    if text is not None and not text.strip() and not values.get("media"):
+        r.error(entries["text"][1], "'text' is empty and no 'media' is sent: the customer sends nothing")
+        return None
+    if values.get("no_reply") is True:
+        clash = [k for k in REPLY_CHECKS if k in entries] + (["media"] if values.get("has_media") else [])
+        if clash:
+            r.error(entries[clash[0]][0], f"'{clash[0]}' checks a reply, but this step says 'no_reply: true'")
+            return None
+    return Step(pos=pos, text=text, wait=wait, wait_written=wait_written, checks=checks, **values)  # type: ignore[arg-type]
+
+
+def read_variables(r: Reader, node: Node) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for name, (_, value) in (r.mapping(node, "'vars'") or {}).items():
+        if isinstance(value, ScalarNode) and value.tag == "tag:yaml.org,2002:null" and value.style is None:
+            out[name] = None  # ``order_number: ~``: must not be set
+            continue
+        text = r.text(value, f"variable '{name}'", allow_empty=True)
+        if text is not None:
+            out[name] = text
+    return out
+
+
+def _media(r: Reader, node: Node, values: dict[str, object], checks: dict[str, Pos]) -> None:
+    """``media: true|false`` checks the reply; a list (or one item) is what the customer sends."""
+    if isinstance(node, ScalarNode) and node.value.strip().lower() in ("true", "false"):
+        values["has_media"] = node.value.strip().lower() == "true"
+        checks["media"] = r.pos(node)
+        return
+    items: list[InboundMedia] = []
+    for index, (value, item) in enumerate(r.texts(node, "'media'") or [], start=1):
+        media = _inbound(value.strip(), index)
+        if media is None:
+            r.error(
+                item,
+                f"cannot tell what kind of attachment '{value}' is; write photo, video, audio, "
+                "a content type like image/jpeg, or a file name like damage.jpg "
+                "(or true/false to check whether the reply has media)",
+            )
+        else:
+            items.append(media)
+    values["media"] = tuple(items)
+
+
+def _regexes(r: Reader, node: Node) -> tuple[re.Pattern[str], ...]:
+    out: list[re.Pattern[str]] = []
+    for source, item in r.texts(node, "'regex'") or []:
+        try:
+            # Case-insensitive, as patterns in flows are.
+            out.append(re.compile(source, re.IGNORECASE))
+        except re.error as exc:
+            r.error(item, f"'regex' is not a valid regular expression: {exc.msg} (at {exc.pos})")
+    return tuple(out)
+
+
+def _inbound(value: str, index: int) -> InboundMedia | None:
+    """One attachment the customer sends: a word, a content type, a URL or a file name."""
+    lowered = value.lower()
+    if lowered in _MEDIA_WORDS:
+        content_type = _MEDIA_WORDS[lowered]
+        return InboundMedia(f"{INBOUND_MEDIA_BASE}{index}{_EXTENSIONS[content_type]}", content_type)
+    if _CONTENT_TYPE.match(value):
+        extension = mimetypes.guess_extension(lowered) or ""
+        return InboundMedia(f"{INBOUND_MEDIA_BASE}{index}{extension}", lowered)
+    guessed, _ = mimetypes.guess_type(value, strict=False)
+    if guessed is None:
+        return None
+    url = value if "://" in value else INBOUND_MEDIA_BASE + value
+    return InboundMedia(url, guessed)
