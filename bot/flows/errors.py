@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Finding", "FlowLoadError", "Pos", "did_you_mean"]
+__all__ = ["Finding", "FlowLoadError", "Pos", "decode_utf8", "did_you_mean"]
 
 Severity = Literal["error", "warning"]
 
@@ -54,3 +54,15 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """Return `` (did you mean 'x'?)`` for the closest candidate, or ``""``."""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def decode_utf8(data: bytes, file: str) -> str | Finding:
+    """A file's text, or the finding that points at its first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Everything before the bad byte decoded, so its line and column can be counted.
+        before = data[: exc.start].decode("utf-8")
+        line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        msg = f"file is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        return Finding(Pos(file, line, col), "error", msg)

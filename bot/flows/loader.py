@@ -22,7 +22,7 @@ from yaml.nodes import Node
 
 from bot.flows.checks import check_flow
 from bot.flows.context import LoadContext
-from bot.flows.errors import Finding, FlowLoadError, Pos, did_you_mean
+from bot.flows.errors import Finding, FlowLoadError, Pos, decode_utf8, did_you_mean
 from bot.flows.model import Compliance, Flow, Settings, State
 from bot.flows.routes import read_global, read_states
 from bot.flows.sections import read_compliance, read_faqs, read_numbers, read_settings, read_variables
@@ -49,14 +49,9 @@ def load_flow(path: str | os.PathLike[str], media_dir: str | os.PathLike[str] | 
         data = file.read_bytes()
     except OSError as exc:
         raise FlowLoadError([Finding(Pos(str(file), 1, 1), "error", f"cannot read file: {exc}")]) from exc
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # Everything before the bad byte decoded, so its line and column can be counted.
-        before = data[: exc.start].decode("utf-8")
-        line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
-        msg = f"file is not UTF-8 text (byte {exc.start}); save it as UTF-8"
-        raise FlowLoadError([Finding(Pos(str(file), line, col), "error", msg)]) from exc
+    text = decode_utf8(data, str(file))
+    if isinstance(text, Finding):
+        raise FlowLoadError([text])
     media = Path(media_dir) if media_dir is not None else file.parent / "media"
     return load_flow_text(text, str(file), str(media), version=hashlib.sha256(data).hexdigest()[:12])
 

@@ -20,6 +20,7 @@ __all__ = [
     "COMPLIANCE_KEYS",
     "FAQ_KEYS",
     "SETTING_KEYS",
+    "e164_number",
     "read_compliance",
     "read_faqs",
     "read_numbers",
@@ -49,12 +50,18 @@ SETTING_KEYS = (
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
+def e164_number(value: str) -> str | None:
+    """A phone number as an editor writes it ("+1 555-555-0100"), in E.164; None if it is not one."""
+    number = value.strip().replace(" ", "").replace("-", "")
+    return number if _E164.match(number) else None
+
+
 def read_numbers(ctx: LoadContext, node: Node) -> tuple[str, ...]:
     out: list[str] = []
     seen: dict[str, Pos] = {}
     for value, item in ctx.reader.texts(node, "'numbers'") or []:
-        number = value.strip().replace(" ", "").replace("-", "")
-        if not _E164.match(number):
+        number = e164_number(value)
+        if number is None:
             ctx.reader.error(item, f"'{value}' is not a phone number in E.164 form like +15555550100")
         elif number in seen:
             ctx.reader.error(item, f"number {number} is listed twice (first at line {seen[number].line})")

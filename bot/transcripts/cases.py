@@ -8,11 +8,10 @@ failing test by its name.
 
 from __future__ import annotations
 
-import re
-
 from yaml.nodes import Node
 
 from bot.flows import Pos
+from bot.flows.sections import e164_number
 from bot.flows.yamlnodes import Reader
 from bot.transcripts.model import Case, Start, Step, Transcript
 from bot.transcripts.steps import read_step, read_variables
@@ -22,8 +21,6 @@ __all__ = ["CASE_KEYS", "START_KEYS", "TOP_KEYS", "read_transcript"]
 TOP_KEYS = ("flow", "from", "tests")
 CASE_KEYS = ("name", "start", "steps")
 START_KEYS = ("state", "vars")
-
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 def read_transcript(r: Reader, node: Node) -> Transcript | None:
@@ -58,8 +55,8 @@ def _number(r: Reader, node: Node) -> str | None:
     value = r.text(node, "'from'")
     if value is None:
         return None
-    number = value.strip().replace(" ", "").replace("-", "")
-    if not _E164.match(number):
+    number = e164_number(value)
+    if number is None:
         r.error(node, f"'from' should be a phone number in E.164 form like +15550100001, got '{value}'")
         return None
     return number

@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from bot.flows import Finding, FlowSet, Pos
-from bot.flows.errors import did_you_mean
+from bot.flows.errors import decode_utf8, did_you_mean
 from bot.flows.yamlnodes import Reader, compose
 from bot.transcripts.cases import read_transcript
 from bot.transcripts.model import Transcript
@@ -81,13 +81,9 @@ def parse_transcript(path: str | os.PathLike[str]) -> tuple[Transcript | None, l
         data = Path(path).read_bytes()
     except OSError as exc:
         return None, [Finding(Pos(file, 1, 1), "error", f"cannot read file: {exc}")]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start].decode("utf-8")
-        line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
-        msg = f"file is not UTF-8 text (byte {exc.start}); save it as UTF-8"
-        return None, [Finding(Pos(file, line, col), "error", msg)]
+    text = decode_utf8(data, file)
+    if isinstance(text, Finding):
+        return None, [text]
     return parse_transcript_text(text, file)
 
 
