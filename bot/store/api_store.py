@@ -24,12 +24,12 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiosqlite
 
 from bot.store.base import StoreError
+from bot.store.records import Broadcast, BroadcastProgress, Subscriber, Verification
 from bot.store.turns import UPSERT_SESSION, session_row
 from bot.types import Reply, Session
 
@@ -39,61 +39,6 @@ __all__ = ["ApiStoreMixin", "Broadcast", "BroadcastProgress", "Subscriber", "Ver
 OPTED_IN, OPTED_OUT, NO_CONSENT = "opted_in", "opted_out", "no_consent"
 QUEUED, SUBSCRIBED, ALREADY = "queued", "subscribed", "already"
 _FAILED_DELIVERY = "('failed', 'undelivered', 'rejected', 'canceled')"
-
-
-@dataclass(frozen=True, slots=True)
-class Subscriber:
-    customer: str
-    business: str
-    audience: str
-    source: str
-    subscribed_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Broadcast:
-    """What a broadcast sends: a message (``text``/``media``) or a flow start (``state``)."""
-
-    id: str
-    channel: str
-    business: str
-    flow: str
-    created_at: float
-    audience: str = ""
-    text: str = ""
-    media: tuple[str, ...] = ()
-    state: str = ""
-    variables: dict[str, str] = field(default_factory=dict)
-    media_base: str = ""  # absolute URL of the media folder, for sends away from any request
-
-
-@dataclass(frozen=True, slots=True)
-class BroadcastProgress:
-    """Recipients by where they are; the counts add up to ``total``."""
-
-    total: int = 0
-    pending: int = 0  # not yet queued (waiting for the pacing window)
-    queued: int = 0
-    sent: int = 0
-    delivered: int = 0
-    failed: int = 0
-    skipped_opted_out: int = 0
-    skipped_no_consent: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Verification:
-    id: str
-    channel: str
-    customer: str
-    business: str
-    code_hash: bytes
-    salt: bytes
-    created_at: float
-    expires_at: float
-    max_attempts: int
-    attempts: int = 0
-    status: str = "pending"  # pending | approved | canceled | failed
 
 
 class ApiStoreMixin:
