@@ -11,13 +11,23 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+# The value types are defined in bot.store.records; they are re-exported here,
+# where the store's modules and callers have always imported them from.
+from bot.store.records import (
+    Broadcast,
+    BroadcastProgress,
+    ConsentChange,
+    ConsentEvent,
+    LoggedMessage,
+    OutboxItem,
+    ProcessedTurn,
+    ReceiptOutcome,
+    Subscriber,
+    TurnState,
+    Verification,
+)
 from bot.types import ConversationKey, InboundMessage, Reply, Session
-
-if TYPE_CHECKING:  # defined beside their SQLite implementation, which imports this module
-    from bot.store.api_store import Broadcast, BroadcastProgress, Subscriber, Verification
 
 __all__ = [
     "ConsentChange",
@@ -34,79 +44,6 @@ __all__ = [
 
 class StoreError(Exception):
     """The store cannot serve right now (locked, full, read-only, closed)."""
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedMessage:
-    """One row of a conversation's message log, inbound or outbound."""
-
-    direction: str  # "in" | "out"
-    provider_id: str
-    text: str
-    media: tuple[str, ...]
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class ConsentChange:
-    """A consent event to record with a turn: ``opt_out`` or ``opt_in``, and why."""
-
-    event: str
-    source: str  # e.g. "keyword STOP", "carrier OptOutType STOP", "api"
-
-
-@dataclass(frozen=True, slots=True)
-class ConsentEvent:
-    """One row of the consent ledger."""
-
-    event: str
-    source: str
-    channel: str
-    provider_id: str
-    text: str
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessedTurn:
-    """What an already-handled carrier message id was answered with."""
-
-    replies: tuple[Reply, ...]
-    kind: str  # "flow" | "compliance" | "suppressed"
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """A queued reply waiting for the outbox worker."""
-
-    id: int
-    channel: str
-    customer: str
-    business: str
-    text: str
-    media: tuple[str, ...]
-    attempts: int
-    created_at: float
-    kind: str = "flow"  # "compliance": an opt-out/opt-in/HELP reply, sent even to an opted-out number
-
-
-@dataclass(frozen=True, slots=True)
-class ReceiptOutcome:
-    """What a receipt did: the outbound row it matched, and whether it moved."""
-
-    customer: str
-    business: str
-    status: str
-    updated: bool
-
-
-@dataclass(frozen=True, slots=True)
-class TurnState:
-    """What a turn reads before deciding: an earlier claim, consent, the session."""
-
-    processed: ProcessedTurn | None
-    opted_out: bool
-    session: Session | None
 
 
 class Store(ABC):

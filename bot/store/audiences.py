@@ -1,0 +1,70 @@
+"""Audience subscriptions on SQLite (part of ``ApiStoreMixin``).
+
+A subscription is a consent event: each subscribe and unsubscribe is written
+to the ledger in the same transaction as the subscription row, and the row
+keeps the id of the event that made it active, which is how the consent
+verdict (bot.store.api_base) orders it against the last opt-out.
+"""
+
+from __future__ import annotations
+
+from bot.store.api_base import ALREADY, OPTED_IN, OPTED_OUT, SUBSCRIBED, ApiMixinBase, consent
+from bot.store.records import Subscriber
+
+__all__ = ["AudiencesMixin"]
+
+
+class AudiencesMixin(ApiMixinBase):
+    async def subscribe(
+        self, audience: str, customer: str, business: str, source: str, now: float,
+        origin: tuple[str, str, str] = ("", "", ""),
+    ) -> str:
+        """Add a subscriber: ``subscribed``, ``already`` or ``opted_out`` (refused: STOP wins)."""
+        async with self._transaction() as db:
+            status = await consent(db, customer, business, audience)
+            if status == OPTED_OUT:
+                return OPTED_OUT
+            if status == OPTED_IN:
+                return ALREADY
+            channel, provider_id, text = origin
+            cursor = await db.execute(
+                "INSERT INTO consent_events (customer, business, event, source, channel, provider_id, body, at) "
+                "VALUES (?, ?, 'subscribe', ?, ?, ?, ?, ?)",
+                (customer, business, f"{source} (audience {audience})", channel, provider_id, text, now),
+            )
+            await db.execute(
+                "INSERT INTO subscriptions (audience, business, customer, active, event_id, source, updated_at) "
+                "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (audience, business, customer) DO UPDATE SET "
+                "active = 1, event_id = excluded.event_id, source = excluded.source, updated_at = excluded.updated_at",
+                (audience, business, customer, cursor.lastrowid, source, now),
+            )
+            return SUBSCRIBED
+
+    async def unsubscribe(self, audience: str, customer: str, business: str, source: str, now: float) -> bool:
+        """Remove a subscriber (recorded in the ledger); False when not subscribed."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE subscriptions SET active = 0, updated_at = ? "
+                "WHERE audience = ? AND business = ? AND customer = ? AND active = 1",
+                (now, audience, business, customer),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await db.execute(
+                "INSERT INTO consent_events (customer, business, event, source, at) "
+                "VALUES (?, ?, 'unsubscribe', ?, ?)",
+                (customer, business, f"{source} (audience {audience})", now),
+            )
+            return True
+
+    async def subscribers(self, audience: str, business: str, limit: int = 100, after: str = "") -> list[Subscriber]:
+        """Current subscribers (not opted out since), ordered by number, after the cursor ``after``."""
+        rows = await self._rows(
+            "SELECT s.customer, s.source, e.at FROM subscriptions AS s "
+            "JOIN consent_events AS e ON e.id = s.event_id "
+            "WHERE s.audience = ? AND s.business = ? AND s.active = 1 AND s.customer > ? "
+            "AND s.event_id > coalesce((SELECT max(id) FROM consent_events AS o WHERE o.customer = s.customer "
+            "AND o.business = s.business AND o.event = 'opt_out'), 0) ORDER BY s.customer LIMIT ?",
+            (audience, business, after, limit),
+        )
+        return [Subscriber(str(c), business, audience, str(s), float(at)) for c, s, at in rows]

@@ -1,0 +1,184 @@
+"""Business-initiated sends on SQLite (part of ``ApiStoreMixin``): queueing a
+message or a flow start for one customer, and broadcasts, which queue one such
+send per recipient.
+
+Why it is built this way:
+- A broadcast recipient moves from ``pending`` exactly once, in the same
+  transaction that writes its outbound rows: a restart resumes from the
+  pending rows and can never queue a number twice.
+- A broadcast's progress is read back from its outbound rows (found by their
+  ``origin``), so there is one source of truth for what was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+
+import aiosqlite
+
+from bot.store.api_base import ALREADY, NO_CONSENT, OPTED_OUT, QUEUED, ApiMixinBase, consent
+from bot.store.base import StoreError
+from bot.store.records import Broadcast, BroadcastProgress
+from bot.store.turns import UPSERT_SESSION, session_row
+from bot.types import Reply, Session
+
+__all__ = ["OutreachMixin"]
+
+_FAILED_DELIVERY = "('failed', 'undelivered', 'rejected', 'canceled')"
+
+
+class OutreachMixin(ApiMixinBase):
+    # -- queueing ------------------------------------------------------------
+
+    async def queue_messages(
+        self,
+        channel: str,
+        customer: str,
+        business: str,
+        replies: Sequence[Reply],
+        now: float,
+        *,
+        kind: str,
+        origin: str,
+        session: Session | None = None,
+        audience: str | None = None,
+        require_opt_in: bool = False,
+        recipient_of: str = "",
+    ) -> str:
+        """Queue replies (and start ``session``) unless consent forbids; one transaction.
+
+        Returns ``queued``, ``opted_out``, ``no_consent`` (only with
+        ``require_opt_in``) or ``already`` (``recipient_of`` names a broadcast
+        whose recipient was handled before). Nothing is written unless ``queued``,
+        except a broadcast recipient's skip.
+        """
+        async with self._transaction() as db:
+            if recipient_of:
+                rows = await db.execute_fetchall(
+                    "SELECT status FROM broadcast_recipients WHERE broadcast_id = ? AND customer = ?",
+                    (recipient_of, customer),
+                )
+                if [tuple(r) for r in rows] != [("pending",)]:
+                    return ALREADY
+            status = await consent(db, customer, business, audience)
+            if status == OPTED_OUT or (status == NO_CONSENT and require_opt_in):
+                if recipient_of:
+                    await _set_recipient(db, recipient_of, customer, f"skipped_{status}")
+                return status
+            await db.executemany(
+                "INSERT INTO outbound (channel, customer, business, body, media, created_at, status, "
+                "next_attempt_at, kind, origin) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+                [
+                    (channel, customer, business, r.text, json.dumps(list(r.media)), now, now, kind, origin)
+                    for r in replies
+                ],
+            )
+            if session is not None:
+                await db.execute(UPSERT_SESSION, session_row(session))
+            if recipient_of:
+                await _set_recipient(db, recipient_of, customer, QUEUED)
+            return QUEUED
+
+    async def queued_count(self, origin: str) -> int:
+        rows = await self._rows("SELECT count(*) FROM outbound WHERE origin = ? AND status = 'queued'", (origin,))
+        return int(rows[0][0]) if rows else 0
+
+    # -- broadcasts ------------------------------------------------------------
+
+    async def create_broadcast(self, spec: Broadcast, numbers: Sequence[str], idempotency_key: str = "") -> Broadcast:
+        """Record a broadcast and its recipients; with a key already used, the earlier broadcast."""
+        async with self._transaction() as db:
+            if idempotency_key:
+                rows = await db.execute_fetchall(
+                    "SELECT id FROM broadcasts WHERE idempotency_key = ?", (idempotency_key,)
+                )
+                for (existing,) in rows:
+                    found = await _broadcast(db, str(existing))
+                    assert found is not None
+                    return found
+            await db.execute(
+                "INSERT INTO broadcasts (id, channel, business, flow, audience, text, media, state, variables, "
+                "media_base, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    spec.id, spec.channel, spec.business, spec.flow, spec.audience, spec.text,
+                    json.dumps(list(spec.media)), spec.state, json.dumps(spec.variables), spec.media_base,
+                    idempotency_key or None, spec.created_at,
+                ),
+            )
+            await db.executemany(
+                "INSERT INTO broadcast_recipients (broadcast_id, customer, position) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [(spec.id, number, position) for position, number in enumerate(numbers)],
+            )
+        return spec
+
+    async def broadcast(self, broadcast_id: str) -> Broadcast | None:
+        try:
+            return await _broadcast(self.db, broadcast_id)
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+
+    async def pending_recipients(self, broadcast_id: str, limit: int) -> list[str]:
+        rows = await self._rows(
+            "SELECT customer FROM broadcast_recipients WHERE broadcast_id = ? AND status = 'pending' "
+            "ORDER BY position LIMIT ?",
+            (broadcast_id, limit),
+        )
+        return [str(customer) for (customer,) in rows]
+
+    async def unfinished_broadcasts(self) -> list[str]:
+        """Broadcasts with recipients still pending, oldest first (resumed after a restart)."""
+        rows = await self._rows(
+            "SELECT b.id FROM broadcasts AS b WHERE EXISTS (SELECT 1 FROM broadcast_recipients AS r "
+            "WHERE r.broadcast_id = b.id AND r.status = 'pending') ORDER BY b.created_at, b.id"
+        )
+        return [str(broadcast_id) for (broadcast_id,) in rows]
+
+    async def broadcast_progress(self, broadcast_id: str) -> BroadcastProgress:
+        counts: dict[str, int] = {}
+        for status, count in await self._rows(
+            "SELECT status, count(*) FROM broadcast_recipients WHERE broadcast_id = ? GROUP BY status",
+            (broadcast_id,),
+        ):
+            counts[str(status)] = int(count)
+        # A queued recipient's state is its outbound rows' (a long text may be several).
+        rows = await self._rows(
+            "SELECT max(status = 'suppressed'), max(status = 'failed' OR delivery_status IN "
+            f"{_FAILED_DELIVERY}), max(status = 'queued'), min(delivery_status IN ('delivered', 'read')) "
+            "FROM outbound WHERE origin = ? GROUP BY customer",
+            (f"broadcast:{broadcast_id}",),
+        )
+        by_state = {"skipped_opted_out": 0, "failed": 0, "queued": 0, "delivered": 0, "sent": 0}
+        for suppressed, failed, queued, delivered in rows:
+            state = "skipped_opted_out" if suppressed else "failed" if failed else "queued" if queued else (
+                "delivered" if delivered else "sent")
+            by_state[state] += 1
+        return BroadcastProgress(
+            total=sum(counts.values()),
+            pending=counts.get("pending", 0),
+            skipped_no_consent=counts.get("skipped_no_consent", 0),
+            **{**by_state, "skipped_opted_out": by_state["skipped_opted_out"] + counts.get("skipped_opted_out", 0)},
+        )
+
+
+async def _set_recipient(db: aiosqlite.Connection, broadcast_id: str, customer: str, status: str) -> None:
+    await db.execute(
+        "UPDATE broadcast_recipients SET status = ? WHERE broadcast_id = ? AND customer = ?",
+        (status, broadcast_id, customer),
+    )
+
+
+async def _broadcast(db: aiosqlite.Connection, broadcast_id: str) -> Broadcast | None:
+    rows = await db.execute_fetchall(
+        "SELECT id, channel, business, flow, created_at, audience, text, media, state, variables, media_base "
+        "FROM broadcasts WHERE id = ?",
+        (broadcast_id,),
+    )
+    for bid, channel, business, flow, created, audience, text, media, state, variables, base in rows:
+        return Broadcast(
+            str(bid), str(channel), str(business), str(flow), float(created), str(audience), str(text),
+            tuple(json.loads(media)), str(state), dict(json.loads(variables)), str(base),
+        )
+    return None
