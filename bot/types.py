@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+__all__ = ["ConversationKey", "InboundMedia", "InboundMessage", "Reply", "Session"]
+
 
 @dataclass(frozen=True, slots=True)
 class InboundMedia:

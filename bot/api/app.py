@@ -25,7 +25,7 @@ from bot.api.verifications import check_verification, post_verification
 from bot.api.verify import Verifier
 from bot.web.keys import CONFIG, OUTBOX, SERVICE
 
-__all__ = ["mount_api"]
+__all__ = ["mount_api", "openapi"]
 
 
 async def openapi(request: web.Request) -> web.Response:

@@ -20,7 +20,7 @@ from bot.api.errors import ApiError
 from bot.api.inputs import Body, read_body
 from bot.api.senders import resolve_sender
 
-__all__ = ["add_subscribers", "iso", "list_subscribers", "remove_subscriber"]
+__all__ = ["add_subscribers", "audience_of", "iso", "list_subscribers", "remove_subscriber"]
 
 _AUDIENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 _STATUS = {"subscribed": "subscribed", "already": "already_subscribed", "opted_out": "opted_out"}

@@ -28,7 +28,7 @@ from bot.api.client import (
 )
 from bot.api.csvnumbers import read_numbers
 
-__all__ = ["progress_line", "register"]
+__all__ = ["follow", "progress_line", "register", "run"]
 
 
 def register(commands: Any, env: Mapping[str, str]) -> None:

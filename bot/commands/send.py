@@ -22,7 +22,7 @@ from bot.api.client import (
     sender_fields,
 )
 
-__all__ = ["register"]
+__all__ = ["register", "run"]
 
 
 def register(commands: Any, env: Mapping[str, str]) -> None:

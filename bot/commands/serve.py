@@ -14,7 +14,7 @@ from bot.flows import FlowLoadError, FlowSet, load_flows
 from bot.flows.lint import lint_flow_set
 from bot.logjson import JsonFormatter
 
-__all__ = ["access_log", "configure_logging", "load_or_report", "register"]
+__all__ = ["access_log", "configure_logging", "load_or_report", "register", "run"]
 
 log = logging.getLogger("textdesk")
 

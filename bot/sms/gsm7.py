@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+__all__ = ["is_gsm7", "septet_cost"]
+
 #: The septet that switches to the extension table for the next septet. It is not a character:
 #: a text containing U+001B itself cannot be sent as GSM-7.
 ESCAPE = 0x1B

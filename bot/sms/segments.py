@@ -29,6 +29,8 @@ from typing import Literal
 
 from bot.sms.gsm7 import GSM7_BASIC_CHARS, septet_cost
 
+__all__ = ["SegmentInfo", "analyze", "grapheme_clusters", "split_segments"]
+
 Encoding = Literal["GSM-7", "UCS-2"]
 
 # Per-unit sizes and capacities: (single-SMS capacity, capacity per concatenated part, bits).

@@ -26,6 +26,8 @@ from types import MappingProxyType
 
 from bot.sms.gsm7 import is_gsm7
 
+__all__ = ["smart_encode"]
+
 # (replacement, code points) in runs that follow the reference's numbering 1-270, so a reviewer
 # can walk the table and this list side by side. A replacement may appear in several runs
 # because the source table appends later additions ("-", "_", ",", ...) at the end.

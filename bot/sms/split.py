@@ -32,6 +32,8 @@ from bisect import bisect_right
 
 from bot.sms.segments import analyze, grapheme_clusters
 
+__all__ = ["split_reply"]
+
 _PARAGRAPH, _SENTENCE, _WORD, _GLUE = 3, 2, 1, 0
 
 # Spaces whose whole point is that a line must not break there.

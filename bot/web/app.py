@@ -31,7 +31,7 @@ from bot.web.errors import error_middleware, json_error
 from bot.web.keys import CARRIERS, CONFIG, OUTBOX, RELOADER, SERVICE
 from bot.web.webhooks import inbound_webhook, status_webhook
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "healthz", "media", "metrics", "readyz", "save_versions"]
 
 log = logging.getLogger("textdesk.web")
 
