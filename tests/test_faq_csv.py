@@ -12,6 +12,7 @@ import csv
 import io
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -571,3 +572,18 @@ def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         faq()
     assert exc.value.code == 2
+
+
+def test_new_ids_for_questions_without_letters_or_digits_are_found() -> None:
+    # "?" and "!" both give the id "faq"; numbering it ("faq-2", ...) would take
+    # the loader's names for FAQs without an id, and once looped for ever.
+    rows = parse_csv(b"question,answer\r\n?,A\r\n!,B\r\n", "faqs.csv")
+    flow = load_flow_text(TINY, "flows/tiny.yaml", "flows/media")
+    planned: list[str] = []
+    worker = threading.Thread(target=lambda: planned.append(plan_import(TINY, flow, rows, "faqs.csv").text),
+                              daemon=True)
+    worker.start()
+    worker.join(timeout=30)  # a guard against the old endless loop, not a timing
+    assert not worker.is_alive(), "plan_import did not return"
+    ids = [faq.faq_id for faq in load_flow_text(planned[0], flow.path, flow.media_dir).faqs]
+    assert ids == ["x", "faq-question", "faq-question-2"]

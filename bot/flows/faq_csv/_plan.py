@@ -142,6 +142,10 @@ def _new_id(question: str, used: set[str]) -> str:
             break
         words.append(word)
     base = "-".join(words)[:40].strip("-") or "faq"
+    if _AUTO_ID.match(f"{base}-2"):
+        # "faq-2", "faq-3", ... are the loader's names for FAQs without an id:
+        # numbering "faq" (a question with no letters or digits) would never end.
+        base = f"{base}-question"
     candidate, n = base, 2
     while candidate in used or _AUTO_ID.match(candidate):
         candidate, n = f"{base}-{n}", n + 1
