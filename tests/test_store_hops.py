@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -181,3 +181,39 @@ async def test_a_cancelled_drain_answers_every_waiter_and_the_next_turn_works(
     assert count(db_path, "inbound") == 0
     assert await store.commit_turn(inbound("X2", keys[2]), session_for(keys[2]), (), "", T0)
     assert count(db_path, "inbound") == 1
+
+
+async def test_turns_answered_by_a_trip_join_the_next_one(store: SQLiteStore) -> None:
+    # Two turns read together; while that trip is on SQLite's thread, a third
+    # turn asks for its read. The two then write at once: their writes must go
+    # with the third's read, not wait for a trip of that read alone.
+    ran: list[str] = []
+    first_trip_running, third_submitted = threading.Event(), threading.Event()
+
+    def job(name: str) -> Callable[[sqlite3.Connection], None]:
+        def run(conn: sqlite3.Connection) -> None:
+            if name == "a read":
+                first_trip_running.set()
+                assert third_submitted.wait(10)  # hold the first trip until the third read is queued
+            conn.execute("SELECT 1").fetchone()
+            ran.append(name)
+
+        return run
+
+    async def turn(name: str) -> None:
+        await store.hops.read(job(f"{name} read"))
+        await store.hops.write(job(f"{name} write"))
+
+    async def third() -> None:
+        while not first_trip_running.is_set():
+            await asyncio.sleep(0)
+        queued = store.hops.read(job("c read"))
+        third_submitted.set()
+        await queued
+        await store.hops.write(job("c write"))
+
+    await asyncio.gather(turn("a"), turn("b"), third())
+    assert ran[:2] == ["a read", "b read"]
+    # Writes run first in a trip, then its reads.
+    assert ran[2:5] == ["a write", "b write", "c read"]
+    assert ran[5:] == ["c write"]

@@ -20,7 +20,9 @@ all the jobs submitted while the previous trip was in flight go together:
 
 Under no load a batch is one job and nothing waits for company: the first
 job starts a drain task at once, and batches grow only while a trip is in
-flight. Ordering per conversation still comes from the service's
+flight. Before each trip the drain lets the event loop run once, so the turns
+the previous trip answered (their read done, their write next) join this
+trip instead of waiting a whole trip for the next one. Ordering per conversation still comes from the service's
 conversation lock: the next turn of a conversation is submitted only after
 the previous one's write was acknowledged.
 """
@@ -97,6 +99,9 @@ class Hops:
     async def _drain(self) -> None:
         try:
             while self._reads or self._writes:
+                # One pass of the event loop first: the turns the last trip
+                # answered run now and add their next job to this trip.
+                await asyncio.sleep(0)
                 reads, self._reads = _live(self._reads), []
                 writes, self._writes = _live(self._writes), []
                 if reads or writes:
