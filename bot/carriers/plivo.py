@@ -48,6 +48,7 @@ DEFAULT_API_BASE_URL = "https://api.plivo.com"
 MAX_TEXT = 10_000  # Plivo joins long SMS before forwarding (§4.1); this only bounds the engine's input
 MAX_MEDIA = 10  # §4.1: at most 10 attachments per inbound MMS
 FORM = "application/x-www-form-urlencoded"
+MAX_FIELDS = 100  # bounds the work a request can make us do
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
 _UUID = re.compile(r"[A-Za-z0-9-]{1,64}")
@@ -123,7 +124,7 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _pairs(request: WebhookRequest) -> list[tuple[str, str]]:
+def _pairs(request: WebhookRequest) -> Sequence[tuple[str, str]]:
     """Plivo's parameters: the query of a GET or the form body of a POST (``message_method``)."""
     method, content_type = request.method.upper(), request.content_type.split(";")[0].strip().lower()
     if method not in ("GET", "POST"):
@@ -131,10 +132,10 @@ def _pairs(request: WebhookRequest) -> list[tuple[str, str]]:
     if method == "POST" and content_type != FORM:
         raise WebhookError(415, "unsupported_media_type", f"expected Content-Type {FORM}, got '{content_type[:60]}'")
     try:
-        text = urlparse(request.url).query if method == "GET" else request.body.decode("utf-8")
-        # max_num_fields bounds the work a request can make us do.
-        return parse_qsl(text, keep_blank_values=True, max_num_fields=100, errors="strict")
-    except ValueError as exc:  # UnicodeDecodeError is a ValueError
+        if method == "GET":
+            return request.query_form(MAX_FIELDS)
+        return request.form(MAX_FIELDS)  # parsed once for verify() and parse() both
+    except ValueError as exc:  # FormError, or a URL urlsplit refuses
         raise WebhookError(400, "invalid_form", f"the parameters could not be read: {exc}"[:200]) from exc
 
 
