@@ -17,7 +17,6 @@ from multidict import CIMultiDict
 from rapidfuzz import fuzz
 
 from bot import observe as observe_module
-from bot.carriers import twilio as twilio_module
 from bot.carriers import twilio_signature
 from bot.carriers.base import WebhookError, WebhookRequest
 from bot.carriers.twilio import FORM, TwilioCarrier
@@ -50,43 +49,7 @@ def _fields(sid: str, body: str) -> dict[str, str]:
     return {"MessageSid": sid, "From": "+15550001234", "To": "+15555550100", "Body": body, "NumMedia": "0"}
 
 
-# -- Twilio: the form is parsed once per request ------------------------------------------------
-
-
-def test_verify_then_parse_parses_the_body_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[bytes] = []
-    real = twilio_module.parse_form
-
-    def counting(raw: bytes) -> list[tuple[str, str]]:
-        calls.append(raw)
-        return real(raw)
-
-    monkeypatch.setattr(twilio_module, "parse_form", counting)
-    carrier = TwilioCarrier(TOKEN)
-    request = _request(_fields("SM" + "a" * 32, "hours?"))
-    carrier.verify(request)
-    (message,) = carrier.parse(request)
-    assert message.text == "hours?"
-    assert len(calls) == 1
-
-
-def test_form_memo_never_answers_with_another_body() -> None:
-    carrier = TwilioCarrier(TOKEN)
-    first, second = _request(_fields("SM" + "a" * 32, "one")), _request(_fields("SM" + "b" * 32, "two"))
-    carrier.verify(first)
-    carrier.verify(second)
-    assert [m.text for m in carrier.parse(first)] == ["one"]
-    assert [m.text for m in carrier.parse(second)] == ["two"]
-    # One entry only, whatever came before: the memo is bounded.
-    assert carrier._last_form[0] == second.body
-
-
-def test_form_memo_hands_out_copies() -> None:
-    carrier = TwilioCarrier(TOKEN)
-    request = _request(_fields("SM" + "a" * 32, "one"))
-    pairs = carrier._pairs(request)
-    pairs.append(("Body", "injected"))
-    assert carrier._pairs(request) == list(_fields("SM" + "a" * 32, "one").items())
+# -- Twilio: the form is parsed once per request (WebhookRequest.form; see test_carrier_forms.py) --
 
 
 def test_a_tampered_body_is_still_refused_after_a_good_one() -> None:

@@ -13,17 +13,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import unquote, urlsplit
 
 from bot.types import InboundMessage, Reply
 
 __all__ = [
     "Carrier",
     "DeliveryReceipt",
+    "FormError",
     "HttpRequest",
+    "Pairs",
     "SendResult",
     "WebhookError",
     "WebhookReply",
     "WebhookRequest",
+    "decode_form",
+    "parse_form_text",
 ]
 
 
@@ -41,6 +46,62 @@ class WebhookError(Exception):
         self.message = message
 
 
+# -- application/x-www-form-urlencoded, for the form carriers (Twilio, Plivo, Vonage SMS) ------------
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+class FormError(ValueError):
+    """A body or query that is not a form: ``str()`` is what ``parse_qsl`` (or the decode) says.
+
+    ``undecodable_at`` is the offset of the first byte that is not UTF-8 when
+    the raw body itself is not UTF-8 (some carriers name that case apart), else None.
+    """
+
+    def __init__(self, reason: str, undecodable_at: int | None = None) -> None:
+        super().__init__(reason)
+        self.undecodable_at = undecodable_at
+
+
+def parse_form_text(text: str, max_fields: int) -> Pairs:
+    """The ordered ``(name, value)`` pairs of a form, repeated names kept.
+
+    Exactly ``parse_qsl(text, keep_blank_values=True, max_num_fields=max_fields,
+    errors="strict")`` (a property test holds them equal), but unquoting only the
+    names and values that contain ``%``: a webhook form has a dozen fields,
+    mostly plain. ``max_fields`` bounds the work a request can make us do.
+    """
+    if not text:
+        return ()
+    if text.count("&") >= max_fields:
+        raise FormError("Max number of fields exceeded")
+    pairs: list[tuple[str, str]] = []
+    try:
+        # "+" is a space in names and values alike, and turning it into one
+        # makes no "&", "=" or "%": one replace for the whole text does it.
+        for item in text.replace("+", " ").split("&"):
+            if not item:
+                continue
+            name, _, value = item.partition("=")  # no "=": a blank value, as keep_blank_values gives
+            if "%" in name:
+                name = unquote(name, errors="strict")
+            if "%" in value:
+                value = unquote(value, errors="strict")
+            pairs.append((name, value))
+    except UnicodeDecodeError as exc:  # a %-escape that is not UTF-8
+        raise FormError(str(exc)) from exc
+    return tuple(pairs)
+
+
+def decode_form(raw: bytes, max_fields: int) -> Pairs:
+    """``parse_form_text`` of a raw body, which must be UTF-8."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormError(str(exc), exc.start) from exc
+    return parse_form_text(text, max_fields)
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookRequest:
     """What arrived over HTTP, captured before any parsing.
@@ -56,6 +117,40 @@ class WebhookRequest:
     body: bytes
     content_type: str
     now: float  # the server's clock, for timestamp windows (Telnyx, Sinch)
+    # form()'s cache: (max_fields, pairs), None until form() is first called.
+    # Not functools.cached_property: it needs an instance __dict__, which
+    # slots=True removes (slots keep these per-request objects small and quick
+    # to build), and it cannot take form()'s max_fields. So a private field,
+    # written through object.__setattr__ (as dataclasses' own __init__ does for
+    # a frozen class): the captured request stays immutable to its readers, the
+    # cache lives exactly as long as the request, it is left out of __init__,
+    # equality and repr, and dataclasses.replace() starts a copy without it.
+    _form: tuple[int, Pairs] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def form(self, max_fields: int) -> Pairs:
+        """The body's form parameters as ordered ``(name, value)`` pairs, parsed on first use.
+
+        ``verify`` and ``parse`` of a form carrier both read them, so the body is
+        decoded once per request. ``max_fields`` is the carrier's bound on the
+        work a request can ask for (one carrier reads a request, so one limit).
+        Raises ``FormError``, which each carrier turns into its own 400; a
+        failure is not kept, as the first one ends the request. The pairs are a
+        tuple, so no caller can change what the next one reads.
+        """
+        cached = self._form
+        if cached is not None and cached[0] == max_fields:
+            return cached[1]
+        pairs = decode_form(self.body, max_fields)
+        object.__setattr__(self, "_form", (max_fields, pairs))
+        return pairs
+
+    def query_form(self, max_fields: int) -> Pairs:
+        """The URL query's parameters, as ``form`` reads the body (a GET webhook's form).
+
+        Parsed on each call: GET webhooks are rare and their queries short.
+        Raises ``FormError``, or ``ValueError`` for a URL ``urlsplit`` refuses.
+        """
+        return parse_form_text(urlsplit(self.url).query, max_fields)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,18 +2,8 @@
 
 Wire format, signing and limits: shared/reference/carriers.md §4. Plivo field
 names (``MessageUUID``, ``Media0``, ``X-Plivo-Signature-V3``, ...) stop here.
-
-Authenticity (§4.2): Plivo's messaging docs name the V2 headers and its voice
-docs V3, so both are accepted, as is the legacy V1 ``X-Plivo-Signature`` (also
-an HMAC under the same token, covering URL and parameters). Each is checked
-under ``PLIVO_AUTH_TOKEN``, as are the ``-Ma-`` variants Plivo signs with the
-main account's token, so a main-account token also verifies a subaccount's
-webhooks. What each covers differs, and the difference matters:
-- V3 covers the URL, every parameter and a nonce;
-- V2 covers only the URL (without query) and a nonce, *not the body*;
-- V1 covers the URL and the POST parameters, without a nonce.
-None carries a time, so none resists replay; dedupe on ``MessageUUID`` (§4.3)
-is what keeps a replayed webhook from advancing a conversation.
+Authenticity (§4.2: the V3, V2 and legacy V1 signatures, and what each covers)
+is bot/carriers/plivo_signature.py.
 
 Replies (§4.4): the ``<Message>`` element must name ``src`` and ``dst`` and
 its ``type`` allows only ``sms`` (docs.plivo.com/docs/messaging/xml/message),
@@ -24,17 +14,15 @@ Media go as real MMS only through ``outbound_request`` (REST ``type: mms``).
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlparse, urlunparse
 from xml.sax.saxutils import escape, quoteattr
 
 from bot.carriers.base import DeliveryReceipt, HttpRequest, SendResult, WebhookError, WebhookReply, WebhookRequest
 from bot.carriers.fields import e164, form_fields, required
+from bot.carriers.plivo_signature import signature_v1, signature_v2, signature_v3, verify_signatures
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
 
@@ -48,6 +36,7 @@ DEFAULT_API_BASE_URL = "https://api.plivo.com"
 MAX_TEXT = 10_000  # Plivo joins long SMS before forwarding (§4.1); this only bounds the engine's input
 MAX_MEDIA = 10  # §4.1: at most 10 attachments per inbound MMS
 FORM = "application/x-www-form-urlencoded"
+MAX_FIELDS = 100  # bounds the work a request can make us do
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
 _UUID = re.compile(r"[A-Za-z0-9-]{1,64}")
@@ -55,9 +44,6 @@ _ADDRESS = re.compile(r"\+?[A-Za-z0-9._-]{1,32}")
 _WIRE = re.compile(r"[A-Za-z0-9]{1,32}")
 # §4.1: the docs number media from 1, a support article from 0; take any index, in order.
 _MEDIA_KEY = re.compile(r"Media([0-9]{1,3})")
-_V3 = ("X-Plivo-Signature-V3", "X-Plivo-Signature-Ma-V3")  # -Ma-: signed with the main account's token
-_V2 = ("X-Plivo-Signature-V2", "X-Plivo-Signature-Ma-V2")
-_V1 = "X-Plivo-Signature"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # illegal in XML 1.0 even escaped
 _INTENTS = {"optout": "STOP", "optin": "START", "help": "HELP"}  # MessageIntent → carrier_opt_out
 _STATUSES = {"queued": "queued", "sent": "sent", "delivered": "delivered", "undelivered": "undelivered",
@@ -66,64 +52,7 @@ _CONTENT_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png",
                   "mp3": "audio/mpeg", "mp4": "video/mp4", "vcf": "text/vcard", "pdf": "application/pdf"}  # fmt: skip
 
 
-def _hmac_b64(token: str, message: str, digest: Any) -> str:
-    return base64.b64encode(hmac.new(token.encode("utf-8"), message.encode("utf-8"), digest).digest()).decode()
-
-
-def _base_url(url: str) -> str:
-    """``scheme://netloc/path``: port kept, query and fragment dropped (as plivo-python's urlunparse)."""
-    parts = urlparse(url)
-    return urlunparse((parts.scheme, parts.netloc, parts.path, "", "", ""))
-
-
-def _grouped(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
-    groups: dict[str, list[str]] = {}
-    for name, value in pairs:
-        groups.setdefault(name, []).append(value)
-    return groups
-
-
-def signature_v1(url: str, params: Iterable[tuple[str, str]], token: str) -> str:
-    """Legacy ``X-Plivo-Signature``: Base64(HMAC-SHA1(token, url + sorted name+value))."""
-    return _hmac_b64(token, url + "".join(name + value for name, value in sorted(params)), hashlib.sha1)
-
-
-def signature_v2(url: str, nonce: str, token: str) -> str:
-    """``X-Plivo-Signature-V2``: Base64(HMAC-SHA256(token, base URL + nonce)); the body is not covered."""
-    return _hmac_b64(token, _base_url(url) + nonce, hashlib.sha256)
-
-
-def signature_v3(method: str, url: str, params: Iterable[tuple[str, str]], nonce: str, token: str) -> str:
-    """``X-Plivo-Signature-V3``: Base64(HMAC-SHA256(token, signed URL + "." + nonce)).
-
-    The signed URL is the base URL, then for a GET ``?`` and every query parameter
-    as sorted ``k=v`` joined by ``&``; for a POST with parameters ``?``, the sorted
-    query (and ``.`` if there is one), then each POST parameter as ``k`` + ``v`` with
-    no separator; for a POST without parameters the base URL and its sorted query.
-    Repeated names contribute each value, values sorted.
-    """
-    query = _grouped(parse_qsl(urlparse(url).query, keep_blank_values=True))
-    body = _grouped(params)
-    if method.upper() == "GET":
-        query = {**body, **query}  # Plivo merges given params with the URL's, the URL winning
-    sorted_query = "&".join(f"{k}={v}" for k in sorted(query) for v in sorted(query[k]))
-    signed = _base_url(url)
-    if method.upper() != "GET" and body:
-        signed += "?" + sorted_query + ("." if sorted_query else "")
-        signed += "".join(k + v for k in sorted(body) for v in sorted(body[k]))
-    elif sorted_query:
-        signed += "?" + sorted_query
-    return _hmac_b64(token, f"{signed}.{nonce}", hashlib.sha256)
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    value = headers.get(name)
-    if value is None:  # a plain dict is case-sensitive; HTTP header names are not
-        value = next((v for k, v in headers.items() if k.lower() == name.lower()), "")
-    return value
-
-
-def _pairs(request: WebhookRequest) -> list[tuple[str, str]]:
+def _pairs(request: WebhookRequest) -> Sequence[tuple[str, str]]:
     """Plivo's parameters: the query of a GET or the form body of a POST (``message_method``)."""
     method, content_type = request.method.upper(), request.content_type.split(";")[0].strip().lower()
     if method not in ("GET", "POST"):
@@ -131,10 +60,10 @@ def _pairs(request: WebhookRequest) -> list[tuple[str, str]]:
     if method == "POST" and content_type != FORM:
         raise WebhookError(415, "unsupported_media_type", f"expected Content-Type {FORM}, got '{content_type[:60]}'")
     try:
-        text = urlparse(request.url).query if method == "GET" else request.body.decode("utf-8")
-        # max_num_fields bounds the work a request can make us do.
-        return parse_qsl(text, keep_blank_values=True, max_num_fields=100, errors="strict")
-    except ValueError as exc:  # UnicodeDecodeError is a ValueError
+        if method == "GET":
+            return request.query_form(MAX_FIELDS)
+        return request.form(MAX_FIELDS)  # parsed once for verify() and parse() both
+    except ValueError as exc:  # FormError, or a URL urlsplit refuses
         raise WebhookError(400, "invalid_form", f"the parameters could not be read: {exc}"[:200]) from exc
 
 
@@ -201,31 +130,7 @@ class PlivoCarrier:
         return cls(auth_id, token, base, status_url, sync_replies=mode == "xml")
 
     def verify(self, request: WebhookRequest) -> None:
-        pairs = _pairs(request)
-        body_pairs = pairs if request.method.upper() == "POST" else []
-        headers, token, url = request.headers, self.auth_token, request.url
-        # The header may list several comma-separated signatures (§4.2); any may match.
-        v3 = [s.strip() for name in _V3 for s in _header(headers, name).split(",") if s.strip()]
-        v2 = [s for name in _V2 if (s := _header(headers, name))]
-        v1 = [s for s in [_header(headers, _V1)] if s]
-        if not (v3 or v2 or v1):
-            raise WebhookError(403, "missing_signature", "no X-Plivo-Signature-V3 or -V2 header")
-        expected: list[tuple[str, list[str]]] = []
-        try:
-            if v3 and (nonce := _header(headers, "X-Plivo-Signature-V3-Nonce")):
-                expected.append((signature_v3(request.method, url, pairs, nonce, token), v3))
-            if v2 and (nonce := _header(headers, "X-Plivo-Signature-V2-Nonce")):
-                expected.append((signature_v2(url, nonce, token), v2))
-            if v1:
-                expected.append((signature_v1(url, body_pairs, token), v1))
-        except ValueError:  # a lone surrogate in a header (or an unparsable URL) cannot be what Plivo signed
-            expected = []
-        matched = False
-        for mine, theirs in expected:  # no early exit: timing does not depend on which one matched
-            for signature in theirs:
-                matched |= hmac.compare_digest(mine.encode(), signature.encode("utf-8", "replace"))
-        if not matched:
-            raise WebhookError(403, "bad_signature", "no X-Plivo-Signature matches the request and PLIVO_AUTH_TOKEN")
+        verify_signatures(request, _pairs(request), self.auth_token)
 
     def parse(self, request: WebhookRequest) -> Sequence[InboundMessage]:
         fields = form_fields(_pairs(request))

@@ -10,10 +10,19 @@ import base64
 import json
 import re
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
-from bot.carriers.base import DeliveryReceipt, HttpRequest, SendResult, WebhookError, WebhookReply, WebhookRequest
+from bot.carriers.base import (
+    DeliveryReceipt,
+    FormError,
+    HttpRequest,
+    SendResult,
+    WebhookError,
+    WebhookReply,
+    WebhookRequest,
+    decode_form,
+)
 from bot.carriers.twilio_signature import verify_signature
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
@@ -46,34 +55,20 @@ def parse_form(raw: bytes) -> list[tuple[str, str]]:
     """Decode an ``application/x-www-form-urlencoded`` body into ordered pairs.
 
     Exactly ``parse_qsl(text, keep_blank_values=True, max_num_fields=200,
-    errors="strict")`` (a property test holds them equal), but unquoting only
-    the names and values that contain ``%``: a Twilio form has a dozen fields,
-    most plain, and this runs twice per webhook (signature, then parameters).
+    errors="strict")`` (a property test holds them equal), refused with Twilio's
+    400s. A webhook's own body is read through ``WebhookRequest.form`` instead,
+    which parses it once for ``verify`` and ``parse``.
     """
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise WebhookError(400, "invalid_encoding", f"the form body is not valid UTF-8 (byte {exc.start})") from exc
-    if not text:
-        return []
-    if text.count("&") >= MAX_FIELDS:
-        raise WebhookError(400, "invalid_form", "the form body could not be parsed: Max number of fields exceeded")
-    pairs: list[tuple[str, str]] = []
-    try:
-        for field in text.split("&"):
-            if not field:
-                continue
-            name, _, value = field.partition("=")  # no "=": a blank value, as keep_blank_values gives
-            name = name.replace("+", " ")
-            value = value.replace("+", " ")
-            if "%" in name:
-                name = unquote(name, errors="strict")
-            if "%" in value:
-                value = unquote(value, errors="strict")
-            pairs.append((name, value))
-    except UnicodeDecodeError as exc:
-        raise WebhookError(400, "invalid_form", f"the form body could not be parsed: {exc}") from exc
-    return pairs
+        return list(decode_form(raw, MAX_FIELDS))
+    except FormError as exc:
+        raise _refusal(exc) from exc
+
+
+def _refusal(exc: FormError) -> WebhookError:
+    if exc.undecodable_at is not None:
+        return WebhookError(400, "invalid_encoding", f"the form body is not valid UTF-8 (byte {exc.undecodable_at})")
+    return WebhookError(400, "invalid_form", f"the form body could not be parsed: {exc}")
 
 
 def verify(auth_token: str, url: str, pairs: Sequence[tuple[str, str]], signature: str) -> None:
@@ -186,7 +181,6 @@ class TwilioCarrier:
         self.account_sid = account_sid
         self.api_base = api_base.rstrip("/")
         self.sync_replies = sync_replies
-        self._last_form: tuple[bytes, tuple[tuple[str, str], ...] | None] = (b"", None)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], insecure_dev: bool = False) -> TwilioCarrier | None:
@@ -202,21 +196,16 @@ class TwilioCarrier:
             status_url=env.get("TWILIO_STATUS_URL", "").strip(),
         )
 
-    def _pairs(self, request: WebhookRequest) -> list[tuple[str, str]]:
+    def _pairs(self, request: WebhookRequest) -> Sequence[tuple[str, str]]:
         if request.method == "GET":
             return parse_form(urlsplit(request.url).query.encode("utf-8"))
         if request.content_type != FORM:
             got = request.content_type
             raise WebhookError(415, "unsupported_media_type", f"expected Content-Type {FORM}, got '{got}'")
-        # verify() and then parse() both need the pairs of the same body, one
-        # right after the other: the last body's pairs are kept (one entry, so
-        # bounded) and an equal body is not parsed again. Equal bytes always
-        # parse to equal pairs, so this cannot return another request's fields.
-        last_body, last_pairs = self._last_form
-        if request.body != last_body or last_pairs is None:
-            last_pairs = tuple(parse_form(request.body))
-            self._last_form = (request.body, last_pairs)
-        return list(last_pairs)
+        try:
+            return request.form(MAX_FIELDS)  # parsed once for verify() and parse() both
+        except FormError as exc:
+            raise _refusal(exc) from exc
 
     def verify(self, request: WebhookRequest) -> None:
         if not self.auth_token:

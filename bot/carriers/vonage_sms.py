@@ -26,7 +26,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from bot.carriers.base import DeliveryReceipt, HttpRequest, SendResult, WebhookError, WebhookReply, WebhookRequest
 from bot.carriers.fields import e164, form_fields, required
@@ -49,6 +49,7 @@ TIMESTAMP_WINDOW = 300.0  # the Java SDK's MAX_ALLOWABLE_TIME_DELTA (§3.2 point
 MAX_TEXT = 1600  # each part of a long SMS arrives on its own (§3.1), so this is generous
 CLIENT_REF_MAX = 40  # §3.3
 FORM = "application/x-www-form-urlencoded"
+MAX_FIELDS = 100  # bounds the work a request can make us do
 
 _HEX = re.compile(r"[0-9a-fA-F]{32,128}")
 _SECONDS = re.compile(r"[0-9]{1,12}")
@@ -83,28 +84,25 @@ def _scalar(name: str, value: object) -> str:
     raise WebhookError(400, "invalid_field", f"parameter {name[:40]!r} should be a string, not a JSON object or list")
 
 
-def _pairs(request: WebhookRequest) -> list[tuple[str, str]]:
+def _pairs(request: WebhookRequest) -> Sequence[tuple[str, str]]:
     """The webhook's parameters: the query of a GET, else the form or JSON body of a POST."""
     method = request.method.upper()
     content_type = request.content_type.split(";")[0].strip().lower()
     try:
         if method == "GET":
-            text = urlsplit(request.url).query
-        elif method == "POST" and content_type == "application/json":
+            return request.query_form(MAX_FIELDS)
+        if method == "POST" and content_type == "application/json":
             data = json.loads(request.body)
             if not isinstance(data, dict):
                 raise WebhookError(400, "invalid_json", "the JSON body should be an object")
             return [(str(k), _scalar(str(k), v)) for k, v in data.items()]
-        elif method == "POST" and content_type == FORM:
-            text = request.body.decode("utf-8")
-        elif method != "POST":
+        if method == "POST" and content_type == FORM:
+            return request.form(MAX_FIELDS)  # parsed once for verify() and parse() both
+        if method != "POST":
             raise WebhookError(405, "method_not_allowed", f"expected GET or POST, got {method[:10]}")
-        else:
-            got = content_type[:60]
-            raise WebhookError(415, "unsupported_media_type", f"expected {FORM} or application/json, got '{got}'")
-        # max_num_fields bounds the work a request can make us do.
-        return parse_qsl(text, keep_blank_values=True, max_num_fields=100, errors="strict")
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        got = content_type[:60]
+        raise WebhookError(415, "unsupported_media_type", f"expected {FORM} or application/json, got '{got}'")
+    except (ValueError, RecursionError) as exc:  # FormError, JSONDecodeError, or a URL urlsplit refuses
         raise WebhookError(400, "invalid_body", f"the parameters could not be read: {exc}"[:200]) from exc
 
 
