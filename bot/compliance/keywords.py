@@ -33,12 +33,12 @@ that no opt-in or HELP keyword can ever shadow a revocation.
 
 from __future__ import annotations
 
-import enum
 import functools
 import re
 from collections.abc import Iterable
 
 from bot.compliance.clauses import Clause, keyword_forms, split_clauses
+from bot.compliance.intents import BASE_HELP_KEYWORDS, BASE_OPT_IN_KEYWORDS, BASE_OPT_OUT_KEYWORDS, Intent
 from bot.compliance.revocation import REVOCATION_PATTERNS, compile_pattern
 
 __all__ = [
@@ -52,39 +52,8 @@ __all__ = [
 ]
 
 
-class Intent(enum.Enum):
-    """What a compliance message asks for.
-
-    The values deliberately equal Twilio Advanced Opt-Out's ``OptOutType``
-    (and so :attr:`bot.types.InboundMessage.carrier_opt_out`), letting the
-    engine compare our verdict with the carrier's without a mapping table.
-    """
-
-    OPT_OUT = "STOP"
-    OPT_IN = "START"
-    HELP = "HELP"
-
-
-# Twilio's default list (incl. REVOKE and OPTOUT, added 2025-05-14) plus the
-# FCC's per-se revocation words, of which "opt out" is the only one Twilio lacks.
-BASE_OPT_OUT_KEYWORDS: tuple[str, ...] = (
-    "STOP",
-    "STOPALL",
-    "UNSUBSCRIBE",
-    "CANCEL",
-    "END",
-    "QUIT",
-    "REVOKE",
-    "OPTOUT",
-    "OPT OUT",
-)
-BASE_OPT_IN_KEYWORDS: tuple[str, ...] = ("START", "UNSTOP", "YES")
-BASE_HELP_KEYWORDS: tuple[str, ...] = ("HELP", "INFO")
-
-
 # A letter written three or more times in a row ("stooop"): emphasis.
 _EMPHASIS = re.compile(r"([^\W\d_])\1{2,}")
-
 
 
 def _as_list(name: str, values: Iterable[str]) -> list[str]:
