@@ -25,15 +25,16 @@ import sqlite3
 
 import aiosqlite
 
-__all__ = ["SAFETY_PAGES", "WAL_KEEP_BYTES", "Checkpointer"]
+__all__ = ["SAFETY_PAGES", "Checkpointer"]
 
 log = logging.getLogger("textdesk.store")
 
 SAFETY_PAGES = 20_000  # about 80 MB of WAL at 4 KiB pages
-# When the writer restarts the WAL from the top, SQLite truncates the file to
-# this size (``journal_size_limit``). Without it the file keeps the largest
-# size a burst ever gave it (up to the safety net's 80 MB), for good.
-WAL_KEEP_BYTES = 16 * 1024 * 1024
+# The WAL file keeps the largest size a burst gave it (up to the safety net's
+# 80 MB) and is overwritten from the top after each restart. Cutting it back
+# (``journal_size_limit=16 MiB`` was tried) made the file shrink and grow
+# again under load, and on this machine's ext4 disk some of those writes
+# stalled 28-55 ms: one such trip set a whole run's p99 (bench/README.md).
 
 
 class Checkpointer:

@@ -25,7 +25,7 @@ import aiosqlite
 
 from bot.store.api_store import ApiStoreMixin
 from bot.store.base import ConsentChange, ConsentEvent, LoggedMessage, ProcessedTurn, Store, StoreError, TurnState
-from bot.store.checkpoint import SAFETY_PAGES, WAL_KEEP_BYTES, Checkpointer
+from bot.store.checkpoint import SAFETY_PAGES, Checkpointer
 from bot.store.concat import ConcatMixin
 from bot.store.hops import Hops
 from bot.store.outbox import OutboxMixin
@@ -45,8 +45,9 @@ PRAGMAS = (
     # millions of conversations, the same ceiling for any database size.
     "cache_size=-65536",
     # Checkpoints run in the background (bot.store.checkpoint); in-line only past this.
+    # No journal_size_limit: the WAL file is reused at the size bursts gave it
+    # (at most about 80 MB) because cutting it back stalled writes (bot.store.checkpoint).
     f"wal_autocheckpoint={SAFETY_PAGES}",
-    f"journal_size_limit={WAL_KEEP_BYTES}",
 )
 
 
