@@ -22,9 +22,10 @@ Under no load a batch is one job and nothing waits for company: the first
 job starts a drain task at once, and batches grow only while a trip is in
 flight. Before each trip the drain lets the event loop run once, so the turns
 the previous trip answered (their read done, their write next) join this
-trip instead of waiting a whole trip for the next one. Ordering per conversation still comes from the service's
-conversation lock: the next turn of a conversation is submitted only after
-the previous one's write was acknowledged.
+trip instead of waiting a whole trip for the next one. Ordering per
+conversation still comes from the service's conversation lock: the next turn
+of a conversation is submitted only after the previous one's write was
+acknowledged.
 """
 
 from __future__ import annotations
