@@ -13,6 +13,7 @@ from bot.config import Config, ConfigError, add_serve_arguments, config_from_arg
 from bot.flows import FlowLoadError, FlowSet, load_flows
 from bot.flows.lint import lint_flow_set
 from bot.logjson import JsonFormatter
+from bot.logtext import TextFormatter
 
 __all__ = ["access_log", "configure_logging", "load_or_report", "register", "run"]
 
@@ -64,7 +65,7 @@ def configure_logging(config: Config, stream: TextIO | None = None) -> None:
     if config.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter())
     logging.basicConfig(level=config.log_level, handlers=[handler])
     # transitions logs every callback at INFO: noise (our own line per message
     # says what happened) and a measurable cost on the hot path.
