@@ -9,6 +9,7 @@ anything but its arguments and the database.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Callable
@@ -62,6 +63,13 @@ _DELETE_SESSION = "DELETE FROM conversations WHERE channel = ? AND customer = ? 
 # per call when given options, and most lists here are empty.
 _encode_sorted = json.JSONEncoder(sort_keys=True).encode
 _encode = json.JSONEncoder().encode
+
+
+@functools.lru_cache(maxsize=1024)
+def _encode_replies(replies: tuple[Reply, ...]) -> str:
+    # Most turns answer with a text the flow already sent to someone (the
+    # menu, an FAQ answer): its JSON, long texts escaped, is remembered.
+    return _encode([r.to_json() for r in replies])
 
 
 def _json_list(items: list[str] | tuple[str, ...]) -> str:
@@ -142,7 +150,7 @@ def write_turn(
         business,
         message.text,
         _json_list([m.url for m in message.media]),
-        _encode([r.to_json() for r in replies]) if replies else "[]",
+        _encode_replies(replies) if replies else "[]",
         decision,
         now,
         kind,
