@@ -126,6 +126,8 @@ class WebhookRequest:
     # cache lives exactly as long as the request, it is left out of __init__,
     # equality and repr, and dataclasses.replace() starts a copy without it.
     _form: tuple[int, Pairs] | None = field(default=None, init=False, repr=False, compare=False)
+    # query_form()'s cache, kept the same way and for the same reasons.
+    _query: tuple[int, Pairs] | None = field(default=None, init=False, repr=False, compare=False)
 
     def form(self, max_fields: int) -> Pairs:
         """The body's form parameters as ordered ``(name, value)`` pairs, parsed on first use.
@@ -147,10 +149,16 @@ class WebhookRequest:
     def query_form(self, max_fields: int) -> Pairs:
         """The URL query's parameters, as ``form`` reads the body (a GET webhook's form).
 
-        Parsed on each call: GET webhooks are rare and their queries short.
-        Raises ``FormError``, or ``ValueError`` for a URL ``urlsplit`` refuses.
+        Parsed on first use and kept, as ``form`` is: a GET carrier's ``verify``,
+        ``parse`` and ``parse_receipts`` may each read them. Raises ``FormError``,
+        or ``ValueError`` for a URL ``urlsplit`` refuses; a failure is not kept.
         """
-        return parse_form_text(urlsplit(self.url).query, max_fields)
+        cached = self._query
+        if cached is not None and cached[0] == max_fields:
+            return cached[1]
+        pairs = parse_form_text(urlsplit(self.url).query, max_fields)
+        object.__setattr__(self, "_query", (max_fields, pairs))
+        return pairs
 
 
 @dataclass(frozen=True, slots=True)
