@@ -1,4 +1,5 @@
-"""The form carriers (Twilio, Plivo, Vonage SMS) read a webhook's form through ``WebhookRequest.form``.
+"""The form carriers (Twilio, Plivo, Vonage SMS) read a webhook's form through ``WebhookRequest.form``
+(``query_form`` for a GET).
 
 The body is decoded once per request, however many of ``verify``, ``parse`` and
 ``parse_receipts`` read it; each request has its own; and a malformed body is
@@ -196,3 +197,74 @@ def test_a_repeated_field_must_repeat_its_value(name: str) -> None:
     with pytest.raises(WebhookError) as refused:
         carrier.parse(other)
     assert (refused.value.status, refused.value.code) == (400, "duplicate_field")
+
+
+# -- GET: the form is the URL query -----------------------------------------------------------------
+
+
+def test_the_query_pairs_are_kept_per_request() -> None:
+    request = WebhookRequest("GET", f"{URL}?a=1&b=%41+B&a=1&c", {}, b"", "", NOW)
+    pairs = request.query_form(100)
+    assert pairs == (("a", "1"), ("b", "A B"), ("a", "1"), ("c", ""))
+    assert isinstance(pairs, tuple) and request.query_form(100) is pairs  # the very tuple: not parsed again
+    assert request == WebhookRequest("GET", f"{URL}?a=1&b=%41+B&a=1&c", {}, b"", "", NOW)  # the cache is no field
+    assert request.form(100) == ()  # the body's form is another thing, kept apart
+    assert dataclasses.replace(request, url=f"{URL}?z=9").query_form(100) == (("z", "9"),)  # a copy reads its own
+
+
+def test_a_query_refusal_is_not_kept() -> None:
+    request = WebhookRequest("GET", URL + "?" + "&".join(["f=x"] * 150), {}, b"", "", NOW)
+    pairs = request.query_form(200)
+    for _ in range(2):
+        with pytest.raises(FormError, match=TOO_MANY):
+            request.query_form(100)
+    assert request.query_form(200) is pairs
+    unsplittable = WebhookRequest("GET", "https://[::1/webhooks/carrier?a=1", {}, b"", "", NOW)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Invalid IPv6 URL") as refused:
+            unsplittable.query_form(100)
+        assert not isinstance(refused.value, FormError)  # what urlsplit raises, as before
+
+
+TEXT_FIELDS = {"twilio": "Body", "plivo": "Text", "vonage-sms": "text"}
+
+
+@pytest.mark.parametrize("name", CARRIERS)
+def test_a_get_reads_its_query_once(name: str) -> None:
+    carrier, limit = CARRIERS[name][0](), 200 if name == "twilio" else 100
+    fields, _ = CARRIERS[name][1]("a+b é & c=d")
+    request = WebhookRequest("GET", f"{URL}?{urlencode(fields)}", {}, b"", "", NOW)
+    if name == "vonage-sms":  # its sig is a parameter, so a GET is signed as a POST is
+        carrier.verify(request)
+    (message,) = carrier.parse(request)
+    carrier.parse(request)
+    if name != "twilio":  # Twilio's receipts come to their own URL; the others' may come here
+        carrier.parse_receipts(request)
+    assert message.text == "a+b é & c=d"
+    # The very string the first parse made (unquoting makes a new one each time): the query was read once.
+    assert message.text is dict(request.query_form(limit))[TEXT_FIELDS[name]]
+
+
+GET_MALFORMED = [  # (carrier, query, code, message)
+    ("twilio", "Body=%ff", "invalid_form", f"the query string could not be parsed: {UNDECODABLE}"),
+    ("twilio", "a=1" + "&" * 200, "invalid_form", f"the query string could not be parsed: {TOO_MANY}"),
+    ("plivo", "Text=%ff", "invalid_form", f"the parameters could not be read: {UNDECODABLE}"),
+    ("plivo", "a=1" + "&" * 100, "invalid_form", f"the parameters could not be read: {TOO_MANY}"),
+    ("vonage-sms", "text=%ff", "invalid_body", f"the parameters could not be read: {UNDECODABLE}"),
+    ("vonage-sms", "a=1" + "&" * 100, "invalid_body", f"the parameters could not be read: {TOO_MANY}"),
+]
+
+
+@pytest.mark.parametrize(("name", "query", "code", "message"), GET_MALFORMED, ids=lambda v: str(v)[:16])
+def test_a_get_whose_query_is_no_form_is_refused_for_its_query(name: str, query: str, code: str, message: str) -> None:
+    """A GET has no body: its refusal names the query (Twilio) or the parameters (the others), never a body."""
+    carrier = CARRIERS[name][0]()
+    request = WebhookRequest("GET", f"{URL}?{query}", {}, b"", "", NOW)
+    calls = [carrier.parse, carrier.parse_receipts, carrier.parse]  # a refusal is not cached away
+    if name != "twilio":  # Twilio signs a GET's URL whole, so its verify reads no parameters
+        calls.append(carrier.verify)
+    for call in calls:
+        with pytest.raises(WebhookError) as refused:
+            call(request)
+        assert (refused.value.status, refused.value.code, refused.value.message) == (400, code, message)
+        assert "body" not in refused.value.message

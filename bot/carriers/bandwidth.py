@@ -32,6 +32,7 @@ from bot.carriers.base import (
     WebhookRequest,
 )
 from bot.carriers.fields import header as _header
+from bot.carriers.fields import json_body as _json_body
 from bot.carriers.fields import json_list as _list
 from bot.carriers.fields import json_object as _object
 from bot.carriers.fields import matching as _matching
@@ -140,7 +141,7 @@ class BandwidthCarrier:
     def parse(self, request: WebhookRequest) -> Sequence[InboundMessage]:
         """One message per ``message-received`` event of the batch, in order."""
         messages = []
-        for index, event, kind in _events(request.body):
+        for index, event, kind in _events(request):
             if kind != "message-received":
                 continue
             where = f"[{index}].message"
@@ -169,7 +170,7 @@ class BandwidthCarrier:
     def parse_receipts(self, request: WebhookRequest) -> Sequence[DeliveryReceipt]:
         """One receipt per ``message-sending`` / ``-delivered`` / ``-failed`` event of the batch."""
         receipts = []
-        for index, event, kind in _events(request.body):
+        for index, event, kind in _events(request):
             status = _RECEIPT_STATUSES.get(kind)
             if status is None:
                 continue
@@ -254,18 +255,9 @@ class BandwidthCarrier:
         )
 
 
-def _events(body: bytes) -> list[tuple[int, dict[str, object], str]]:
+def _events(request: WebhookRequest) -> list[tuple[int, dict[str, object], str]]:
     """(index, event, type) for every event of the batch; unknown types are kept for the caller to skip."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise WebhookError(400, "invalid_encoding", f"the body is not valid UTF-8 (byte {exc.start})") from exc
-    try:
-        batch = json.loads(text)
-    except RecursionError as exc:
-        raise WebhookError(400, "invalid_json", "the JSON body is nested too deeply") from exc
-    except ValueError as exc:
-        raise WebhookError(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
+    batch = _json_body(request)  # decoded once for parse() and parse_receipts() both
     if not isinstance(batch, list):
         raise WebhookError(400, "invalid_json", "the body should be a JSON array of Bandwidth events")
     events = []

@@ -10,6 +10,7 @@ an ``aiohttp.ClientSession`` owned by the caller (the outbox worker).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -22,6 +23,7 @@ __all__ = [
     "DeliveryReceipt",
     "FormError",
     "HttpRequest",
+    "JsonBodyError",
     "Pairs",
     "SendResult",
     "WebhookError",
@@ -102,6 +104,23 @@ def decode_form(raw: bytes, max_fields: int) -> Pairs:
     return parse_form_text(text, max_fields)
 
 
+# -- application/json, for the JSON carriers (Telnyx, Bandwidth, Sinch, Vonage) ------------------------
+
+
+class JsonBodyError(ValueError):
+    """A body that is not JSON: ``str()`` is what the decode or ``json.loads`` said.
+
+    ``undecodable_at`` is the offset of the first byte that could not be decoded
+    (some carriers name that case apart), else None; ``too_deep`` is True when
+    the nesting ran past the recursion limit (``str()`` is then RecursionError's).
+    """
+
+    def __init__(self, reason: str, undecodable_at: int | None = None, too_deep: bool = False) -> None:
+        super().__init__(reason)
+        self.undecodable_at = undecodable_at
+        self.too_deep = too_deep
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookRequest:
     """What arrived over HTTP, captured before any parsing.
@@ -126,6 +145,10 @@ class WebhookRequest:
     # cache lives exactly as long as the request, it is left out of __init__,
     # equality and repr, and dataclasses.replace() starts a copy without it.
     _form: tuple[int, Pairs] | None = field(default=None, init=False, repr=False, compare=False)
+    # query_form()'s and json_body()'s caches, kept the same way and for the
+    # same reasons, each keyed by its argument as form()'s is by max_fields.
+    _query: tuple[int, Pairs] | None = field(default=None, init=False, repr=False, compare=False)
+    _json: tuple[bool, object] | None = field(default=None, init=False, repr=False, compare=False)
 
     def form(self, max_fields: int) -> Pairs:
         """The body's form parameters as ordered ``(name, value)`` pairs, parsed on first use.
@@ -147,10 +170,45 @@ class WebhookRequest:
     def query_form(self, max_fields: int) -> Pairs:
         """The URL query's parameters, as ``form`` reads the body (a GET webhook's form).
 
-        Parsed on each call: GET webhooks are rare and their queries short.
-        Raises ``FormError``, or ``ValueError`` for a URL ``urlsplit`` refuses.
+        Parsed on first use and kept, as ``form`` is: a GET carrier's ``verify``,
+        ``parse`` and ``parse_receipts`` may each read them. Raises ``FormError``,
+        or ``ValueError`` for a URL ``urlsplit`` refuses; a failure is not kept.
         """
-        return parse_form_text(urlsplit(self.url).query, max_fields)
+        cached = self._query
+        if cached is not None and cached[0] == max_fields:
+            return cached[1]
+        pairs = parse_form_text(urlsplit(self.url).query, max_fields)
+        object.__setattr__(self, "_query", (max_fields, pairs))
+        return pairs
+
+    def json_body(self, detect_encoding: bool = False) -> object:
+        """The body's JSON value, parsed on first use and kept for the request.
+
+        ``parse`` and ``parse_receipts`` of a JSON carrier both read it (the
+        webhook handler calls both for carriers that post messages and receipts
+        to one URL), so the body is decoded once. By default the body must be
+        strict UTF-8, decoded before ``json.loads`` sees it (so a BOM or an
+        encoded surrogate is refused); ``detect_encoding`` hands ``json.loads``
+        the bytes, which it reads as UTF-8, -16 or -32 by detection, skipping a
+        UTF-8 BOM and letting surrogates through (how the Vonage adapters have
+        always read theirs). Raises ``JsonBodyError``, which each carrier turns
+        into its own 400; a failure is not kept. The value is shared by every
+        reader of this request and JSON's dicts and lists are mutable: read it,
+        never change it.
+        """
+        cached = self._json
+        if cached is not None and cached[0] == detect_encoding:
+            return cached[1]
+        try:  # json.loads called here, not in a helper: one frame less under its recursion limit
+            value = json.loads(self.body if detect_encoding else self.body.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise JsonBodyError(str(exc), undecodable_at=exc.start) from exc
+        except RecursionError as exc:
+            raise JsonBodyError(str(exc), too_deep=True) from exc
+        except ValueError as exc:  # json.JSONDecodeError, or an integer too long to convert
+            raise JsonBodyError(str(exc)) from exc
+        object.__setattr__(self, "_json", (detect_encoding, value))
+        return value
 
 
 @dataclass(frozen=True, slots=True)

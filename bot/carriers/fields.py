@@ -1,7 +1,7 @@
 """Field readers shared by the carrier adapters.
 
-JSON readers for Telnyx, Bandwidth and Sinch; form readers for Plivo and the
-Vonage SMS API.
+JSON readers for Telnyx, Bandwidth and Sinch (the body itself, then its
+fields); form readers for Plivo and the Vonage SMS API.
 
 Each refuses bad input with a ``WebhookError`` that names the field and what
 was expected, never another exception: a webhook parser must turn every input
@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from bot.carriers.base import WebhookError
+from bot.carriers.base import JsonBodyError, WebhookError, WebhookRequest
 
-__all__ = ["e164", "form_fields", "header", "json_list", "json_object", "matching", "required", "string"]
+__all__ = ["e164", "form_fields", "header", "json_body", "json_list", "json_object", "matching", "required", "string"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -26,6 +26,22 @@ def header(headers: Mapping[str, str], name: str) -> str:
     if value is None:
         value = next((v for k, v in headers.items() if k.lower() == name), "")
     return value.strip()
+
+
+def json_body(request: WebhookRequest) -> object:
+    """The request's JSON body, parsed once per request, or the 400 Telnyx, Bandwidth and Sinch give.
+
+    The body must be strict UTF-8; a body that is not says at which byte.
+    """
+    try:
+        return request.json_body()
+    except JsonBodyError as exc:
+        if exc.undecodable_at is not None:
+            message = f"the body is not valid UTF-8 (byte {exc.undecodable_at})"
+            raise WebhookError(400, "invalid_encoding", message) from exc
+        if exc.too_deep:
+            raise WebhookError(400, "invalid_json", "the JSON body is nested too deeply") from exc
+        raise WebhookError(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
 
 
 def json_object(value: object, where: str) -> dict[str, object]:

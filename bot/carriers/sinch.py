@@ -32,6 +32,7 @@ from bot.carriers.base import (
     WebhookRequest,
 )
 from bot.carriers.fields import header as _header
+from bot.carriers.fields import json_body as _json_body
 from bot.carriers.fields import json_list as _list
 from bot.carriers.fields import json_object as _object
 from bot.carriers.fields import matching as _matching
@@ -146,7 +147,7 @@ class SinchCarrier:
 
     def parse(self, request: WebhookRequest) -> Sequence[InboundMessage]:
         """The customer's message in an ``mo_text`` or ``mo_media`` callback; other types carry none."""
-        event, kind = _event(request.body)
+        event, kind = _event(request)
         media: tuple[InboundMedia, ...] = ()
         if kind == "mo_text":
             text = _string(event.get("body"), "body", optional=True)
@@ -168,7 +169,7 @@ class SinchCarrier:
 
     def parse_receipts(self, request: WebhookRequest) -> Sequence[DeliveryReceipt]:
         """Receipts in a per-recipient report, or one per listed recipient of a batch report."""
-        event, kind = _event(request.body)
+        event, kind = _event(request)
         if kind not in _RECIPIENT_REPORTS and kind not in _BATCH_REPORTS:
             return ()
         batch_id = _matching(event.get("batch_id"), "batch_id", _ID, "a batch id")
@@ -237,17 +238,8 @@ class SinchCarrier:
         )
 
 
-def _event(body: bytes) -> tuple[dict[str, object], str]:
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise WebhookError(400, "invalid_encoding", f"the body is not valid UTF-8 (byte {exc.start})") from exc
-    try:
-        event = _object(json.loads(text), "the body")
-    except RecursionError as exc:
-        raise WebhookError(400, "invalid_json", "the JSON body is nested too deeply") from exc
-    except ValueError as exc:
-        raise WebhookError(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
+def _event(request: WebhookRequest) -> tuple[dict[str, object], str]:
+    event = _object(_json_body(request), "the body")  # decoded once for parse() and parse_receipts() both
     return event, _string(event.get("type"), "type")
 
 

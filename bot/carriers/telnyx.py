@@ -32,6 +32,7 @@ from bot.carriers.base import (
     WebhookRequest,
 )
 from bot.carriers.fields import header as _header
+from bot.carriers.fields import json_body as _json_body
 from bot.carriers.fields import json_list as _list
 from bot.carriers.fields import json_object as _object
 from bot.carriers.fields import matching as _matching
@@ -139,7 +140,7 @@ class TelnyxCarrier:
 
     def parse(self, request: WebhookRequest) -> Sequence[InboundMessage]:
         """The customer's message in a ``message.received`` event; other events carry none."""
-        data = _event(request.body)
+        data = _event(request)
         if _string(data.get("event_type"), "data.event_type") != "message.received":
             return ()
         # data.id is the event id, stable across Telnyx's retries of this delivery (§12).
@@ -164,7 +165,7 @@ class TelnyxCarrier:
 
     def parse_receipts(self, request: WebhookRequest) -> Sequence[DeliveryReceipt]:
         """One receipt per recipient of a ``message.sent`` / ``message.finalized`` event."""
-        data = _event(request.body)
+        data = _event(request)
         if _string(data.get("event_type"), "data.event_type") not in _RECEIPT_EVENTS:
             return ()
         payload = _object(data.get("payload"), "data.payload")
@@ -249,17 +250,8 @@ class TelnyxCarrier:
         )
 
 
-def _event(body: bytes) -> dict[str, object]:
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise WebhookError(400, "invalid_encoding", f"the body is not valid UTF-8 (byte {exc.start})") from exc
-    try:
-        envelope = json.loads(text)
-    except RecursionError as exc:
-        raise WebhookError(400, "invalid_json", "the JSON body is nested too deeply") from exc
-    except ValueError as exc:
-        raise WebhookError(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
+def _event(request: WebhookRequest) -> dict[str, object]:
+    envelope = _json_body(request)  # decoded once for parse() and parse_receipts() both
     return _object(_object(envelope, "the body").get("data"), "data")
 
 

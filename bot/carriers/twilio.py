@@ -10,7 +10,7 @@ import base64
 import json
 import re
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape
 
 from bot.carriers.base import (
@@ -65,10 +65,11 @@ def parse_form(raw: bytes) -> list[tuple[str, str]]:
         raise _refusal(exc) from exc
 
 
-def _refusal(exc: FormError) -> WebhookError:
+def _refusal(exc: FormError, where: str = "the form body") -> WebhookError:
+    """Twilio's 400 for a form that is not one; ``where`` is "the query string" for a GET's."""
     if exc.undecodable_at is not None:
-        return WebhookError(400, "invalid_encoding", f"the form body is not valid UTF-8 (byte {exc.undecodable_at})")
-    return WebhookError(400, "invalid_form", f"the form body could not be parsed: {exc}")
+        return WebhookError(400, "invalid_encoding", f"{where} is not valid UTF-8 (byte {exc.undecodable_at})")
+    return WebhookError(400, "invalid_form", f"{where} could not be parsed: {exc}")
 
 
 def verify(auth_token: str, url: str, pairs: Sequence[tuple[str, str]], signature: str) -> None:
@@ -198,7 +199,12 @@ class TwilioCarrier:
 
     def _pairs(self, request: WebhookRequest) -> Sequence[tuple[str, str]]:
         if request.method == "GET":
-            return parse_form(urlsplit(request.url).query.encode("utf-8"))
+            # A GET webhook's form is its URL query (parsed once per request, as a
+            # POST's body is); a GET has no body, so the refusal names the query.
+            try:
+                return request.query_form(MAX_FIELDS)
+            except FormError as exc:
+                raise _refusal(exc, "the query string") from exc
         if request.content_type != FORM:
             got = request.content_type
             raise WebhookError(415, "unsupported_media_type", f"expected Content-Type {FORM}, got '{got}'")

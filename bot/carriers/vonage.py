@@ -15,7 +15,15 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.carriers.base import DeliveryReceipt, HttpRequest, SendResult, WebhookError, WebhookReply, WebhookRequest
+from bot.carriers.base import (
+    DeliveryReceipt,
+    HttpRequest,
+    JsonBodyError,
+    SendResult,
+    WebhookError,
+    WebhookReply,
+    WebhookRequest,
+)
 from bot.carriers.vonage_signature import LEEWAY, MAX_TOKEN_AGE, decode_jwt, verify_bearer
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
@@ -47,10 +55,12 @@ _STATUSES = {"submitted": "sent", "delivered": "delivered", "rejected": "failed"
              "read": "read"}  # fmt: skip
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
+def _json_object(request: WebhookRequest) -> dict[str, Any]:
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as exc:
+        # Decoded once for parse() and parse_receipts() both. detect_encoding: the
+        # bytes go to json.loads as they always have here (see WebhookRequest.json_body).
+        data = request.json_body(detect_encoding=True)
+    except JsonBodyError as exc:
         raise WebhookError(400, "invalid_json", f"the body is not valid JSON: {exc}"[:200]) from exc
     if not isinstance(data, dict):
         raise WebhookError(400, "invalid_json", "the body should be a JSON object")
@@ -187,7 +197,7 @@ class VonageCarrier:
         verify_bearer(request, self.signature_secret)
 
     def parse(self, request: WebhookRequest) -> Sequence[InboundMessage]:
-        data = _json_object(request.body)
+        data = _json_object(request)
         if "status" in data:
             return []  # a status webhook sent to the inbound URL: see parse_receipts
         channel = data.get("channel")
@@ -201,7 +211,7 @@ class VonageCarrier:
         return [InboundMessage(CHANNEL, uuid, customer, business, text, media)]
 
     def parse_receipts(self, request: WebhookRequest) -> Sequence[DeliveryReceipt]:
-        data = _json_object(request.body)
+        data = _json_object(request)
         if "status" not in data:
             return []  # an inbound message sent to the status URL: see parse
         uuid, status = _string(data, "message_uuid")[:64], _string(data, "status").lower()
