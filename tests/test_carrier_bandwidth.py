@@ -283,6 +283,8 @@ def _broken(key: str, value: object) -> bytes:
         (_broken("media", "https://x.example/a.png"), "invalid_field", "[0].message.media"),
         (_broken("media", ["javascript:alert(1)"]), "invalid_field", "[0].message.media[0]"),
         (_broken("media", [{"url": "https://x.example/a.png"}]), "invalid_field", "[0].message.media[0]"),
+        # urlsplit refuses an unclosed IPv6 bracket: a 400 that names the field, never a 500.
+        (_broken("media", ["https://[x/a.png"]), "invalid_field", "[0].message.media[0]"),
     ],
 )
 def test_bad_inbound_is_a_clear_400(body: bytes, code: str, mentions: str) -> None:

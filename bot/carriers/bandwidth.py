@@ -274,9 +274,13 @@ def _media(value: object, where: str) -> tuple[InboundMedia, ...]:
         url = _string(item, f"{where}[{index}]")
         if not url.startswith(("https://", "http://")) or len(url) > 4096 or any(c.isspace() for c in url):
             raise WebhookError(400, "invalid_field", f"{where}[{index}] should be an http(s) URL")
+        try:
+            path = urlsplit(url).path  # refuses e.g. an unclosed IPv6 bracket ("https://[x")
+        except ValueError as exc:
+            raise WebhookError(400, "invalid_field", f"{where}[{index}] should be an http(s) URL: {exc}") from exc
         # Bandwidth's events give no content type; the file name usually does,
         # and "sent: photo" routes need one.
-        guessed, _ = mimetypes.guess_type(urlsplit(url).path)
+        guessed, _ = mimetypes.guess_type(path)
         items.append(InboundMedia(url, guessed or ""))
     return tuple(items)
 
