@@ -15,8 +15,11 @@ The number reported is ``time.thread_time()`` of the main thread over the
 measured requests, divided by their count. It includes the tiny raw-socket
 client (a few microseconds a request: ``--bare`` measures the same client
 against ``bench.bare_app``'s handler for reference) but not aiosqlite's worker
-thread. Every repetition starts from an empty database with the same requests,
-so repetitions and code versions see the same work.
+thread. It also reports ``time.process_time()`` per request: every thread of
+the process (SQLite's too), user and system time, which is what throughput
+pays when the server has one core. Every repetition starts from an empty
+database with the same requests, so repetitions and code versions see the same
+work.
 
 Run: ``python3 -m bench.hotpath [--reps 5] [--requests 3000] [--profile N]``;
 ``--dump FILE`` writes every response body and log line (minus timings) for

@@ -46,7 +46,13 @@ def fold(text: str) -> str:
         return text.lower()
     # casefold first: it can itself produce combining marks ("İ" -> "i̇").
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Compatibility forms decompose to capitals casefold left alone ("𝐒𝐓𝐎𝐏",
+    # "ℍ𝔼𝕃ℙ" -> "STOP", "HELP"), so fold again; and dotless "ı" (a Turkish
+    # keyboard's "i") is "i", as case-insensitive regex matching has it. A
+    # folded clause is then lowercase, and revocation patterns written in
+    # lowercase ASCII need no IGNORECASE (bot.compliance.revocation).
+    return stripped.casefold().replace("\u0131", "i")
 
 
 def split_clauses(text: str) -> tuple[Clause, ...]:

@@ -123,6 +123,14 @@ lowercase, without apostrophes or punctuation (``dont text me``).
 """
 
 
+# Pattern syntax that means the same with and without IGNORECASE on a folded
+# clause: lowercase ASCII letters, digits, spaces, groups, lookarounds,
+# alternation, quantifiers, anchors, "." and word boundaries. No character
+# classes (a range like "[0-9A-Z]" minus its capitals can still hold only
+# capitals), no other escapes, no backreferences (they compare captured text).
+_CASE_FREE = re.compile(r"(?:[a-z0-9 ()?:!=<|*+^$.{},]|\\b)*")
+
+
 @functools.cache
 def compile_pattern(pattern: str) -> re.Pattern[str]:
     """Compile a revocation pattern once per process, however many flows use it.
@@ -136,12 +144,19 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     source = "".join(
         ch for ch in unicodedata.normalize("NFKD", pattern) if not unicodedata.combining(ch)
     )
+    # Case-insensitive matching costs sre about twice the time, and the
+    # patterns run on every message. A folded clause is lowercase (see
+    # bot.compliance.clauses.fold), and in folded text the only character
+    # re.IGNORECASE equates with a lowercase ASCII letter is that letter
+    # (tests/test_compliance_keywords.py checks every code point). So a
+    # pattern made of _CASE_FREE syntax alone, like every built-in one,
+    # matches exactly the same without it. Any other, e.g. a flow's
+    # "STOP TEXTING" or "[a-z]+", keeps IGNORECASE.
+    flags = 0 if _CASE_FREE.fullmatch(source) else re.IGNORECASE
     try:
-        compiled = re.compile(source, re.IGNORECASE)
+        compiled = re.compile(source, flags)
     except re.error as exc:
         raise ValueError(f"invalid revocation pattern {pattern!r}: {exc}") from exc
     if compiled.search("") is not None:
         raise ValueError(f"revocation pattern {pattern!r} matches an empty message")
     return compiled
-
-
