@@ -26,7 +26,8 @@ class TextFormatter(logging.Formatter):
         # (whole second, its formatted date): one tuple, so a formatter shared
         # by two handlers (each emits under its own lock) never pairs a second
         # with another second's date.
-        self._cached: tuple[int, str] = (-1, "")
+        # None until the first record: no real second may look cached.
+        self._cached: tuple[int | None, str] = (None, "")
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if datefmt is not None:

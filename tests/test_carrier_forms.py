@@ -248,6 +248,8 @@ def test_a_get_reads_its_query_once(name: str) -> None:
 GET_MALFORMED = [  # (carrier, query, code, message)
     ("twilio", "Body=%ff", "invalid_form", f"the query string could not be parsed: {UNDECODABLE}"),
     ("twilio", "a=1" + "&" * 200, "invalid_form", f"the query string could not be parsed: {TOO_MANY}"),
+    # A raw non-UTF-8 byte in the URL reaches us as a lone surrogate (aiohttp's surrogateescape).
+    ("twilio", "Body=\udcff", "invalid_encoding", "the query string is not valid UTF-8"),
     ("plivo", "Text=%ff", "invalid_form", f"the parameters could not be read: {UNDECODABLE}"),
     ("plivo", "a=1" + "&" * 100, "invalid_form", f"the parameters could not be read: {TOO_MANY}"),
     ("vonage-sms", "text=%ff", "invalid_body", f"the parameters could not be read: {UNDECODABLE}"),
@@ -268,3 +270,12 @@ def test_a_get_whose_query_is_no_form_is_refused_for_its_query(name: str, query:
             call(request)
         assert (refused.value.status, refused.value.code, refused.value.message) == (400, code, message)
         assert "body" not in refused.value.message
+
+
+def test_a_twilio_get_whose_url_cannot_be_split_is_a_400() -> None:
+    carrier = CARRIERS["twilio"][0]()
+    request = WebhookRequest("GET", "https://[::1/webhooks/twilio?Body=hi", {}, b"", "", NOW)
+    with pytest.raises(WebhookError) as refused:
+        carrier.parse(request)
+    assert (refused.value.status, refused.value.code) == (400, "invalid_form")
+    assert refused.value.message.startswith("the query string could not be parsed")

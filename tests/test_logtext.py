@@ -26,6 +26,12 @@ TIMES = [
 ]
 
 
+@pytest.mark.parametrize("created", [-0.5, -1.0, -1.5, 0.0])
+def test_the_first_line_is_formatted_whatever_its_second(created: float) -> None:
+    """Seconds around the epoch, each as a fresh formatter's first record (the cache starts empty)."""
+    assert TextFormatter().format(record(created)) == logging.Formatter(TEXT_FORMAT).format(record(created))
+
+
 def test_lines_equal_logging_formatters() -> None:
     ours, reference = TextFormatter(), logging.Formatter(TEXT_FORMAT)
     for created in TIMES:

@@ -41,6 +41,7 @@ __all__ = [
 CHANNEL = "twilio"
 MAX_BODY = 1600  # Twilio's own limit for Body (§1.1)
 MAX_MEDIA = 10  # Twilio's limit of media per message (§1.6)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SID = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{10,62}$")
 _ADDRESS = re.compile(r"^[A-Za-z:+0-9.@_-]{1,64}$")
 # XML 1.0 forbids most C0 controls even when escaped; a reply containing one
@@ -202,9 +203,16 @@ class TwilioCarrier:
             # A GET webhook's form is its URL query (parsed once per request, as a
             # POST's body is); a GET has no body, so the refusal names the query.
             try:
-                return request.query_form(MAX_FIELDS)
+                pairs = request.query_form(MAX_FIELDS)
             except FormError as exc:
                 raise _refusal(exc, "the query string") from exc
+            except ValueError as exc:  # a URL urlsplit refuses
+                raise WebhookError(400, "invalid_form", f"the query string could not be parsed: {exc}") from exc
+            # Raw bytes in a URL that are not UTF-8 reach us as lone surrogates
+            # (a POST body is decoded strictly instead): neither signable nor storable.
+            if any(_SURROGATE.search(name + value) for name, value in pairs):
+                raise WebhookError(400, "invalid_encoding", "the query string is not valid UTF-8")
+            return pairs
         if request.content_type != FORM:
             got = request.content_type
             raise WebhookError(415, "unsupported_media_type", f"expected Content-Type {FORM}, got '{got}'")
