@@ -136,3 +136,8 @@ def test_patterns_match_as_with_ignorecase_on_mixed_texts(parts: list[str]) -> N
 )
 def test_keywords_in_any_alphabet(text: str, intent: Intent, reason: str) -> None:
     assert KW.explain(text) == (intent, reason)
+
+
+def test_incompatible_flags_are_reported_with_the_pattern() -> None:
+    with pytest.raises(ValueError, match=r"invalid revocation pattern '\(\?a\)\(\?u\)stop'"):
+        compile_pattern("(?a)(?u)stop")

@@ -155,7 +155,7 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     flags = 0 if _CASE_FREE.fullmatch(source) else re.IGNORECASE
     try:
         compiled = re.compile(source, flags)
-    except re.error as exc:
+    except (re.error, ValueError) as exc:  # ValueError: e.g. "(?a)(?u)", incompatible flags
         raise ValueError(f"invalid revocation pattern {pattern!r}: {exc}") from exc
     if compiled.search("") is not None:
         raise ValueError(f"revocation pattern {pattern!r} matches an empty message")
