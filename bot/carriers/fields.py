@@ -15,9 +15,28 @@ from collections.abc import Iterable, Mapping
 
 from bot.carriers.base import JsonBodyError, WebhookError, WebhookRequest
 
-__all__ = ["e164", "form_fields", "header", "json_body", "json_list", "json_object", "matching", "required", "string"]
+__all__ = [
+    "e164",
+    "form_fields",
+    "has_surrogate",
+    "header",
+    "json_body",
+    "json_list",
+    "json_object",
+    "matching",
+    "required",
+    "string",
+]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_surrogate(text: str) -> bool:
+    """A lone surrogate: from JSON's "\\ud800" escape or a raw non-UTF-8 byte in a URL.
+
+    Such text can be neither signed (it has no UTF-8) nor stored.
+    """
+    return _SURROGATE.search(text) is not None
 
 
 def header(headers: Mapping[str, str], name: str) -> str:
@@ -88,7 +107,7 @@ def form_fields(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
         if fields.get(name, value) != value:
             raise WebhookError(400, "duplicate_field", f"parameter {name[:40]!r} is given twice with different values")
         # A lone surrogate (a raw URL, or JSON's "\ud800" escape) can be neither signed nor stored.
-        if "\x00" in value or _SURROGATE.search(name + value):
+        if "\x00" in value or has_surrogate(name + value):
             raise WebhookError(400, "invalid_field", f"parameter {name[:40]!r} has a NUL or an unpaired surrogate")
         fields[name] = value
     return fields

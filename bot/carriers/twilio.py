@@ -23,6 +23,7 @@ from bot.carriers.base import (
     WebhookRequest,
     decode_form,
 )
+from bot.carriers.fields import has_surrogate
 from bot.carriers.twilio_signature import verify_signature
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
@@ -41,7 +42,6 @@ __all__ = [
 CHANNEL = "twilio"
 MAX_BODY = 1600  # Twilio's own limit for Body (§1.1)
 MAX_MEDIA = 10  # Twilio's limit of media per message (§1.6)
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _SID = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{10,62}$")
 _ADDRESS = re.compile(r"^[A-Za-z:+0-9.@_-]{1,64}$")
 # XML 1.0 forbids most C0 controls even when escaped; a reply containing one
@@ -210,7 +210,7 @@ class TwilioCarrier:
                 raise WebhookError(400, "invalid_form", f"the query string could not be parsed: {exc}") from exc
             # Raw bytes in a URL that are not UTF-8 reach us as lone surrogates
             # (a POST body is decoded strictly instead): neither signable nor storable.
-            if any(_SURROGATE.search(name + value) for name, value in pairs):
+            if any(has_surrogate(name + value) for name, value in pairs):
                 raise WebhookError(400, "invalid_encoding", "the query string is not valid UTF-8")
             return pairs
         if request.content_type != FORM:

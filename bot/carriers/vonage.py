@@ -24,6 +24,7 @@ from bot.carriers.base import (
     WebhookReply,
     WebhookRequest,
 )
+from bot.carriers.fields import has_surrogate
 from bot.carriers.vonage_signature import LEEWAY, MAX_TOKEN_AGE, decode_jwt, verify_bearer
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
@@ -39,7 +40,6 @@ MAX_TEXT = 10_000  # far above any real SMS/MMS text; bounds what the engine is 
 MAX_MEDIA = 10
 CLIENT_REF_MAX = 40  # the Java SDK documents 40 characters; the Python SDK allows 100
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _ADDRESS = re.compile(r"\+?[A-Za-z0-9._-]{1,32}")
 _MEDIA_KINDS = ("image", "audio", "video", "file", "vcard")
 # Vonage gives no content type for inbound media, only its kind; the extension
@@ -73,7 +73,7 @@ def _text(value: object, where: str, required: bool = True) -> str:
     if not isinstance(value, str) or (required and not value):
         raise WebhookError(400, "missing_field", f"{where} should be a {'non-empty ' if required else ''}string")
     # JSON's "\ud800" escape decodes to a lone surrogate, which no database can store.
-    if "\x00" in value or _SURROGATE.search(value):
+    if "\x00" in value or has_surrogate(value):
         raise WebhookError(400, "invalid_field", f"{where} contains a NUL or an unpaired surrogate")
     return value
 
