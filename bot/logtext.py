@@ -25,8 +25,8 @@ class TextFormatter(logging.Formatter):
         super().__init__(fmt)
         # (whole second, its formatted date): one tuple, so a formatter shared
         # by two handlers (each emits under its own lock) never pairs a second
-        # with another second's date.
-        # None until the first record: no real second may look cached.
+        # with another second's date; None before the first record, which no
+        # real second equals.
         self._cached: tuple[int | None, str] = (None, "")
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
