@@ -35,12 +35,29 @@ async def read_body(request: web.Request, limit: int = MAX_API_BODY) -> Body:
         if len(data) > limit:
             raise ApiError("body_too_large", f"the request body is larger than the limit of {limit} bytes")
     try:
-        value = json.loads(data or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        value = json.loads(data or b"{}", parse_constant=_not_json, object_pairs_hook=_unique_keys)
+    except RecursionError as exc:
+        raise ApiError("invalid_json", "the body is not valid JSON: nested too deeply") from exc
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, and integers over 4300 digits
         raise ApiError("invalid_json", f"the body is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise ApiError("invalid_json", f"the body should be a JSON object, got {type(value).__name__}")
     return Body(value)
+
+
+def _not_json(constant: str) -> Any:
+    # Python's parser takes NaN and Infinity, which JSON (RFC 8259) does not have.
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A field given twice is ambiguous ("to" twice: which number?): refused, not last-one-wins.
+    value: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in value:
+            raise ValueError(f"the field '{key}' appears more than once in one object")
+        value[key] = item
+    return value
 
 
 class Body:

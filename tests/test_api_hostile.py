@@ -1,0 +1,69 @@
+"""Hostile input to the API: every refusal is a documented 4xx naming what was wrong, never a 500.
+
+The real app on loopback with a real SQLite file (the harness's ``api`` fixture). Each
+case also checks that the server logged no unexpected error and queued nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import db_rows
+from tests.harness_http import raw_request
+from tests.test_api_harness import API_TOKEN, Api, check_against_spec
+
+# The API fixtures (api, make_api, fake_twilio) live in the harness module.
+pytest_plugins = ("tests.test_api_harness",)
+
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+JSON_HEADERS = {**AUTH, "Content-Type": "application/json"}
+CUSTOMER = "+15550001234"
+
+
+async def send_raw(api: Api, method: str, path: str, body: bytes = b"",
+                   headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """One request exactly as written; the answer must be JSON the OpenAPI document allows."""
+    assert api.client.port is not None
+    answer = await raw_request(api.client.port, method, path, JSON_HEADERS if headers is None else headers, body)
+    data = answer.json()
+    check_against_spec(method, path, answer.status, data)
+    return answer.status, data
+
+
+@pytest.fixture
+def no_unexpected_errors(caplog: pytest.LogCaptureFixture, db_path: Path) -> Any:
+    with caplog.at_level(logging.ERROR, logger="textdesk"):
+        yield
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    assert db_rows(db_path, "SELECT count(*) FROM outbound")[0][0] == 0
+
+
+@pytest.mark.usefixtures("no_unexpected_errors")
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Python's parser refuses integers over 4300 digits with a ValueError, not a JSONDecodeError.
+        (b'{"to": "+15550001234", "length": 1' + b"0" * 5000 + b"}", "integer"),
+        # Nesting deeper than the interpreter's recursion limit.
+        (b"[" * 100_000 + b"]" * 100_000, "nested"),
+        # Not JSON at all (RFC 8259), though Python's parser takes them by default.
+        (b'{"to": "+15550001234", "variables": {"name": NaN}}', "NaN"),
+        (b'{"to": "+15550001234", "length": Infinity}', "Infinity"),
+        (b'{"to": "+15550001234", "length": -Infinity}', "-Infinity"),
+        # Which "to" was meant? Refused rather than silently texting the last one.
+        (b'{"to": "+15550001234", "to": "+15550009999"}', "'to'"),
+    ],
+    ids=["huge-integer", "deep-nesting", "NaN", "Infinity", "-Infinity", "duplicate-key"],
+)
+async def test_json_python_cannot_hold_or_that_is_ambiguous_is_invalid_json(
+    api: Api, body: bytes, expected: str
+) -> None:
+    for path in ("/api/conversations", "/api/verifications", "/api/broadcasts"):
+        status, data = await send_raw(api, "POST", path, body)
+        assert (status, data["error"]["code"]) == (400, "invalid_json"), data
+        assert expected in data["error"]["message"]
+    assert api.fake.received == []
