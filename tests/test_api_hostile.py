@@ -67,3 +67,37 @@ async def test_json_python_cannot_hold_or_that_is_ambiguous_is_invalid_json(
         assert (status, data["error"]["code"]) == (400, "invalid_json"), data
         assert expected in data["error"]["message"]
     assert api.fake.received == []
+
+
+BROADCAST = "/api/broadcasts"
+DEALS = "/api/audiences/deals/subscribers"
+
+
+@pytest.mark.usefixtures("no_unexpected_errors")
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (BROADCAST, b'{"numbers": ["+15550001234"], "text": "hi \\ud800 there"}', "text"),
+        (BROADCAST, b'{"numbers": ["+15550001234"], "text": "hi \\u0000 there"}', "text"),
+        (BROADCAST, b'{"numbers": ["+15550001234"], "text": "x", "media": ["\\udc00.png"]}', "media"),
+        (BROADCAST, b'{"numbers": ["+15550001234"], "text": "x", "media": ["pic\\u0000.png"]}', "media"),
+        (BROADCAST, b'{"numbers": ["+15550001234"], "state": "order_ready", '
+                    b'"variables": {"name": "\\udfff", "order": "1"}}', "variables"),
+        ("/api/conversations", b'{"to": "+15550001234", "state": "order_ready", '
+                               b'"variables": {"name": "A\\u0000", "order": "1"}}', "variables"),
+        ("/api/conversations", b'{"to": "+15550001234", "state": "order_ready", '
+                               b'"variables": {"name": "\\ud83d", "order": "1"}}', "variables"),
+        (DEALS, b'{"numbers": ["+15550001234"], "source": "sign-up \\ud800"}', "source"),
+        (DEALS, b'{"numbers": ["+15550001234"], "source": "sign-up \\u0000"}', "source"),
+    ],
+    ids=["text-surrogate", "text-nul", "media-surrogate", "media-nul", "broadcast-variable-surrogate",
+         "variable-nul", "variable-half-emoji", "source-surrogate", "source-nul"],
+)
+async def test_text_that_cannot_be_stored_or_sent_is_refused_by_name(
+    api: Api, db_path: Path, path: str, body: bytes, field: str
+) -> None:
+    status, data = await send_raw(api, "POST", path, body)
+    assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", field), data
+    assert "NUL" in data["error"]["message"] and "surrogate" in data["error"]["message"]
+    for table in ("subscriptions", "broadcasts", "conversations"):
+        assert db_rows(db_path, f"SELECT count(*) FROM {table}")[0][0] == 0

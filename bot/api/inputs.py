@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.api.errors import ApiError
 from bot.api.numbers import NumberError, to_e164
+from bot.carriers.fields import has_surrogate
 
 __all__ = ["MAX_API_BODY", "Body", "read_body"]
 
@@ -60,6 +61,14 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return value
 
 
+def _check_sendable(value: str, name: str) -> None:
+    # JSON can carry both ("\u0000", "\ud800"): a lone surrogate has no UTF-8 (SQLite and the
+    # carriers would fail on it) and a NUL is no text a phone shows (the webhooks refuse it too).
+    if "\x00" in value or has_surrogate(value):
+        raise ApiError("invalid_field", f"'{name}' contains a NUL character or an unpaired surrogate "
+                       "(half of a \\ud83d\\ude00 pair); send whole characters", field=name)
+
+
 class Body:
     """One JSON object; each getter removes the field it reads."""
 
@@ -90,6 +99,7 @@ class Body:
             raise ApiError("invalid_field", f"'{name}' should be a string", field=name)
         if len(value) > max_length:
             raise ApiError("invalid_field", f"'{name}' is longer than {max_length} characters", field=name)
+        _check_sendable(value, name)
         return value
 
     def name(self, name: str, required: bool = True) -> str:
@@ -136,6 +146,8 @@ class Body:
             return ()
         if not isinstance(value, list) or len(value) > most or not all(isinstance(v, str) and v for v in value):
             raise ApiError("invalid_field", f"'{name}' should be a list of at most {most} strings", field=name)
+        for item in value:
+            _check_sendable(item, name)
         return tuple(value)
 
     def variables(self, name: str = "variables") -> dict[str, str]:
@@ -152,6 +164,7 @@ class Body:
             if not isinstance(item, str | int | float) or isinstance(item, bool) or len(str(item)) > 500:
                 raise ApiError("invalid_field", f"variable '{key}' should be a string of at most 500 characters",
                                field=name)
+            _check_sendable(str(item), name)
             out[key] = str(item)
         return out
 
