@@ -101,3 +101,11 @@ async def test_text_that_cannot_be_stored_or_sent_is_refused_by_name(
     assert "NUL" in data["error"]["message"] and "surrogate" in data["error"]["message"]
     for table in ("subscriptions", "broadcasts", "conversations"):
         assert db_rows(db_path, f"SELECT count(*) FROM {table}")[0][0] == 0
+
+
+@pytest.mark.usefixtures("no_unexpected_errors")
+@pytest.mark.parametrize("item", ["a" * 5000, "x/" * 3000 + "pic.png", "pic.png/" + "." * 300],
+                         ids=["long-name", "long-path", "file-as-folder"])
+async def test_media_names_the_filesystem_cannot_look_up_are_invalid(api: Api, item: str) -> None:
+    status, data = await api.post(BROADCAST, {"numbers": [CUSTOMER], "text": "x", "media": [item]})
+    assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "media"), data

@@ -122,8 +122,12 @@ def _media(body: Body, config: Config) -> tuple[str, ...]:
     for item in items:
         if item.startswith("https://"):
             continue
-        target = (root / item).resolve()
-        if not target.is_relative_to(root) or not target.is_file():
+        try:
+            target = (root / item).resolve()
+            found = target.is_relative_to(root) and target.is_file()
+        except OSError:  # a name or path too long for the filesystem, a symlink loop
+            found = False
+        if not found:
             raise ApiError("invalid_field", f"media '{item}' is neither an https:// URL nor a file in the "
                            "media folder", field="media")
     return items
