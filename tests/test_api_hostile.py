@@ -109,3 +109,12 @@ async def test_text_that_cannot_be_stored_or_sent_is_refused_by_name(
 async def test_media_names_the_filesystem_cannot_look_up_are_invalid(api: Api, item: str) -> None:
     status, data = await api.post(BROADCAST, {"numbers": [CUSTOMER], "text": "x", "media": [item]})
     assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "media"), data
+
+
+@pytest.mark.usefixtures("no_unexpected_errors")
+@pytest.mark.parametrize("key", ["caf\xe9", "tab\there", "k" * 201], ids=["latin-1", "tab", "too-long"])
+async def test_an_idempotency_key_of_other_than_visible_ascii_is_invalid(api: Api, key: str) -> None:
+    body = b'{"numbers": ["+15550001234"], "text": "x"}'
+    status, data = await send_raw(api, "POST", BROADCAST, body, {**JSON_HEADERS, "Idempotency-Key": key})
+    assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "Idempotency-Key")
+

@@ -36,6 +36,9 @@ __all__ = ["get_broadcast", "post_broadcast"]
 OPT_OUT_FOOTER = "Reply STOP to opt out."
 _MENTIONS_STOP = re.compile(r"\bSTOP\b", re.IGNORECASE)
 _BROADCAST_ID = re.compile(r"^bc_[0-9a-f]{16}$")
+# Other header bytes reach us as lone surrogates (aiohttp decodes them as UTF-8 with
+# surrogateescape), which SQLite cannot store.
+_IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{0,200}")
 
 
 async def post_broadcast(request: web.Request) -> web.Response:
@@ -52,9 +55,9 @@ async def post_broadcast(request: web.Request) -> web.Response:
     media = _media(body, context.config(request))
     variables = body.variables()
     key = request.headers.get("Idempotency-Key", "")
-    if len(key) > 200:
-        raise ApiError("invalid_field", "the Idempotency-Key header is longer than 200 characters",
-                       field="Idempotency-Key")
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError("invalid_field", "the Idempotency-Key header should be at most 200 visible ASCII "
+                       "characters (a UUID, say)", field="Idempotency-Key")
     if state:
         if text or media:
             raise ApiError("invalid_field", "a broadcast sends 'text'/'media' or starts a flow at 'state', not both",
