@@ -118,3 +118,10 @@ async def test_an_idempotency_key_of_other_than_visible_ascii_is_invalid(api: Ap
     status, data = await send_raw(api, "POST", BROADCAST, body, {**JSON_HEADERS, "Idempotency-Key": key})
     assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "Idempotency-Key")
 
+
+@pytest.mark.usefixtures("no_unexpected_errors")
+@pytest.mark.parametrize("token", [API_TOKEN[:-1] + "\xe9", "\xff" * len(API_TOKEN), API_TOKEN + "\xa0"],
+                         ids=["last-char-latin-1", "all-latin-1", "trailing-nbsp"])
+async def test_a_token_with_bytes_outside_ascii_is_invalid_not_a_500(api: Api, token: str) -> None:
+    status, data = await send_raw(api, "GET", DEALS, headers={"Authorization": f"Bearer {token}"})
+    assert (status, data["error"]["code"]) == (401, "invalid_token"), data

@@ -25,7 +25,9 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="textdesk"'}
 
 
 def token_matches(presented: str, tokens: Sequence[str]) -> bool:
-    given = presented.encode()
+    # A header byte that is not UTF-8 arrives as a lone surrogate: back to that byte, so any
+    # header is compared (and refused) like any other rather than failing to encode.
+    given = presented.encode("utf-8", "surrogateescape")
     found = False
     for token in tokens:
         # Non-short-circuit "or": every token is compared whatever the outcome.
