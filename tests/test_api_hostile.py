@@ -125,3 +125,12 @@ async def test_an_idempotency_key_of_other_than_visible_ascii_is_invalid(api: Ap
 async def test_a_token_with_bytes_outside_ascii_is_invalid_not_a_500(api: Api, token: str) -> None:
     status, data = await send_raw(api, "GET", DEALS, headers={"Authorization": f"Bearer {token}"})
     assert (status, data["error"]["code"]) == (401, "invalid_token"), data
+
+
+@pytest.mark.usefixtures("no_unexpected_errors")
+@pytest.mark.parametrize("limit", ["%C2%B2", "%EF%BC%95", "9" * 5000, "+5", "%205", "5.0", "0x10"],
+                         ids=["superscript-two", "fullwidth-five", "5000-digits", "plus", "space", "float", "hex"])
+async def test_a_limit_that_is_not_plain_digits_is_invalid(api: Api, limit: str) -> None:
+    status, data = await send_raw(api, "GET", f"{DEALS}?limit={limit}", headers=AUTH)
+    assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "limit"), data
+

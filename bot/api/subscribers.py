@@ -23,6 +23,7 @@ from bot.api.senders import resolve_sender
 __all__ = ["add_subscribers", "audience_of", "iso", "list_subscribers", "remove_subscriber"]
 
 _AUDIENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+_LIMIT = re.compile(r"[0-9]{1,4}")
 _STATUS = {"subscribed": "subscribed", "already": "already_subscribed", "opted_out": "opted_out"}
 
 
@@ -43,7 +44,9 @@ async def list_subscribers(request: web.Request) -> web.Response:
     sender = resolve_sender(query, context.service(request).flows, context.carriers(request), sends=False)
     query.done()
     raw_limit = request.query.get("limit", "100")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses, and int() of
+    # thousands of digits raises rather than comparing.
+    if not _LIMIT.fullmatch(raw_limit) or not 1 <= int(raw_limit) <= 1000:
         raise ApiError("invalid_field", "'limit' should be a whole number from 1 to 1000", field="limit")
     limit = int(raw_limit)
     after = request.query.get("after", "")
