@@ -134,3 +134,19 @@ async def test_a_limit_that_is_not_plain_digits_is_invalid(api: Api, limit: str)
     status, data = await send_raw(api, "GET", f"{DEALS}?limit={limit}", headers=AUTH)
     assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "limit"), data
 
+
+@pytest.mark.usefixtures("no_unexpected_errors")
+async def test_a_trailing_newline_does_not_make_a_valid_name(api: Api, db_path: Path) -> None:
+    # Python's "$" also matches before a final newline: "deals\n" must not pass as "deals".
+    status, data = await send_raw(api, "POST", "/api/audiences/deals%0A/subscribers",
+                                  b'{"numbers": ["+15550001234"], "source": "form"}')
+    assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "audience"), data
+    status, data = await send_raw(api, "GET", "/api/audiences/deals%0A/subscribers", headers=AUTH)
+    assert (status, data["error"]["code"]) == (400, "invalid_field"), data
+    assert db_rows(db_path, "SELECT count(*) FROM subscriptions")[0][0] == 0
+    for body in ({"to": CUSTOMER, "variables": {"name\n": "x"}}, {"to": CUSTOMER, "flow": "shop\n"},
+                 {"to": CUSTOMER, "state": "menu\n"}):
+        status, data = await api.post("/api/conversations", body)
+        assert (status, data["error"]["code"]) == (400, "invalid_field"), data
+    status, data = await api.post(BROADCAST, {"audience": "deals\n", "text": "x"})
+    assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "audience"), data

@@ -35,7 +35,7 @@ __all__ = ["get_broadcast", "post_broadcast"]
 
 OPT_OUT_FOOTER = "Reply STOP to opt out."
 _MENTIONS_STOP = re.compile(r"\bSTOP\b", re.IGNORECASE)
-_BROADCAST_ID = re.compile(r"^bc_[0-9a-f]{16}$")
+_BROADCAST_ID = re.compile(r"bc_[0-9a-f]{16}")
 # Other header bytes reach us as lone surrogates (aiohttp decodes them as UTF-8 with
 # surrogateescape), which SQLite cannot store.
 _IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{0,200}")
@@ -94,7 +94,8 @@ async def post_broadcast(request: web.Request) -> web.Response:
 
 async def get_broadcast(request: web.Request) -> web.Response:
     broadcast_id = request.match_info["id"]
-    spec = await context.service(request).store.broadcast(broadcast_id) if _BROADCAST_ID.match(broadcast_id) else None
+    store = context.service(request).store
+    spec = await store.broadcast(broadcast_id) if _BROADCAST_ID.fullmatch(broadcast_id) else None
     if spec is None:
         raise ApiError("not_found", f"no broadcast '{broadcast_id}'")
     return web.json_response(await _describe(request, spec))

@@ -22,8 +22,10 @@ from bot.carriers.fields import has_surrogate
 __all__ = ["MAX_API_BODY", "Body", "read_body"]
 
 MAX_API_BODY = 4 * 1024 * 1024  # about 100,000 numbers in one broadcast
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # flow, state and audience names (as the loader)
+# Patterns of this package are used with fullmatch: "$" would also match before a final
+# newline, letting "deals\n" through as a name.
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # flow, state and audience names (as the loader)
 
 
 async def read_body(request: web.Request, limit: int = MAX_API_BODY) -> Body:
@@ -104,7 +106,7 @@ class Body:
 
     def name(self, name: str, required: bool = True) -> str:
         value = self.text(name, required, max_length=100)
-        if value and not _NAME.match(value):
+        if value and not _NAME.fullmatch(value):
             raise ApiError("invalid_field", f"'{name}' should use only letters, digits, '_' and '-'", field=name)
         return value
 
@@ -158,7 +160,7 @@ class Body:
             raise ApiError("invalid_field", f"'{name}' should be an object of at most 50 entries", field=name)
         out: dict[str, str] = {}
         for key, item in value.items():
-            if not _IDENTIFIER.match(key):
+            if not _IDENTIFIER.fullmatch(key):
                 raise ApiError("invalid_field", f"variable name '{key}' should use letters, digits and '_'",
                                field=name)
             if not isinstance(item, str | int | float) or isinstance(item, bool) or len(str(item)) > 500:

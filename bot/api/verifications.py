@@ -28,7 +28,7 @@ from bot.types import Reply
 
 __all__ = ["check_verification", "post_verification"]
 
-_CODE = re.compile(r"^[0-9]{4,10}$")
+_CODE = re.compile(r"[0-9]{4,10}")
 
 
 def _limit(limit: WindowLimit, request: web.Request, now: float) -> None:
@@ -92,7 +92,7 @@ async def check_verification(request: web.Request) -> web.Response:
     code = body.text("code", max_length=20).strip()
     sender = resolve_sender(body, service.flows, context.carriers(request), sends=False)
     body.done()
-    if not _CODE.match(code):
+    if not _CODE.fullmatch(code):
         raise ApiError("invalid_field", "'code' should be the 4 to 10 digits that were texted", field="code")
     record = await service.store.latest_verification(customer, sender.business)
     if record is None or record.status in ("approved", "canceled"):
