@@ -88,6 +88,8 @@ async def post_broadcast(request: web.Request) -> web.Response:
         media_base=context.media_base(request),
     )
     created = await service.store.create_broadcast(spec, numbers, key)
+    if created.id != spec.id:
+        await _check_retry(request, created, spec, len(numbers))
     payload = await _describe(request, created)
     return web.json_response(payload, status=202 if created.id == spec.id else 200)
 
@@ -117,6 +119,29 @@ async def _describe(request: web.Request, spec: Broadcast) -> dict[str, object]:
         "start": {"state": spec.state, "variables": spec.variables} if spec.state else None,
         "counts": counts,
     }
+
+
+async def _check_retry(request: web.Request, first: Broadcast, spec: Broadcast, recipients: int) -> None:
+    """A request reusing an Idempotency-Key must be a retry of the first one.
+
+    Otherwise its client would take the first broadcast's 200 for its own message
+    being sent. Recipients are compared by count only: the store keeps them, not
+    the request (an audience's are read anew, so only its name is compared).
+    """
+    fields = {
+        "flow": (first.flow, spec.flow), "from": (first.business, spec.business),
+        "channel": (first.channel, spec.channel), "audience": (first.audience, spec.audience),
+        "state": (first.state, spec.state), "text": (first.text, spec.text), "media": (first.media, spec.media),
+        "variables": (first.variables, spec.variables),
+    }
+    differs = [name for name, (before, now) in fields.items() if before != now]
+    store = context.service(request).store
+    if not differs and not spec.audience and (await store.broadcast_progress(first.id)).total != recipients:
+        differs.append("numbers")
+    if differs:
+        raise ApiError("idempotency_key_reused", f"the Idempotency-Key was used for broadcast {first.id}, whose "
+                       f"'{differs[0]}' differs from this request's; a retry must repeat the request, a new "
+                       "broadcast needs a new key", field=differs[0])
 
 
 def _media(body: Body, config: Config) -> tuple[str, ...]:

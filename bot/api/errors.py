@@ -30,6 +30,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "unknown_channel": (422, "no configured carrier has that name, or several are configured and none was named"),
     "flow_number_mismatch": (422, "the business number is answered by another flow"),
     "empty_audience": (422, "the audience has no current subscribers"),
+    "idempotency_key_reused": (422, "the Idempotency-Key was sent before with a different request; use a new key"),
     "opted_out": (409, "the recipient has opted out (texted STOP); only they can opt back in"),
     "not_found": (404, "no such resource"),
     "verification_not_found": (404, "no open verification for this number"),

@@ -57,7 +57,7 @@ _OPERATIONS: dict[tuple[str, str], tuple[str, dict[str, Any] | None, int, dict[s
         _obj((), numbers={"type": "array", "items": _NUMBER}, audience=_S, text=_S,
              media={"type": "array", "items": _S}, state=_S, variables=_VARIABLES, **_SENDER_FIELDS),
         202, _BROADCAST,
-        (*_BODY, *_SENDER, "unknown_state", "empty_audience"),
+        (*_BODY, *_SENDER, "unknown_state", "empty_audience", "idempotency_key_reused"),
     ),
     ("get", "/api/broadcasts/{id}"): ("A broadcast's progress", None, 200, _BROADCAST, ("not_found",)),
     ("get", _SUBSCRIBER_PATH): (
@@ -124,7 +124,8 @@ def _operation(method: str, path: str) -> dict[str, Any]:
         parameters += [{"name": n, "in": "query", "schema": _S} for n in ("from", "flow", "region")]
     if path == "/api/broadcasts":
         parameters.append({"name": "Idempotency-Key", "in": "header", "schema": _S,
-                           "description": "a retry with the same key returns the first broadcast (200)"})
+                           "description": "a retry with the same key returns the first broadcast (200); "
+                                          "another request with it is refused (idempotency_key_reused)"})
     if parameters:
         operation["parameters"] = parameters
     if request is not None:
