@@ -150,3 +150,8 @@ async def test_a_trailing_newline_does_not_make_a_valid_name(api: Api, db_path: 
         assert (status, data["error"]["code"]) == (400, "invalid_field"), data
     status, data = await api.post(BROADCAST, {"audience": "deals\n", "text": "x"})
     assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "audience"), data
+
+
+async def test_a_region_that_is_not_a_country_names_the_field(api: Api) -> None:
+    status, data = await api.post("/api/conversations", {"to": "5550001234", "region": "XX"})
+    assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "region"), data

@@ -79,7 +79,8 @@ class Body:
         self.region = ""
         region = self.text("region", required=False, max_length=2).upper()
         if region and region not in phonenumbers.SUPPORTED_REGIONS:
-            raise ApiError("invalid_field", f"'region' should be an ISO 3166 country code like US, got '{region}'")
+            raise ApiError("invalid_field", f"'region' should be an ISO 3166 country code like US, got '{region}'",
+                           field="region")
         self.region = region
 
     def has(self, name: str) -> bool:
