@@ -152,6 +152,16 @@ async def test_a_trailing_newline_does_not_make_a_valid_name(api: Api, db_path: 
     assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "audience"), data
 
 
+@pytest.mark.usefixtures("no_unexpected_errors")
+async def test_starting_a_state_without_the_variables_its_text_needs_is_refused(api: Api) -> None:
+    # Else the customer gets "Hi , order  is ready." (unknown placeholders are filled with nothing).
+    for path, body in (("/api/conversations", {"to": CUSTOMER, "state": "order_ready", "variables": {"name": "A"}}),
+                       (BROADCAST, {"numbers": [CUSTOMER], "state": "order_ready"})):
+        status, data = await api.post(path, body)
+        assert (status, data["error"]["code"], data["error"]["field"]) == (400, "missing_field", "variables"), data
+        assert "{order}" in data["error"]["message"]
+
+
 async def test_a_region_that_is_not_a_country_names_the_field(api: Api) -> None:
     status, data = await api.post("/api/conversations", {"to": "5550001234", "region": "XX"})
     assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "region"), data

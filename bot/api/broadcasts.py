@@ -26,6 +26,7 @@ from aiohttp import web
 from bot.api import context
 from bot.api.errors import ApiError
 from bot.api.inputs import Body, read_body
+from bot.api.outreach import check_variables
 from bot.api.senders import resolve_sender
 from bot.api.subscribers import iso
 from bot.config import Config
@@ -64,6 +65,7 @@ async def post_broadcast(request: web.Request) -> web.Response:
                            field="state")
         if state not in sender.flow.states:
             raise ApiError("unknown_state", f"flow '{sender.flow.name}' has no state '{state}'", field="state")
+        check_variables(sender.flow, state, variables)
     elif not text:
         raise ApiError("missing_field", "give 'text' (with optional 'media') or a flow 'state' to start",
                        field="text")

@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.api import context
 from bot.api.errors import ApiError
 from bot.api.inputs import read_body
-from bot.api.outreach import start_conversation
+from bot.api.outreach import check_variables, start_conversation
 from bot.api.senders import resolve_sender
 
 __all__ = ["post_conversation"]
@@ -32,6 +32,7 @@ async def post_conversation(request: web.Request) -> web.Response:
         raise ApiError("unknown_state", f"flow '{flow.name}' has no state '{state}'", field="state")
     variables = body.variables()
     body.done()
+    check_variables(flow, state, variables)
     status, queued = await start_conversation(
         service, flow, state, sender.channel, customer, sender.business, variables, context.media_base(request),
         origin="conversation", kind="conversation",

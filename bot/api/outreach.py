@@ -13,13 +13,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.engine.templates import fill
+from bot.api.errors import ApiError
+from bot.engine.templates import fill, placeholders
 from bot.flows import Flow
 from bot.replies import media_url, prepare
 from bot.service import ConversationService
 from bot.types import ConversationKey, Reply, Session
 
-__all__ = ["ready_to_queue", "send_message", "start_conversation"]
+__all__ = ["check_variables", "ready_to_queue", "send_message", "start_conversation"]
+
+
+def check_variables(flow: Flow, state: str, variables: Mapping[str, str]) -> None:
+    """Refuse a start whose first text would have holes.
+
+    Inside a conversation an unset ``{name}`` is filled with nothing (a pattern may not
+    have matched yet); a started conversation has only the variables given, so a missing
+    one is the client's mistake and the customer would read "Hi , order  is ready."
+    """
+    missing = sorted(placeholders(flow.states[state].say) - set(variables))
+    if missing:
+        names = ", ".join(f"{{{name}}}" for name in missing)
+        raise ApiError("missing_field", f"state '{state}' of flow '{flow.name}' says {names}; give "
+                       f"{'it' if len(missing) == 1 else 'them'} in 'variables'", field="variables")
 
 
 def ready_to_queue(
