@@ -165,3 +165,11 @@ async def test_starting_a_state_without_the_variables_its_text_needs_is_refused(
 async def test_a_region_that_is_not_a_country_names_the_field(api: Api) -> None:
     status, data = await api.post("/api/conversations", {"to": "5550001234", "region": "XX"})
     assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "region"), data
+
+
+@pytest.mark.usefixtures("no_unexpected_errors")
+@pytest.mark.parametrize("text", ["", "   ", "\n\t "])
+async def test_a_blank_broadcast_text_is_missing(api: Api, text: str) -> None:
+    # Else the customers get a message that is only "Reply STOP to opt out."
+    status, data = await api.post(BROADCAST, {"numbers": [CUSTOMER], "text": text})
+    assert (status, data["error"]["code"], data["error"]["field"]) == (400, "missing_field", "text"), data

@@ -66,8 +66,9 @@ async def post_broadcast(request: web.Request) -> web.Response:
         if state not in sender.flow.states:
             raise ApiError("unknown_state", f"flow '{sender.flow.name}' has no state '{state}'", field="state")
         check_variables(sender.flow, state, variables)
-    elif not text:
-        raise ApiError("missing_field", "give 'text' (with optional 'media') or a flow 'state' to start",
+    elif not text.strip():
+        # A blank text would go out as just the opt-out footer.
+        raise ApiError("missing_field", "give 'text' (not blank, with optional 'media') or a flow 'state' to start",
                        field="text")
     elif variables:
         raise ApiError("invalid_field", "'variables' go with a flow 'state'", field="variables")
