@@ -1,7 +1,8 @@
 """The ``textdesk`` command: a thin dispatcher over ``bot.commands``.
 
 Every bad argument ends with one clear line and exit code 2 (argparse's own
-convention); a flow with errors ends with its file:line:col findings and 1.
+convention); a flow with errors ends with its file:line:col findings and 1;
+Ctrl-C ends with 130 (128 + SIGINT, as shells report it) and no traceback.
 """
 
 from __future__ import annotations
@@ -30,6 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C outside a command's own handling (imports, reading a file, the
+        # server's startup) is the operator's choice, not a crash.
+        print("textdesk: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
