@@ -1,9 +1,14 @@
-"""``textdesk serve``: run the webhook server (``python run.py`` is the same)."""
+"""``textdesk serve``: run the webhook server (``python run.py`` is the same).
+
+Exit codes: 0 after a clean shutdown, 1 when the flows have errors or the
+server cannot start (port taken, database unusable), 2 for bad configuration.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
@@ -38,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     from aiohttp import web
 
-    from bot.store import SQLiteStore
+    from bot.store import SQLiteStore, StoreError
     from bot.web.app import create_app
 
     if not config.twilio_auth_token:
@@ -54,8 +59,19 @@ def run(args: argparse.Namespace) -> int:
     names = ", ".join(f.name for f in flows)
     log.info("textdesk %s: flows [%s] from %s, database %s", __version__, names, config.flows_dir, config.db_path)
     gcpolicy.freeze()  # startup objects out of the collector's sight (bot/gcpolicy.py)
-    web.run_app(app, host=config.host, port=config.port, print=lambda line: log.info("%s", line),
-                access_log=access_log(config))
+    try:
+        web.run_app(app, host=config.host, port=config.port, print=lambda line: log.info("%s", line),
+                    access_log=access_log(config))
+    except socket.gaierror as exc:  # a subclass of OSError: the one that names no address itself
+        print(f"textdesk: error: --host should be an address of this machine (e.g. 127.0.0.1 or 0.0.0.0), "
+              f"cannot resolve '{config.host}': {exc.strerror}", file=sys.stderr)
+        return 2
+    except (OSError, StoreError) as exc:
+        # The port is taken, or the database cannot be opened (not SQLite, a
+        # newer schema, no permission): run_app has already closed what it
+        # opened, so only the reason is left to say.
+        print(f"textdesk: error: cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

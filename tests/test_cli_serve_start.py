@@ -1,0 +1,60 @@
+"""``python run.py`` that cannot start says why in one line, with a meaningful exit code.
+
+Each case runs the real server as a subprocess; none of them may print a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import FLOWS, ROOT
+
+
+def serve(*argv: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("TEXTDESK_", "TWILIO_"))}
+    environ.update({"TWILIO_AUTH_TOKEN": "t", "PYTHONPATH": str(ROOT), **(env or {})})
+    done = subprocess.run(
+        [sys.executable, "run.py", "--flows", str(FLOWS), *argv],
+        cwd=ROOT, env=environ, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, done.stderr
+
+
+def test_port_already_in_use(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, err = serve("--port", str(port), "--db", str(tmp_path / "t.db"))
+    assert code == 1
+    assert "textdesk: error: cannot start:" in err and "address already in use" in err
+
+
+def test_host_that_does_not_resolve(tmp_path: Path) -> None:
+    code, err = serve("--host", "999.1.1.1", "--port", "0", "--db", str(tmp_path / "t.db"))
+    assert code == 2
+    assert "--host should be an address of this machine" in err and "'999.1.1.1'" in err
+
+
+def test_db_that_is_not_sqlite(tmp_path: Path) -> None:
+    db = tmp_path / "notes.db"
+    db.write_text("shopping list\n" * 100)
+    code, err = serve("--port", "0", "--db", str(db))
+    assert code == 1
+    assert f"cannot open database {db}: file is not a database" in err
+    assert db.read_text() == "shopping list\n" * 100  # untouched
+
+
+def test_db_with_a_newer_schema(tmp_path: Path) -> None:
+    db = tmp_path / "future.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    code, err = serve("--port", "0", "--db", str(db))
+    assert code == 1
+    assert "schema version 999, newer than this textdesk" in err
