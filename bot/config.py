@@ -105,6 +105,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str])
 def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Config:
     """Validate parsed flags into a ``Config``; raise ``ConfigError`` on bad values."""
     environ = os.environ if env is None else env
+    host = str(args.host).strip()
+    if not host:
+        # aiohttp reads an empty host as every interface: an empty TEXTDESK_HOST=
+        # must not quietly turn 127.0.0.1 into 0.0.0.0.
+        raise ConfigError("--host should be an address to listen on, like 127.0.0.1 (or 0.0.0.0 for all), "
+                          f"got '{args.host}'")
     try:
         port = int(str(args.port))
     except ValueError:
@@ -150,7 +156,7 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
         if name.startswith("TEXTDESK_MMS_PREFIXES_"):
             mms[name.removeprefix("TEXTDESK_MMS_PREFIXES_").lower().replace("_", "-")] = _prefixes(value, name)
     return Config(
-        host=str(args.host),
+        host=host,
         port=port,
         flows_dir=Path(args.flows),
         db_path=Path(args.db),

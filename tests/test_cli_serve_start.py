@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import FLOWS, ROOT
 
 
@@ -58,3 +60,10 @@ def test_db_with_a_newer_schema(tmp_path: Path) -> None:
     code, err = serve("--port", "0", "--db", str(db))
     assert code == 1
     assert "schema version 999, newer than this textdesk" in err
+@pytest.mark.parametrize("setting", [["--host", ""], ["--host", "  "]])
+def test_empty_host_is_refused_not_all_interfaces(setting: list[str], tmp_path: Path) -> None:
+    # aiohttp would read an empty host as "every interface": 127.0.0.1 silently
+    # becoming 0.0.0.0 because of an empty TEXTDESK_HOST= line.
+    code, err = serve(*setting, "--port", "0", "--db", str(tmp_path / "t.db"))
+    assert code == 2
+    assert "--host should be" in err
