@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["Config", "ConfigError", "add_serve_arguments", "config_from_args"]
+__all__ = ["Config", "ConfigError", "add_serve_arguments", "config_from_args", "database_path"]
 
 
 class ConfigError(Exception):
@@ -158,8 +158,8 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
     return Config(
         host=host,
         port=port,
-        flows_dir=Path(args.flows),
-        db_path=Path(args.db),
+        flows_dir=_flows_path(str(args.flows)),
+        db_path=database_path(str(args.db)),
         public_url=public_url,
         twilio_auth_token=token,
         insecure_dev=bool(args.insecure_dev),
@@ -174,6 +174,27 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
         flood_burst=flood_burst,
         flood_window=flood_window,
     )
+
+
+def database_path(value: str, what: str = "--db") -> Path:
+    """The SQLite file a flag names; refused before anything opens it.
+
+    An empty value would be the current folder, and SQLite's refusal of a
+    folder ("unable to open database file") names neither the flag nor the cause.
+    """
+    if not value.strip():
+        raise ConfigError(f"{what} should be the path of a SQLite database file, got '{value}'")
+    path = Path(value)
+    if path.is_dir():
+        raise ConfigError(f"{what} should be the path of a SQLite database file, but '{value}' is a folder")
+    return path
+
+
+def _flows_path(value: str) -> Path:
+    # An empty TEXTDESK_FLOWS= would quietly mean the current folder.
+    if not value.strip():
+        raise ConfigError(f"--flows should be the folder of flow files, got '{value}'")
+    return Path(value)
 
 
 def _number(value: str, what: str, low: float, high: float) -> float:

@@ -63,6 +63,9 @@ def test_operational_settings_from_environment() -> None:
         ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_FLOOD_BURST": "0"}, "TEXTDESK_FLOOD_BURST should be a number"),
         ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_API_TOKENS": "short"}, "at least 16 characters"),
         ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_HOST": ""}, "--host should be an address to listen on"),
+        ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_DB": ""}, "--db should be the path of a SQLite database file"),
+        (["--db", str(FLOWS)], {"TWILIO_AUTH_TOKEN": "t"}, "is a folder"),
+        ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_FLOWS": ""}, "--flows should be the folder of flow files"),
     ],
 )
 def test_bad_values_are_refused_with_what_was_expected(argv: list[str], env: dict[str, str], message: str) -> None:

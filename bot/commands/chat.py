@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bot.config import ConfigError, database_path
 from bot.flows import FlowLoadError, FlowSet, load_flows
 from bot.flows.lint import lint_flow_set
 from bot.simulator import DEFAULT_CUSTOMER, Simulator, Target, TargetError, choose_target, is_e164
@@ -75,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
         return _usage(str(exc))
     media = folder / "media"
     if args.db is not None:
-        return _session(flows, target, args.customer, Path(args.db), keep=True, media=media)
+        try:
+            db = database_path(args.db)
+        except ConfigError as exc:
+            return _usage(str(exc))
+        return _session(flows, target, args.customer, db, keep=True, media=media)
     with tempfile.TemporaryDirectory(prefix="textdesk-chat-") as tmp:
         return _session(flows, target, args.customer, Path(tmp) / "chat.db", keep=False, media=media)
 
