@@ -71,7 +71,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str])
     parser.add_argument(
         "--insecure-dev",
         action="store_true",
-        default=default("INSECURE_DEV", "") in ("1", "true", "yes"),
+        default=default("INSECURE_DEV", ""),  # checked by config_from_args (_switch)
         help="allow starting without TWILIO_AUTH_TOKEN: webhooks are NOT verified (local development only) "
         "[TEXTDESK_INSECURE_DEV=1]",
     )
@@ -97,7 +97,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str])
     parser.add_argument(
         "--access-log",
         action="store_true",
-        default=default("ACCESS_LOG", "") in ("1", "true", "yes"),
+        default=default("ACCESS_LOG", ""),  # checked by config_from_args (_switch)
         help="also log every HTTP request (aiohttp's access log, at INFO) [TEXTDESK_ACCESS_LOG=1]",
     )
 
@@ -136,8 +136,10 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
     level = str(args.log_level).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"--log-level should be DEBUG, INFO, WARNING or ERROR, got '{args.log_level}'")
+    insecure_dev = _switch(args.insecure_dev, "TEXTDESK_INSECURE_DEV")
+    access_log = _switch(args.access_log, "TEXTDESK_ACCESS_LOG")
     token = environ.get("TWILIO_AUTH_TOKEN", "").strip()
-    if not token and not args.insecure_dev:
+    if not token and not insecure_dev:
         raise ConfigError(
             "TWILIO_AUTH_TOKEN is not set, so Twilio webhooks could not be verified. Set it to your "
             "Twilio auth token, or pass --insecure-dev for local development without signature checks."
@@ -162,10 +164,10 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
         db_path=database_path(str(args.db)),
         public_url=public_url,
         twilio_auth_token=token,
-        insecure_dev=bool(args.insecure_dev),
+        insecure_dev=insecure_dev,
         log_level=level,
         log_format=log_format,
-        access_log=bool(args.access_log),
+        access_log=access_log,
         mms_prefixes=mms,
         reload_interval=reload_interval,
         api_tokens=api_tokens,
@@ -195,6 +197,22 @@ def _flows_path(value: str) -> Path:
     if not value.strip():
         raise ConfigError(f"--flows should be the folder of flow files, got '{value}'")
     return Path(value)
+
+
+def _switch(value: str | bool, name: str) -> bool:
+    """An on/off setting: ``True`` from its flag, else its environment twin's text.
+
+    Any case of 1/true/yes/on and 0/false/no/off; anything else is refused, so
+    ``TEXTDESK_INSECURE_DEV=TRUE`` is not quietly read as off.
+    """
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} should be 1 or 0 (or true/false, yes/no, on/off), got '{value}'")
 
 
 def _number(value: str, what: str, low: float, high: float) -> float:

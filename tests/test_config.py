@@ -66,6 +66,8 @@ def test_operational_settings_from_environment() -> None:
         ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_DB": ""}, "--db should be the path of a SQLite database file"),
         (["--db", str(FLOWS)], {"TWILIO_AUTH_TOKEN": "t"}, "is a folder"),
         ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_FLOWS": ""}, "--flows should be the folder of flow files"),
+        ([], {"TEXTDESK_INSECURE_DEV": "maybe"}, "TEXTDESK_INSECURE_DEV should be 1 or 0"),
+        ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_ACCESS_LOG": "2"}, "TEXTDESK_ACCESS_LOG should be 1 or 0"),
     ],
 )
 def test_bad_values_are_refused_with_what_was_expected(argv: list[str], env: dict[str, str], message: str) -> None:
@@ -76,6 +78,15 @@ def test_bad_values_are_refused_with_what_was_expected(argv: list[str], env: dic
 def test_insecure_dev_allows_no_token() -> None:
     config = parse(["--insecure-dev"], {})
     assert config.insecure_dev and config.twilio_auth_token == ""  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("value", "on"), [("TRUE", True), (" Yes ", True), ("on", True), ("1", True),
+                                           ("0", False), ("False", False), ("off", False), ("", False)])
+def test_switches_from_the_environment_in_any_case(value: str, on: bool) -> None:
+    env = {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_INSECURE_DEV": value, "TEXTDESK_ACCESS_LOG": value}
+    config = parse([], env)
+    assert (config.insecure_dev, config.access_log) == (on, on)  # type: ignore[attr-defined]
+    assert parse(["--insecure-dev", "--access-log"], env).access_log is True  # type: ignore[attr-defined]
 
 
 def test_access_log_is_off_unless_asked_for() -> None:
