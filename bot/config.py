@@ -151,7 +151,7 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
             channel = name.removeprefix("TEXTDESK_SEND_RATE_").lower().replace("_", "-")
             rates[channel] = _number(value, name, 0.01, 10_000)
     max_age = _number(environ.get("TEXTDESK_OUTBOX_MAX_AGE", "3600"), "TEXTDESK_OUTBOX_MAX_AGE", 1, 7 * 86400)
-    flood_burst = int(_number(environ.get("TEXTDESK_FLOOD_BURST", "10"), "TEXTDESK_FLOOD_BURST", 1, 10_000))
+    flood_burst = _whole(environ.get("TEXTDESK_FLOOD_BURST", "10"), "TEXTDESK_FLOOD_BURST", 1, 10_000)
     flood_window = _number(environ.get("TEXTDESK_FLOOD_WINDOW", "10"), "TEXTDESK_FLOOD_WINDOW", 0.1, 86_400)
     mms: dict[str, tuple[str, ...]] = {"*": _prefixes(str(args.mms_prefixes), "--mms-prefixes")}
     for name, value in environ.items():
@@ -223,6 +223,14 @@ def _number(value: str, what: str, low: float, high: float) -> float:
     if not low <= number <= high:
         raise ConfigError(f"{what} should be a number from {low:g} to {high:g}, got '{value}'")
     return number
+
+
+def _whole(value: str, what: str, low: int, high: int) -> int:
+    """A count: 2.7 messages is refused rather than quietly cut to 2."""
+    number = _number(value, what, low, high)
+    if not number.is_integer():
+        raise ConfigError(f"{what} should be a whole number from {low} to {high}, got '{value}'")
+    return int(number)
 
 
 def _api_tokens(value: str) -> tuple[str, ...]:

@@ -66,6 +66,7 @@ def test_operational_settings_from_environment() -> None:
         ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_DB": ""}, "--db should be the path of a SQLite database file"),
         (["--db", str(FLOWS)], {"TWILIO_AUTH_TOKEN": "t"}, "is a folder"),
         ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_FLOWS": ""}, "--flows should be the folder of flow files"),
+        ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_FLOOD_BURST": "2.7"}, "FLOOD_BURST should be a whole number"),
         ([], {"TEXTDESK_INSECURE_DEV": "maybe"}, "TEXTDESK_INSECURE_DEV should be 1 or 0"),
         ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_ACCESS_LOG": "2"}, "TEXTDESK_ACCESS_LOG should be 1 or 0"),
     ],
