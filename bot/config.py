@@ -8,6 +8,7 @@ never show up in ``ps`` output or shell history.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -148,15 +149,14 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
     rates = {"*": _number(environ.get("TEXTDESK_SEND_RATE", "1"), "TEXTDESK_SEND_RATE", 0.01, 10_000)}
     for name, value in environ.items():
         if name.startswith("TEXTDESK_SEND_RATE_"):
-            channel = name.removeprefix("TEXTDESK_SEND_RATE_").lower().replace("_", "-")
-            rates[channel] = _number(value, name, 0.01, 10_000)
+            rates[_carrier(name, "TEXTDESK_SEND_RATE_")] = _number(value, name, 0.01, 10_000)
     max_age = _number(environ.get("TEXTDESK_OUTBOX_MAX_AGE", "3600"), "TEXTDESK_OUTBOX_MAX_AGE", 1, 7 * 86400)
     flood_burst = _whole(environ.get("TEXTDESK_FLOOD_BURST", "10"), "TEXTDESK_FLOOD_BURST", 1, 10_000)
     flood_window = _number(environ.get("TEXTDESK_FLOOD_WINDOW", "10"), "TEXTDESK_FLOOD_WINDOW", 0.1, 86_400)
     mms: dict[str, tuple[str, ...]] = {"*": _prefixes(str(args.mms_prefixes), "--mms-prefixes")}
     for name, value in environ.items():
         if name.startswith("TEXTDESK_MMS_PREFIXES_"):
-            mms[name.removeprefix("TEXTDESK_MMS_PREFIXES_").lower().replace("_", "-")] = _prefixes(value, name)
+            mms[_carrier(name, "TEXTDESK_MMS_PREFIXES_")] = _prefixes(value, name)
     return Config(
         host=host,
         port=port,
@@ -213,6 +213,35 @@ def _switch(value: str | bool, name: str) -> bool:
     if text in ("", "0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} should be 1 or 0 (or true/false, yes/no, on/off), got '{value}'")
+
+
+def _carrier(name: str, prefix: str) -> str:
+    """The carrier a per-carrier variable names (``..._VONAGE_SMS`` -> ``vonage-sms``).
+
+    A misspelt carrier (``TEXTDESK_SEND_RATE_TWILLIO``) would otherwise be a
+    setting that silently applies to nothing.
+    """
+    channel = name.removeprefix(prefix).lower().replace("_", "-")
+    names = _carrier_names()
+    if channel not in names:
+        endings = ", ".join(prefix + n.upper().replace("-", "_") for n in names)
+        raise ConfigError(f"{name} names no carrier; expected one of {endings}")
+    return channel
+
+
+def _carrier_names() -> tuple[str, ...]:
+    """Every carrier's channel name, as bot.carriers.registry would mount them."""
+    from bot.carriers.registry import OPTIONAL_CARRIERS  # imported here: only the server needs carriers
+    from bot.carriers.twilio import TwilioCarrier
+
+    names = [TwilioCarrier.name]
+    for module_name, class_name in OPTIONAL_CARRIERS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        names.append(getattr(module, class_name).name)
+    return tuple(names)
 
 
 def _number(value: str, what: str, low: float, high: float) -> float:

@@ -67,6 +67,8 @@ def test_operational_settings_from_environment() -> None:
         (["--db", str(FLOWS)], {"TWILIO_AUTH_TOKEN": "t"}, "is a folder"),
         ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_FLOWS": ""}, "--flows should be the folder of flow files"),
         ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_FLOOD_BURST": "2.7"}, "FLOOD_BURST should be a whole number"),
+        ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_SEND_RATE_TWILLIO": "5"}, "RATE_TWILLIO names no carrier"),
+        ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_MMS_PREFIXES_": "+1"}, "expected one of .*_VONAGE_SMS"),
         ([], {"TEXTDESK_INSECURE_DEV": "maybe"}, "TEXTDESK_INSECURE_DEV should be 1 or 0"),
         ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_ACCESS_LOG": "2"}, "TEXTDESK_ACCESS_LOG should be 1 or 0"),
     ],
