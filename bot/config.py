@@ -277,6 +277,7 @@ def _prefixes(value: str, what: str) -> tuple[str, ...]:
         return ()
     prefixes = tuple(p.strip() for p in value.split(",") if p.strip())
     for prefix in prefixes:
-        if not (prefix.startswith("+") and prefix[1:].isdigit()):
+        # isdigit() alone takes "+¹" or Arabic-Indic digits, which no number starts with.
+        if not (prefix.startswith("+") and prefix[1:].isascii() and prefix[1:].isdigit()):
             raise ConfigError(f"{what} should list number prefixes like +1,+44 (or 'none'), got '{prefix}'")
     return prefixes

@@ -56,6 +56,7 @@ def test_operational_settings_from_environment() -> None:
         (["--port", "http"], {"TWILIO_AUTH_TOKEN": "t"}, "--port should be a number from 0 to 65535, got 'http'"),
         (["--public-url", "sms.example.com"], {"TWILIO_AUTH_TOKEN": "t"}, "--public-url should be a base URL"),
         (["--mms-prefixes", "1"], {"TWILIO_AUTH_TOKEN": "t"}, "should list number prefixes like +1,+44"),
+        (["--mms-prefixes", "+44,+¹"], {"TWILIO_AUTH_TOKEN": "t"}, "number prefixes like .*, got '+¹'"),
         (["--log-level", "LOUD"], {"TWILIO_AUTH_TOKEN": "t"}, "--log-level should be DEBUG"),
         (["--log-format", "xml"], {"TWILIO_AUTH_TOKEN": "t"}, "--log-format should be text or json"),
         (["--reload-interval", "-1"], {"TWILIO_AUTH_TOKEN": "t"}, "--reload-interval should be seconds"),
