@@ -119,12 +119,8 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port should be a number from 0 to 65535, got '{args.port}'")
     public_url = str(args.public_url).strip().rstrip("/")
-    if public_url:
-        parts = urlsplit(public_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-            raise ConfigError(
-                f"--public-url should be a base URL like https://sms.example.com, got '{args.public_url}'"
-            )
+    if public_url and not _base_url(public_url):
+        raise ConfigError(f"--public-url should be a base URL like https://sms.example.com, got '{args.public_url}'")
     log_format = str(args.log_format).lower()
     if log_format not in ("text", "json"):
         raise ConfigError(f"--log-format should be text or json, got '{args.log_format}'")
@@ -197,6 +193,24 @@ def _flows_path(value: str) -> Path:
     if not value.strip():
         raise ConfigError(f"--flows should be the folder of flow files, got '{value}'")
     return Path(value)
+
+
+def _base_url(url: str) -> bool:
+    """http(s), a host, no query or fragment; a port in range and no spaces.
+
+    Signatures are checked against this URL and media links built from it, so
+    one the carrier could never call would only show up as refused webhooks.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        return False
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return False
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        return False
+    return True
 
 
 def _switch(value: str | bool, name: str) -> bool:

@@ -55,6 +55,10 @@ def test_operational_settings_from_environment() -> None:
         ([], {}, "TWILIO_AUTH_TOKEN is not set"),
         (["--port", "http"], {"TWILIO_AUTH_TOKEN": "t"}, "--port should be a number from 0 to 65535, got 'http'"),
         (["--public-url", "sms.example.com"], {"TWILIO_AUTH_TOKEN": "t"}, "--public-url should be a base URL"),
+        (["--public-url", "https://sms.example.com:99999"], {"TWILIO_AUTH_TOKEN": "t"}, "--public-url should be"),
+        (["--public-url", "https://sms.example.com:https"], {"TWILIO_AUTH_TOKEN": "t"}, "--public-url should be"),
+        (["--public-url", "https://sms example.com"], {"TWILIO_AUTH_TOKEN": "t"}, "--public-url should be"),
+        (["--public-url", "https://:8443"], {"TWILIO_AUTH_TOKEN": "t"}, "--public-url should be"),
         (["--mms-prefixes", "1"], {"TWILIO_AUTH_TOKEN": "t"}, "should list number prefixes like +1,+44"),
         (["--mms-prefixes", "+44,+¹"], {"TWILIO_AUTH_TOKEN": "t"}, "number prefixes like .*, got '+¹'"),
         (["--log-level", "LOUD"], {"TWILIO_AUTH_TOKEN": "t"}, "--log-level should be DEBUG"),
@@ -77,6 +81,13 @@ def test_operational_settings_from_environment() -> None:
 def test_bad_values_are_refused_with_what_was_expected(argv: list[str], env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("+", r"\+").replace("?", r"\?")):
         parse(argv, env)
+
+
+@pytest.mark.parametrize("url", ["https://sms.example.com", "http://127.0.0.1:8080/", "https://[::1]:8443/textdesk",
+                                 " https://sms.example.com/ "])
+def test_public_urls_that_are_fine(url: str) -> None:
+    config = parse(["--public-url", url], {"TWILIO_AUTH_TOKEN": "t"})
+    assert config.public_url == url.strip().rstrip("/")  # type: ignore[attr-defined]
 
 
 def test_insecure_dev_allows_no_token() -> None:
