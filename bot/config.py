@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["Config", "ConfigError", "add_serve_arguments", "config_from_args", "database_path"]
+__all__ = ["Config", "ConfigError", "add_serve_arguments", "config_from_args", "database_path", "is_base_url"]
 
 
 class ConfigError(Exception):
@@ -119,7 +119,7 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port should be a number from 0 to 65535, got '{args.port}'")
     public_url = str(args.public_url).strip().rstrip("/")
-    if public_url and not _base_url(public_url):
+    if public_url and not is_base_url(public_url):
         raise ConfigError(f"--public-url should be a base URL like https://sms.example.com, got '{args.public_url}'")
     log_format = str(args.log_format).lower()
     if log_format not in ("text", "json"):
@@ -195,22 +195,20 @@ def _flows_path(value: str) -> Path:
     return Path(value)
 
 
-def _base_url(url: str) -> bool:
+def is_base_url(url: str) -> bool:
     """http(s), a host, no query or fragment; a port in range and no spaces.
 
     Signatures are checked against this URL and media links built from it, so
     one the carrier could never call would only show up as refused webhooks.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:  # also an unclosed IPv6 bracket: http://[::1
+        return False
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         return False
-    if any(ch.isspace() or not ch.isprintable() for ch in url):
-        return False
-    try:
-        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
-    except ValueError:
-        return False
-    return True
+    return not any(ch.isspace() or not ch.isprintable() for ch in url)
 
 
 def _switch(value: str | bool, name: str) -> bool:

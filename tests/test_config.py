@@ -59,6 +59,7 @@ def test_operational_settings_from_environment() -> None:
         (["--public-url", "https://sms.example.com:https"], {"TWILIO_AUTH_TOKEN": "t"}, "--public-url should be"),
         (["--public-url", "https://sms example.com"], {"TWILIO_AUTH_TOKEN": "t"}, "--public-url should be"),
         (["--public-url", "https://:8443"], {"TWILIO_AUTH_TOKEN": "t"}, "--public-url should be"),
+        (["--public-url", "http://[::1"], {"TWILIO_AUTH_TOKEN": "t"}, "--public-url should be"),
         (["--mms-prefixes", "1"], {"TWILIO_AUTH_TOKEN": "t"}, "should list number prefixes like +1,+44"),
         (["--mms-prefixes", "+44,+¹"], {"TWILIO_AUTH_TOKEN": "t"}, "number prefixes like .*, got '+¹'"),
         (["--log-level", "LOUD"], {"TWILIO_AUTH_TOKEN": "t"}, "--log-level should be DEBUG"),
