@@ -21,12 +21,11 @@ from bot.api.client import (
     ClientError,
     add_client_arguments,
     add_sender_arguments,
-    client_from_args,
     guarded,
     parse_variables,
     sender_fields,
 )
-from bot.api.csvnumbers import read_numbers
+from bot.commands.api_args import checked_client, numbers_from_csv
 
 __all__ = ["follow", "progress_line", "register", "run"]
 
@@ -54,14 +53,14 @@ def register(commands: Any, env: Mapping[str, str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    client = client_from_args(args)
+    client = checked_client(args)
     if args.status:
         return follow(client, args.status, args.interval, sys.stderr)
     if bool(args.csv) == bool(args.audience):
         raise ClientError("give a CSV file of numbers or --audience NAME (one of them)", code="usage")
     body: dict[str, Any] = {**sender_fields(args)}
     if args.csv:
-        body["numbers"] = read_numbers(args.csv)
+        body["numbers"] = numbers_from_csv(args.csv)
         if not body["numbers"]:
             raise ClientError(f"{args.csv}: no numbers found", code="usage")
     else:

@@ -16,11 +16,11 @@ from typing import Any
 from bot.api.client import (
     add_client_arguments,
     add_sender_arguments,
-    client_from_args,
     guarded,
     parse_variables,
     sender_fields,
 )
+from bot.commands.api_args import checked_client
 
 __all__ = ["register", "run"]
 
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     variables = parse_variables(args.var)
     if variables:
         body["variables"] = variables
-    answer = client_from_args(args).post("/api/conversations", body)
+    answer = checked_client(args).post("/api/conversations", body)
     conversation = answer["conversation"]
     print(f"{conversation['to']}: flow {conversation['flow']} at {conversation['state']}, "
           f"from {conversation['from']} via {conversation['channel']}")

@@ -18,12 +18,11 @@ from bot.api.client import (
     ClientError,
     add_client_arguments,
     add_sender_arguments,
-    client_from_args,
     guarded,
     quote_number,
     sender_fields,
 )
-from bot.api.csvnumbers import read_numbers
+from bot.commands.api_args import checked_client, numbers_from_csv
 
 __all__ = ["register"]
 
@@ -54,7 +53,7 @@ def _path(args: argparse.Namespace) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    client: ApiClient = client_from_args(args)
+    client: ApiClient = checked_client(args)
     after, count = "", 0
     while True:
         query = urlencode({**sender_fields(args), "limit": "1000", **({"after": after} if after else {})})
@@ -70,10 +69,10 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    numbers = list(args.numbers) + (read_numbers(args.csv) if args.csv else [])
+    numbers = list(args.numbers) + (numbers_from_csv(args.csv) if args.csv else [])
     if not numbers:
         raise ClientError("give numbers, or --csv FILE.csv", code="usage")
-    answer = client_from_args(args).post(_path(args), {"numbers": numbers, "source": args.source,
+    answer = checked_client(args).post(_path(args), {"numbers": numbers, "source": args.source,
                                                        **sender_fields(args)})
     for result in answer["results"]:
         if result["status"] == "opted_out":
@@ -84,7 +83,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    client = client_from_args(args)
+    client = checked_client(args)
     query = urlencode(sender_fields(args))
     missing = 0
     for number in args.numbers:

@@ -1,0 +1,45 @@
+"""What ``send``, ``broadcast`` and ``subscribers`` check before their first request.
+
+Not a subcommand: the three API commands share it. ``bot.api.client`` takes
+its inputs as given; a server URL urllib cannot parse, a token that is not a
+valid header value, or a CSV file that is not UTF-8 text made it raise
+``ValueError`` (a traceback). Here each becomes a ``ClientError`` with
+``code="usage"``: one line naming the setting or file, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+from bot.api.client import ApiClient, ClientError, client_from_args
+from bot.api.csvnumbers import read_numbers
+from bot.config import is_base_url
+
+__all__ = ["checked_client", "numbers_from_csv"]
+
+
+def checked_client(args: argparse.Namespace) -> ApiClient:
+    """``client_from_args`` once ``--url`` and the token are usable."""
+    url = str(args.url).strip()
+    if not is_base_url(url.rstrip("/")):
+        raise ClientError(f"--url (TEXTDESK_API_URL) should be the server's base URL like http://127.0.0.1:8080, "
+                          f"got '{args.url}'", code="usage")
+    # Tokens often come from files or .env lines that keep a newline or a CR.
+    token = str(args.api_token).strip()
+    if token and not all(" " <= ch <= "~" for ch in token):  # what an HTTP header can carry as is
+        raise ClientError("TEXTDESK_API_TOKEN should be one of the server's API tokens, in printable ASCII",
+                          code="usage")
+    return client_from_args(argparse.Namespace(**{**vars(args), "url": url, "api_token": token}))
+
+
+def numbers_from_csv(path: str) -> list[str]:
+    """``read_numbers``, with a file that is not a CSV of text refused by name."""
+    try:
+        return read_numbers(path)
+    except UnicodeDecodeError as exc:
+        raise ClientError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}); save it as 'CSV UTF-8'",
+                          code="usage") from exc
+    except csv.Error as exc:  # e.g. a cell over the csv module's 128 KiB: not a list of numbers
+        raise ClientError(f"{Path(path)}: not a CSV file of phone numbers ({exc})", code="usage") from exc
