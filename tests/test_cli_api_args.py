@@ -7,6 +7,7 @@ the real API on loopback (the harness of test_api_cli.py).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from tests.conftest import ROOT
-from tests.test_api_harness import API_TOKEN
+from tests.test_api_harness import API_TOKEN, Api
 
 pytest_plugins = ("tests.test_api_harness",)
 
@@ -66,3 +68,16 @@ def test_csv_that_is_not_utf8_text(content: bytes, message: str, tmp_path: Path)
     assert code == 2 and f"textdesk broadcast: error: {sheet}: {message}" in err
     code, err = cli("subscribers", "add", "deals", "--csv", str(sheet), "--source", "paper form")
     assert code == 2 and f"textdesk subscribers: error: {sheet}: {message}" in err
+
+
+async def test_names_typed_by_hand_are_one_path_segment(
+    api: Api, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TEXTDESK_API_URL", str(api.client.make_url("")))
+    monkeypatch.setenv("TEXTDESK_API_TOKEN", API_TOKEN)
+    assert await asyncio.to_thread(main, ["subscribers", "list", "summer deals"]) == 1
+    assert "invalid_field: an audience name uses only letters" in capsys.readouterr().err
+    assert await asyncio.to_thread(main, ["subscribers", "list", "deals?limit=1"]) == 1
+    assert "invalid_field: an audience name uses only letters" in capsys.readouterr().err
+    assert await asyncio.to_thread(main, ["broadcast", "--status", "no such id"]) == 1
+    assert "textdesk broadcast: error: not_found" in capsys.readouterr().err

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Mapping
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from bot.api.client import (
     ApiClient,
@@ -87,7 +88,7 @@ def follow(client: ApiClient, broadcast_id: str, interval: float, out: TextIO) -
     tty = out.isatty()
     last = ""
     while True:
-        answer = client.get(f"/api/broadcasts/{broadcast_id}")
+        answer = client.get(f"/api/broadcasts/{quote(broadcast_id, safe='')}")  # --status is typed by hand
         line = progress_line(answer["counts"])
         if line != last:
             out.write(("\r" + line) if tty else (line + "\n"))

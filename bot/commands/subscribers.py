@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from bot.api.client import (
     ApiClient,
@@ -49,7 +49,8 @@ def register(commands: Any, env: Mapping[str, str]) -> None:
 
 
 def _path(args: argparse.Namespace) -> str:
-    return f"/api/audiences/{args.audience}/subscribers"
+    # Quoted: an audience name with a space, '/' or '?' is one path segment, not a broken URL.
+    return f"/api/audiences/{quote(args.audience, safe='')}/subscribers"
 
 
 def _list(args: argparse.Namespace) -> int:
