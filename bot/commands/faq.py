@@ -117,10 +117,20 @@ def _export(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(export_csv(text, flow, lineterminator="\n"))
         return 0
+    _check_output(args.output)
     # A BOM and CRLF: Excel then opens accented letters and emoji correctly.
     write_atomically(args.output, b"\xef\xbb\xbf" + export_csv(text, flow).encode("utf-8"))
     print(f"wrote {len(flow.faqs)} FAQs to {args.output}", file=sys.stderr)
     return 0
+
+
+def _check_output(value: str) -> None:
+    """Refuse an output path the atomic write would fail on with its temp file's name."""
+    path = Path(value)
+    if not value.strip() or path.is_dir():
+        raise _Usage(f"--output should name the CSV file to write, got '{value}'")
+    if not path.parent.is_dir():
+        raise _Usage(f"--output {value}: no folder '{path.parent}' to write it in")
 
 
 def _flow_path(args: argparse.Namespace) -> Path:
