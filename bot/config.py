@@ -110,29 +110,31 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
     if not host:
         # aiohttp reads an empty host as every interface: an empty TEXTDESK_HOST=
         # must not quietly turn 127.0.0.1 into 0.0.0.0.
-        raise ConfigError("--host should be an address to listen on, like 127.0.0.1 (or 0.0.0.0 for all), "
-                          f"got '{args.host}'")
+        raise ConfigError(f"{_named('--host')} should be an address to listen on, like 127.0.0.1 "
+                          f"(or 0.0.0.0 for all), got '{args.host}'")
     try:
         port = int(str(args.port))
     except ValueError:
         port = -1
     if not 0 <= port <= 65535:
-        raise ConfigError(f"--port should be a number from 0 to 65535, got '{args.port}'")
+        raise ConfigError(f"{_named('--port')} should be a number from 0 to 65535, got '{args.port}'")
     public_url = str(args.public_url).strip().rstrip("/")
     if public_url and not is_base_url(public_url):
-        raise ConfigError(f"--public-url should be a base URL like https://sms.example.com, got '{args.public_url}'")
+        raise ConfigError(f"{_named('--public-url')} should be a base URL like https://sms.example.com, "
+                          f"got '{args.public_url}'")
     log_format = str(args.log_format).lower()
     if log_format not in ("text", "json"):
-        raise ConfigError(f"--log-format should be text or json, got '{args.log_format}'")
+        raise ConfigError(f"{_named('--log-format')} should be text or json, got '{args.log_format}'")
     try:
         reload_interval = float(str(args.reload_interval))
     except ValueError:
         reload_interval = -1.0
     if not 0 <= reload_interval <= 3600:
-        raise ConfigError(f"--reload-interval should be seconds from 0 to 3600, got '{args.reload_interval}'")
+        raise ConfigError(f"{_named('--reload-interval')} should be seconds from 0 to 3600, "
+                          f"got '{args.reload_interval}'")
     level = str(args.log_level).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError(f"--log-level should be DEBUG, INFO, WARNING or ERROR, got '{args.log_level}'")
+        raise ConfigError(f"{_named('--log-level')} should be DEBUG, INFO, WARNING or ERROR, got '{args.log_level}'")
     insecure_dev = _switch(args.insecure_dev, "TEXTDESK_INSECURE_DEV")
     access_log = _switch(args.access_log, "TEXTDESK_ACCESS_LOG")
     token = environ.get("TWILIO_AUTH_TOKEN", "").strip()
@@ -149,7 +151,7 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
     max_age = _number(environ.get("TEXTDESK_OUTBOX_MAX_AGE", "3600"), "TEXTDESK_OUTBOX_MAX_AGE", 1, 7 * 86400)
     flood_burst = _whole(environ.get("TEXTDESK_FLOOD_BURST", "10"), "TEXTDESK_FLOOD_BURST", 1, 10_000)
     flood_window = _number(environ.get("TEXTDESK_FLOOD_WINDOW", "10"), "TEXTDESK_FLOOD_WINDOW", 0.1, 86_400)
-    mms: dict[str, tuple[str, ...]] = {"*": _prefixes(str(args.mms_prefixes), "--mms-prefixes")}
+    mms: dict[str, tuple[str, ...]] = {"*": _prefixes(str(args.mms_prefixes), _named("--mms-prefixes"))}
     for name, value in environ.items():
         if name.startswith("TEXTDESK_MMS_PREFIXES_"):
             mms[_carrier(name, "TEXTDESK_MMS_PREFIXES_")] = _prefixes(value, name)
@@ -157,7 +159,7 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
         host=host,
         port=port,
         flows_dir=_flows_path(str(args.flows)),
-        db_path=database_path(str(args.db)),
+        db_path=database_path(str(args.db), _named("--db")),
         public_url=public_url,
         twilio_auth_token=token,
         insecure_dev=insecure_dev,
@@ -172,6 +174,11 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
         flood_burst=flood_burst,
         flood_window=flood_window,
     )
+
+
+def _named(flag: str) -> str:
+    """``--port/TEXTDESK_PORT``: a value may come from either, and the message should lead to it."""
+    return f"{flag}/TEXTDESK_{flag.removeprefix('--').upper().replace('-', '_')}"
 
 
 def database_path(value: str, what: str = "--db") -> Path:
@@ -191,7 +198,7 @@ def database_path(value: str, what: str = "--db") -> Path:
 def _flows_path(value: str) -> Path:
     # An empty TEXTDESK_FLOWS= would quietly mean the current folder.
     if not value.strip():
-        raise ConfigError(f"--flows should be the folder of flow files, got '{value}'")
+        raise ConfigError(f"{_named('--flows')} should be the folder of flow files, got '{value}'")
     return Path(value)
 
 

@@ -41,7 +41,7 @@ def test_port_already_in_use(tmp_path: Path) -> None:
 def test_host_that_does_not_resolve(tmp_path: Path) -> None:
     code, err = serve("--host", "999.1.1.1", "--port", "0", "--db", str(tmp_path / "t.db"))
     assert code == 2
-    assert "--host should be an address of this machine" in err and "'999.1.1.1'" in err
+    assert "--host/TEXTDESK_HOST should be an address of this machine" in err and "'999.1.1.1'" in err
 
 
 def test_db_that_is_not_sqlite(tmp_path: Path) -> None:
@@ -66,4 +66,4 @@ def test_empty_host_is_refused_not_all_interfaces(setting: list[str], tmp_path: 
     # becoming 0.0.0.0 because of an empty TEXTDESK_HOST= line.
     code, err = serve(*setting, "--port", "0", "--db", str(tmp_path / "t.db"))
     assert code == 2
-    assert "--host should be" in err
+    assert "--host/TEXTDESK_HOST should be" in err

@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
         web.run_app(app, host=config.host, port=config.port, print=lambda line: log.info("%s", line),
                     access_log=access_log(config))
     except socket.gaierror as exc:  # a subclass of OSError: the one that names no address itself
-        print(f"textdesk: error: --host should be an address of this machine (e.g. 127.0.0.1 or 0.0.0.0), "
-              f"cannot resolve '{config.host}': {exc.strerror}", file=sys.stderr)
+        print(f"textdesk: error: --host/TEXTDESK_HOST should be an address of this machine "
+              f"(e.g. 127.0.0.1 or 0.0.0.0), cannot resolve '{config.host}': {exc.strerror}", file=sys.stderr)
         return 2
     except (OSError, StoreError) as exc:
         # The port is taken, or the database cannot be opened (not SQLite, a
