@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from twilio.request_validator import RequestValidator
 
+from bot.carriers.twilio import TwilioCarrier
 from bot.clock import VirtualClock
 from tests.conftest import FLOWS, PUBLIC, TOKEN, AppFactory, Phone, db_rows, new_sid
 
@@ -261,3 +263,27 @@ async def test_inbound_mms_from_customer_is_logged(make_client: AppFactory, db_p
     media = ["https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"]
     await phone.text("", media=media)
     assert db_rows(db_path, "SELECT media FROM inbound") == [(f'["{media[0]}"]',)]
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"TEXTDESK_TWILIO_REPLIES": "bogus"}, "TEXTDESK_TWILIO_REPLIES"),
+        ({"TEXTDESK_TWILIO_REPLIES": "REST"}, "TWILIO_ACCOUNT_SID"),  # REST replies need the account
+        ({"TWILIO_API_BASE_URL": "ftp://api.twilio.com"}, "TWILIO_API_BASE_URL"),
+        ({"TWILIO_STATUS_URL": "sms.example.com/status"}, "TWILIO_STATUS_URL"),
+    ],
+)
+def test_twilio_settings_are_checked_at_start(extra: dict[str, str], named: str) -> None:
+    # A typo must not quietly pick another reply path or an unusable URL.
+    with pytest.raises(ValueError, match=named):
+        TwilioCarrier.from_env({"TWILIO_AUTH_TOKEN": TOKEN, **extra})
+
+
+def test_twilio_settings_that_are_fine() -> None:
+    assert TwilioCarrier.from_env({}) is None
+    twiml = TwilioCarrier.from_env({"TWILIO_AUTH_TOKEN": TOKEN, "TEXTDESK_TWILIO_REPLIES": " TwiML "})
+    assert twiml is not None and twiml.sync_replies
+    rest = TwilioCarrier.from_env({"TWILIO_AUTH_TOKEN": TOKEN, "TEXTDESK_TWILIO_REPLIES": "rest",
+                                   "TWILIO_ACCOUNT_SID": "AC" + "1" * 32})
+    assert rest is not None and not rest.sync_replies

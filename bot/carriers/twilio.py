@@ -189,14 +189,19 @@ class TwilioCarrier:
         token = env.get("TWILIO_AUTH_TOKEN", "").strip()
         if not token and not insecure_dev:
             return None
-        mode = env.get("TEXTDESK_TWILIO_REPLIES", "twiml").strip().lower()
-        return cls(
-            token,
-            env.get("TWILIO_ACCOUNT_SID", "").strip(),
-            env.get("TWILIO_API_BASE_URL", DEFAULT_API).strip() or DEFAULT_API,
-            sync_replies=mode != "rest",
-            status_url=env.get("TWILIO_STATUS_URL", "").strip(),
-        )
+        # Checked like Plivo's settings: a typo must not quietly pick a reply path.
+        mode = env.get("TEXTDESK_TWILIO_REPLIES", "").strip().lower() or "twiml"
+        if mode not in ("twiml", "rest"):
+            raise ValueError(f"TEXTDESK_TWILIO_REPLIES should be twiml or rest, got '{mode}'")
+        account_sid = env.get("TWILIO_ACCOUNT_SID", "").strip()
+        if mode == "rest" and not account_sid:
+            raise ValueError("TEXTDESK_TWILIO_REPLIES=rest sends through Twilio's REST API: set TWILIO_ACCOUNT_SID too")
+        base = env.get("TWILIO_API_BASE_URL", "").strip() or DEFAULT_API
+        status_url = env.get("TWILIO_STATUS_URL", "").strip()
+        for name, url in (("TWILIO_API_BASE_URL", base), ("TWILIO_STATUS_URL", status_url or "https://")):
+            if not url.startswith(("https://", "http://")):
+                raise ValueError(f"{name} should be an http(s) URL, got '{url}'")
+        return cls(token, account_sid, base, sync_replies=mode == "twiml", status_url=status_url)
 
     def _pairs(self, request: WebhookRequest) -> Sequence[tuple[str, str]]:
         if request.method == "GET":
