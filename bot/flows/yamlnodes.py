@@ -15,17 +15,52 @@ import math
 
 import yaml
 import yaml.reader
+from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.flows.errors import Finding, Pos, did_you_mean
 
-__all__ = ["Reader", "compose"]
+__all__ = ["MAX_DEPTH", "Reader", "compose"]
+
+# The deepest a real flow nests is 7 (the file, states, a state, choices, a
+# choice, keywords, a keyword). PyYAML composes nodes recursively, so a few
+# hundred unclosed brackets would end in a RecursionError instead of a finding.
+MAX_DEPTH = 32
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark: Mark) -> None:
+        super().__init__()
+        self.mark = mark
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing to compose past ``MAX_DEPTH`` levels."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        if self._depth >= MAX_DEPTH:
+            raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def compose(text: str, file: str) -> tuple[Node | None, list[Finding]]:
     """Parse ``text`` into a node tree, or report the syntax error's position."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
+    except _TooDeep as exc:
+        msg = (
+            f"the value here is nested more than {MAX_DEPTH} levels deep; a flow needs at most 7 "
+            "(look for brackets '[' or '{' that are never closed)"
+        )
+        return None, [Finding(Pos(file, exc.mark.line + 1, exc.mark.column + 1), "error", msg)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

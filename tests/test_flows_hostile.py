@@ -1,0 +1,81 @@
+"""Hostile and accidental flow files: every one is a clean ``file:line:col`` finding, never a crash.
+
+Found by mutating real flows (deep nesting, escapes, absurd numbers, odd regexes,
+media names the file system refuses). Each test writes a real flow file under a
+temporary ``flows/`` folder with a real ``media/`` beside it and loads it with the
+real loader; a traceback instead of a finding would stop a deploy with no line to
+fix, and in ``serve`` a hot reload would log a crash instead of the editor's mistake.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.flows import FlowLoadError, load_flow
+
+FLOW = "flows/support.yaml"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")  # only the name matters here
+
+
+@pytest.fixture(autouse=True)
+def flows_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    media = tmp_path / "flows" / "media"
+    media.mkdir(parents=True)
+    (media / "size-chart.png").write_bytes(PNG)
+    return tmp_path / "flows"
+
+
+def write(text: str) -> str:
+    path = Path(FLOW)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return str(path)
+
+
+def errors(text: str) -> list[str]:
+    """Load a flow that must be rejected; its findings, one line each."""
+    with pytest.raises(FlowLoadError) as info:
+        load_flow(write(text))
+    return [str(f) for f in info.value.findings]
+
+
+# --- nesting ----------------------------------------------------------------------------
+
+
+def test_absurdly_deep_nesting_is_a_finding_not_a_recursion_error() -> None:
+    # An unclosed-bracket paste gone wrong, or an attack on the parser: PyYAML
+    # composes nested nodes recursively and used to die with a RecursionError.
+    text = "flow: support\nstart: menu\nstates:\n  menu:\n    say: " + "[" * 3000 + "]" * 3000 + "\n"
+    assert errors(text) == [
+        f"{FLOW}:5:39: error: the value here is nested more than 32 levels deep; a flow needs at most 7 "
+        "(look for brackets '[' or '{' that are never closed)"
+    ]
+
+
+def test_deep_mappings_too() -> None:
+    text = "flow: support\nstart: menu\nstates:\n  menu:\n    say: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n"
+    assert errors(text) == [
+        f"{FLOW}:5:123: error: the value here is nested more than 32 levels deep; a flow needs at most 7 "
+        "(look for brackets '[' or '{' that are never closed)"
+    ]
+
+
+def test_the_deepest_real_flow_is_far_from_the_limit() -> None:
+    # top -> states -> a state -> choices -> a choice -> keywords -> a keyword: 7 levels.
+    flow = load_flow(
+        write(
+            """\
+            start: menu
+            states:
+              menu:
+                say: Hi
+                choices:
+                  - keywords: ["1"]
+                    go: menu
+            """
+        )
+    )
+    assert flow.states["menu"].choices[0].keywords == ("1",)
