@@ -79,3 +79,47 @@ def test_the_deepest_real_flow_is_far_from_the_limit() -> None:
         )
     )
     assert flow.states["menu"].choices[0].keywords == ("1",)
+
+
+# --- characters that escapes let in ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("say", "col", "code", "hint"),
+    [
+        # JSON's way to write an emoji: YAML keeps the two halves as two broken characters,
+        # and every reply holding them failed to encode (UnicodeEncodeError) at send time.
+        (r'"Hi \ud83d\ude00"', 10, "d83d", "half of an emoji"),
+        (r'"Hi\0there"', 10, "0000", "a control character"),
+        (r'"tab\vbed"', 10, "000b", "a control character"),
+        (r'"\uffff"', 10, "ffff", "not a character"),
+    ],
+)
+def test_escapes_that_make_unsendable_characters_are_reported(say: str, col: int, code: str, hint: str) -> None:
+    text = f"flow: support\nstart: menu\nstates:\n  menu:\n    say: {say}\n    final: true\n"
+    found = errors(text)
+    assert len(found) == 1
+    assert found[0].startswith(f"{FLOW}:5:{col}: error: this text holds character #x{code} ({hint}")
+    found[0].encode("utf-8")  # the message never quotes the broken character: it must print anywhere
+
+
+def test_a_broken_character_in_a_key_is_reported_and_the_finding_prints() -> None:
+    text = 'flow: support\nstart: menu\nstates:\n  "menu\\ud83d":\n    say: Hi\n    final: true\n'
+    found = errors(text)
+    assert found == [
+        f"{FLOW}:4:3: error: this text holds character #xd83d (half of an emoji written as two escapes); "
+        "write the emoji itself, or as one escape like \\U0001F600"
+    ]
+
+
+def test_an_escaped_emoji_written_whole_loads() -> None:
+    text = 'flow: support\nstart: menu\nstates:\n  menu:\n    say: "Hi \\U0001F600 and \\t tab"\n    final: true\n'
+    assert load_flow(write(text)).states["menu"].say == "Hi \U0001f600 and \t tab"
+
+
+def test_a_nul_escape_in_a_media_name_is_reported() -> None:
+    text = 'flow: support\nstart: menu\nstates:\n  menu:\n    say: Hi\n'
+    text += '    media: ["size-chart.png\\0x"]\n    final: true\n'
+    found = errors(text)
+    assert len(found) == 1
+    assert found[0].startswith(f"{FLOW}:6:13: error: this text holds character #x0000")

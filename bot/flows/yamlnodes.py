@@ -88,7 +88,43 @@ def compose(text: str, file: str) -> tuple[Node | None, list[Finding]]:
         return None, [Finding(Pos(file, line, col), "error", msg)]
     except yaml.YAMLError as exc:  # pragma: no cover - no other error without a mark is raised for text
         return None, [Finding(Pos(file, 1, 1), "error", f"YAML error: {exc}")]
-    return node, []
+    findings = _unsendable(node, file) if node is not None else []
+    return (None, findings) if findings else (node, [])
+
+
+def _unsendable(root: Node, file: str) -> list[Finding]:
+    """Scalars holding characters the YAML reader refuses when typed, let in by escapes.
+
+    ``"\\ud83d\\ude00"`` (how JSON writes an emoji) is two lone surrogates in
+    YAML, which no reply, log line or database row can encode; ``"\\0"`` is a
+    NUL that the file system and carriers refuse. Walked without recursion and
+    each node once: aliases share nodes, and an alias bomb must stay cheap.
+    """
+    findings: list[Finding] = []
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            todo.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, SequenceNode):
+            todo.extend(node.value)
+        elif isinstance(node, ScalarNode) and (bad := yaml.reader.Reader.NON_PRINTABLE.search(node.value)):
+            code = ord(bad.group())
+            if 0xD800 <= code <= 0xDFFF:
+                what = "half of an emoji written as two escapes"
+                fix = "write the emoji itself, or as one escape like \\U0001F600"
+            elif code < 0x20 or 0x7F <= code <= 0x9F:
+                what, fix = "a control character, written as an escape", "phones cannot show it: delete it"
+            else:
+                what, fix = "not a character, written as an escape", "delete it"
+            mark = node.start_mark
+            msg = f"this text holds character #x{code:04x} ({what}); {fix}"
+            findings.append(Finding(Pos(file, mark.line + 1, mark.column + 1), "error", msg))
+    return sorted(findings)
 
 
 class Reader:
