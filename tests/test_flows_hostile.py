@@ -123,3 +123,24 @@ def test_a_nul_escape_in_a_media_name_is_reported() -> None:
     found = errors(text)
     assert len(found) == 1
     assert found[0].startswith(f"{FLOW}:6:13: error: this text holds character #x0000")
+
+
+# --- media names the file system refuses ------------------------------------------------------
+
+
+def test_a_media_name_too_long_for_the_file_system_is_a_finding(flows_dir: Path) -> None:
+    # A number where a file name belongs (a YAML integer of 400 digits) made
+    # is_file() raise "File name too long" instead of returning False.
+    name = "9" * 400
+    text = f"flow: support\nstart: menu\nstates:\n  menu:\n    say: Hi\n    media: [{name}]\n    final: true\n"
+    root = (flows_dir / "media").resolve()
+    assert errors(text) == [f"{FLOW}:6:13: error: media file '{name}' not found in {root} (File name too long)"]
+
+
+def test_a_symlink_loop_in_the_media_folder_is_a_finding(flows_dir: Path) -> None:
+    # Path.resolve() raises RuntimeError("Symlink loop") rather than OSError.
+    media = flows_dir / "media"
+    (media / "loop.png").symlink_to("loop.png")
+    text = "flow: support\nstart: menu\nstates:\n  menu:\n    say: Hi\n    media: [loop.png]\n    final: true\n"
+    root = media.resolve()
+    assert errors(text) == [f"{FLOW}:6:13: error: media file 'loop.png' not found in {root} (a symlink loop)"]

@@ -50,12 +50,23 @@ class LoadContext:
                     continue
                 out.append(ref)
                 continue
-            target = (root / ref).resolve()
-            if ref.startswith("/") or not target.is_relative_to(root):
+            # A missing file is just not found, but the file system refuses some
+            # names outright: longer than its limit (OSError from is_file), or a
+            # symlink loop (RuntimeError from resolve).
+            try:
+                target = (root / ref).resolve()
+                inside = not ref.startswith("/") and target.is_relative_to(root)
+                found, refused = inside and target.is_file(), ""
+            except OSError as exc:
+                inside, found, refused = not ref.startswith("/"), False, f" ({exc.strerror})"
+            except RuntimeError:
+                inside, found, refused = not ref.startswith("/"), False, " (a symlink loop)"
+            if not inside:
                 self.reader.error(item, f"media '{ref}' must be a file inside the media folder {root}")
-            elif not target.is_file():
+                continue
+            if not found:
                 hint = did_you_mean(ref, _media_files(root))
-                self.reader.error(item, f"media file '{ref}' not found in {root}{hint}")
+                self.reader.error(item, f"media file '{ref}' not found in {root}{hint}{refused}")
             else:
                 out.append(target.relative_to(root).as_posix())
         return tuple(out)
