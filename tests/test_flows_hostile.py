@@ -144,3 +144,49 @@ def test_a_symlink_loop_in_the_media_folder_is_a_finding(flows_dir: Path) -> Non
     text = "flow: support\nstart: menu\nstates:\n  menu:\n    say: Hi\n    media: [loop.png]\n    final: true\n"
     root = media.resolve()
     assert errors(text) == [f"{FLOW}:6:13: error: media file 'loop.png' not found in {root} (a symlink loop)"]
+
+
+# --- regular expressions re.compile refuses with something else than re.error ------------------------
+
+
+def pattern_flow(pattern: str) -> str:
+    return (
+        "flow: support\nstart: menu\nstates:\n  menu:\n    say: Hi\n    choices:\n"
+        f"      - pattern: '{pattern}'\n        go: menu\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("a{99999999999}", "a repeat count like {n} is too large"),  # OverflowError
+        ("(?a)(?u)x", "ASCII and UNICODE flags are incompatible"),  # ValueError
+        ("(" * 1200 + ")" * 1200, "groups are nested too deeply"),  # RecursionError
+        ("(?<=a+)b", "look-behind requires fixed-width pattern"),  # re.error without a position
+    ],
+    ids=["overflow", "flags", "recursion", "no-position"],
+)
+def test_every_way_a_pattern_fails_to_compile_is_a_finding(pattern: str, message: str) -> None:
+    assert errors(pattern_flow(pattern)) == [
+        f"{FLOW}:7:18: error: pattern is not a valid regular expression: {message}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("a{99999999999}", "a repeat count like {n} is too large"),
+        ("(" * 1200 + ")" * 1200, "groups are nested too deeply"),
+        ("(unclosed", "missing ), unterminated subpattern (at 0)"),
+    ],
+    ids=["overflow", "recursion", "re.error"],
+)
+def test_revocation_patterns_are_checked_where_they_are_written(pattern: str, message: str) -> None:
+    text = (
+        "flow: support\nstart: menu\ncompliance:\n  revocation_patterns:\n    - 'ne plus'\n"
+        f"    - '{pattern}'\nstates:\n  menu:\n    say: Hi\n    final: true\n"
+    )
+    shown = pattern if len(pattern) <= 40 else pattern[:40] + "..."
+    assert errors(text) == [
+        f"{FLOW}:6:7: error: revocation pattern '{shown}' is not a valid regular expression: {message}"
+    ]

@@ -13,6 +13,7 @@ from yaml.nodes import Node
 
 from bot.flows.context import NAME, LoadContext, trim
 from bot.flows.model import Route, State
+from bot.flows.regexes import compile_regex
 from bot.matching.normalize import normalize, squeeze
 
 __all__ = ["OTHERWISE_KEYS", "ROUTE_KEYS", "SENT_KINDS", "STATE_KEYS", "read_global", "read_states"]
@@ -144,9 +145,9 @@ def _pattern(ctx: LoadContext, node: Node) -> re.Pattern[str] | None:
     source = ctx.reader.text(node, "'pattern'")
     if source is None:
         return None
-    try:
-        # Case-insensitive by default: customers do not care about case.
-        return re.compile(source, re.IGNORECASE)
-    except re.error as exc:
-        ctx.reader.error(node, f"pattern is not a valid regular expression: {exc.msg} (at {exc.pos})")
+    # Case-insensitive by default: customers do not care about case.
+    compiled = compile_regex(source, re.IGNORECASE)
+    if isinstance(compiled, str):
+        ctx.reader.error(node, f"pattern is not a valid regular expression: {compiled}")
         return None
+    return compiled

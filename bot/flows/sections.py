@@ -15,6 +15,7 @@ from bot.compliance.keywords import ComplianceKeywords
 from bot.flows.context import LoadContext, trim
 from bot.flows.errors import Pos
 from bot.flows.model import Compliance, Faq, Settings
+from bot.flows.regexes import compile_regex
 
 __all__ = [
     "COMPLIANCE_KEYS",
@@ -98,9 +99,23 @@ def read_compliance(ctx: LoadContext, node: Node) -> Compliance:
     r = ctx.reader
     entries = r.mapping(node, "'compliance'", COMPLIANCE_KEYS) or {}
     lists: dict[str, tuple[str, ...]] = {}
+    bad = False
     for key, (_, value) in entries.items():
-        lists[key] = tuple(v for v, _ in r.texts(value, f"'{key}'") or [])
+        items = r.texts(value, f"'{key}'") or []
+        lists[key] = tuple(v for v, _ in items)
+        if key != "revocation_patterns":
+            continue
+        # Each pattern on its own first, so a bad one is reported where it is
+        # written, whichever way re.compile refuses it.
+        for source, item in items:
+            compiled = compile_regex(source)
+            if isinstance(compiled, str):
+                shown = source if len(source) <= 40 else source[:40] + "..."
+                r.error(item, f"revocation pattern '{shown}' is not a valid regular expression: {compiled}")
+                bad = True
     compliance = Compliance(**lists)
+    if bad:
+        return compliance
     try:
         # Building the keyword set validates the additions: a word may not
         # change meaning (STOP cannot become an opt-in) and patterns compile.
