@@ -190,3 +190,55 @@ def test_revocation_patterns_are_checked_where_they_are_written(pattern: str, me
     assert errors(text) == [
         f"{FLOW}:6:7: error: revocation pattern '{shown}' is not a valid regular expression: {message}"
     ]
+
+
+# --- patterns that backtrack exponentially ------------------------------------------------------
+
+
+NESTED = (
+    "can take exponential time on some texts, freezing every conversation while it runs: a repeated "
+    "group holds a repeat of its own ('+', '*' or '{m,n}' inside '(...)+'); write it with one repeat, "
+    "or make the inner one atomic: (?>...) or a possessive '++'"
+)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "(a+)+$",  # the textbook case: 30 a's and a '!' take minutes
+        r"^(\w+\s?)*$",
+        "(?:x*)*y",
+        r"(?P<order>(\d{1,3})+)-",
+        r"(?i)(?:(ab|cd)+)+z",
+        r"(?=(a+)+b)",  # inside a lookahead it backtracks all the same
+    ],
+)
+def test_nested_repeats_are_refused(pattern: str) -> None:
+    assert errors(pattern_flow(pattern)) == [f"{FLOW}:7:18: error: pattern {NESTED}"]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"(?i)\bAC[- ]?(?P<order_number>\d{6})\b",  # the bundled flow's
+        r"\bR-?(?P<ticket>\d{4})\b",
+        r"(?:\d{3})+",  # fixed-width inside: one way to split the text
+        r"(-?\d)+",  # an optional part ({0,1}) is not a repeat that can trade characters
+        r"(?>a+)+$",  # atomic: never backtracks into the inner repeat
+        r"(a++)+$",  # possessive: likewise
+        r"(?:cat|dog)+",
+        r"(a+)?b",  # the outer group does not repeat
+    ],
+)
+def test_patterns_without_nested_repeats_load(pattern: str) -> None:
+    flow = load_flow(write(pattern_flow(pattern)))
+    assert flow.states["menu"].choices[0].pattern is not None
+
+
+def test_revocation_patterns_are_refused_too() -> None:
+    # They run on every clause of every message, before any flow.
+    text = (
+        "flow: support\nstart: menu\ncompliance:\n  revocation_patterns: ['(stop +)+texting']\n"
+        "states:\n  menu:\n    say: Hi\n    final: true\n"
+    )
+    assert errors(text) == [f"{FLOW}:4:25: error: revocation pattern '(stop +)+texting' {NESTED}"]

@@ -148,6 +148,6 @@ def _pattern(ctx: LoadContext, node: Node) -> re.Pattern[str] | None:
     # Case-insensitive by default: customers do not care about case.
     compiled = compile_regex(source, re.IGNORECASE)
     if isinstance(compiled, str):
-        ctx.reader.error(node, f"pattern is not a valid regular expression: {compiled}")
+        ctx.reader.error(node, f"pattern {compiled}")
         return None
     return compiled

@@ -111,7 +111,7 @@ def read_compliance(ctx: LoadContext, node: Node) -> Compliance:
             compiled = compile_regex(source)
             if isinstance(compiled, str):
                 shown = source if len(source) <= 40 else source[:40] + "..."
-                r.error(item, f"revocation pattern '{shown}' is not a valid regular expression: {compiled}")
+                r.error(item, f"revocation pattern '{shown}' {compiled}")
                 bad = True
     compliance = Compliance(**lists)
     if bad:
