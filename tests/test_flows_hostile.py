@@ -242,3 +242,16 @@ def test_revocation_patterns_are_refused_too() -> None:
         "states:\n  menu:\n    say: Hi\n    final: true\n"
     )
     assert errors(text) == [f"{FLOW}:4:25: error: revocation pattern '(stop +)+texting' {NESTED}"]
+
+
+# --- numbers past what a float holds ------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["1e308d", "1e305h", "2e307m"])
+def test_an_idle_timeout_that_overflows_to_infinity_is_refused(value: str) -> None:
+    # The amount is finite, but times the unit it overflows to inf: conversations would never restart.
+    text = f"flow: support\nstart: menu\nsettings:\n  idle_timeout: {value}\n"
+    text += "states:\n  menu:\n    say: Hi\n    final: true\n"
+    assert errors(text) == [
+        f"{FLOW}:4:17: error: 'idle_timeout' should be a duration like 45s, 30m, 2h or 7d, got '{value}'"
+    ]

@@ -239,8 +239,10 @@ class Reader:
                 amount = float(raw[:-1])
             except ValueError:
                 amount = -1.0
-            if amount > 0 and math.isfinite(amount):  # float() also accepts 'inf'
-                return amount * units[raw[-1]]
+            seconds = amount * units[raw[-1]]
+            # float() also accepts 'inf', and a finite amount can overflow to inf in seconds.
+            if amount > 0 and math.isfinite(seconds):
+                return seconds
         self.error(node, f"{what} should be a duration like 45s, 30m, 2h or 7d, got '{value}'")
         return None
 
