@@ -255,3 +255,31 @@ def test_an_idle_timeout_that_overflows_to_infinity_is_refused(value: str) -> No
     assert errors(text) == [
         f"{FLOW}:4:17: error: 'idle_timeout' should be a duration like 45s, 30m, 2h or 7d, got '{value}'"
     ]
+
+
+# --- text that matching can never see ------------------------------------------------------
+
+
+UNMATCHABLE = (
+    "textdesk can match: it reads Latin letters (accented or not) and digits only, so no text can ever match it"
+)
+
+
+def test_a_keyword_in_another_alphabet_is_not_said_to_have_no_letters() -> None:
+    text = (
+        "flow: support\nstart: menu\nstates:\n  menu:\n    say: Hi\n    choices:\n"
+        "      - keywords: ['меню', '🙂', MENU]\n        go: menu\n"
+    )
+    assert errors(text) == [
+        f"{FLOW}:7:20: error: keyword 'меню' has no letters or digits {UNMATCHABLE}",
+        f"{FLOW}:7:28: error: keyword '🙂' has no letters or digits {UNMATCHABLE}",
+    ]
+
+
+def test_an_option_that_normalises_to_nothing_is_refused() -> None:
+    # It loaded, and the choice silently never matched anything.
+    text = (
+        "flow: support\nstart: menu\nstates:\n  menu:\n    say: Hi\n    choices:\n"
+        "      - option: Часы работы\n        go: menu\n"
+    )
+    assert errors(text) == [f"{FLOW}:7:17: error: option 'Часы работы' has no letters or digits {UNMATCHABLE}"]

@@ -748,8 +748,10 @@ def test_default_accepts_only_true_or_false() -> None:
 def test_keyword_without_letters_or_digits() -> None:
     text = base_with('keywords: ["1"]', 'keywords: ["1", "?!", "🙂"]')
     assert errors(text) == [
-        f"{FLOW}:10:25: error: keyword '?!' has no letters or digits; customers cannot type it",
-        f"{FLOW}:10:31: error: keyword '🙂' has no letters or digits; customers cannot type it",
+        f"{FLOW}:10:25: error: keyword '?!' has no letters or digits textdesk can match: it reads Latin letters "
+        "(accented or not) and digits only, so no text can ever match it",
+        f"{FLOW}:10:31: error: keyword '🙂' has no letters or digits textdesk can match: it reads Latin letters "
+        "(accented or not) and digits only, so no text can ever match it",
     ]
 
 

@@ -17,6 +17,7 @@ from yaml.nodes import Node
 
 from bot.flows.errors import did_you_mean
 from bot.flows.yamlnodes import Reader
+from bot.matching.normalize import normalize
 
 __all__ = ["NAME", "LoadContext", "trim"]
 
@@ -38,6 +39,22 @@ class LoadContext:
             self.reader.error(node, f"{what} '{value}' should use only letters, digits, '_' and '-'")
             return None
         return value
+
+    def matchable(self, value: str, node: Node, what: str) -> bool:
+        """Whether matching can ever see ``value``; a finding when it cannot.
+
+        Matching (bot.matching.normalize) keeps Latin letters and digits only:
+        a keyword or option in another alphabet, or only emoji, normalises to
+        nothing and would load fine and never match.
+        """
+        if normalize(value):
+            return True
+        self.reader.error(
+            node,
+            f"{what} '{value}' has no letters or digits textdesk can match: it reads Latin letters "
+            "(accented or not) and digits only, so no text can ever match it",
+        )
+        return False
 
     def media(self, node: Node) -> tuple[str, ...]:
         out: list[str] = []

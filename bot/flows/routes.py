@@ -94,13 +94,13 @@ def _route(
     keys: set[str] = set()
     keyword_items = r.texts(entries["keywords"][1], "'keywords'") if "keywords" in entries else None
     for value, item in keyword_items or []:
-        key = squeeze(normalize(value))
-        if not key:
-            r.error(item, f"keyword '{value}' has no letters or digits; customers cannot type it")
+        if not ctx.matchable(value, item, "keyword"):
             continue
         keywords.append(value)
-        keys.add(key)
+        keys.add(squeeze(normalize(value)))
     option = r.text(entries["option"][1], "'option'") or "" if "option" in entries else ""
+    if option and not ctx.matchable(option, entries["option"][1], "option"):
+        option = ""
     pattern = None
     if "pattern" in entries:
         pattern = _pattern(ctx, entries["pattern"][1])
