@@ -283,3 +283,18 @@ def test_an_option_that_normalises_to_nothing_is_refused() -> None:
         "      - option: Часы работы\n        go: menu\n"
     )
     assert errors(text) == [f"{FLOW}:7:17: error: option 'Часы работы' has no letters or digits {UNMATCHABLE}"]
+
+
+# --- one mistake, one finding ------------------------------------------------------------
+
+
+def test_a_state_written_wrong_is_not_also_said_not_to_exist() -> None:
+    # The state is right there in the file; "does not exist" sent editors looking for a typo.
+    text = "flow: support\nstart: menu\nstates:\n  menu:\n  other:\n    say: Hi\n    otherwise:\n      go: menu\n"
+    assert errors(text) == [f"{FLOW}:4:8: error: state 'menu' should be a mapping of 'key: value' lines, got nothing"]
+
+
+def test_a_state_named_wrong_is_not_also_said_not_to_exist() -> None:
+    text = "flow: support\nstart: menu\nstates:\n  menu:\n    say: Hi\n    otherwise:\n      go: the end\n  the end:\n"
+    text += "    say: Bye\n    final: true\n"
+    assert errors(text) == [f"{FLOW}:8:3: error: state name 'the end' should use only letters, digits, '_' and '-'"]

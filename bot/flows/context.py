@@ -32,6 +32,9 @@ class LoadContext:
         self.reader = reader
         self.media_dir = media_dir
         self.gotos: list[tuple[str, Node]] = []  # every ``go`` to check once states are known
+        # States written in the file but too broken to read: already reported
+        # where they are, so a ``go`` or ``start`` naming one is not "missing".
+        self.broken_states: set[str] = set()
 
     def name(self, node: Node, what: str) -> str | None:
         value = self.reader.text(node, what)

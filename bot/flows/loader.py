@@ -109,11 +109,11 @@ def _build(ctx: LoadContext, node: Node, default_name: str, version: str) -> Flo
     else:
         start_node = top["start"][1]
         start = r.text(start_node, "'start'") or ""
-        if start and start not in states:
+        if start and start not in states and start not in ctx.broken_states:
             hint = did_you_mean(start, states)
             r.error(start_node, f"start state '{start}' does not exist{hint}")
     for target, go_node in ctx.gotos:
-        if target not in states:
+        if target not in states and target not in ctx.broken_states:
             r.error(go_node, f"state '{target}' does not exist{did_you_mean(target, states)}")
     return Flow(
         name=name,

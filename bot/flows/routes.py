@@ -43,9 +43,11 @@ def read_states(ctx: LoadContext, node: Node) -> dict[str, State]:
     for name, (key_node, value) in (r.mapping(node, "'states'") or {}).items():
         if not NAME.match(name):
             r.error(key_node, f"state name '{name}' should use only letters, digits, '_' and '-'")
+            ctx.broken_states.add(name)
             continue
         entries = r.mapping(value, f"state '{name}'", STATE_KEYS)
         if entries is None:
+            ctx.broken_states.add(name)
             continue
         say = trim(r.text(entries["say"][1], f"'say' of state '{name}'")) if "say" in entries else ""
         media = ctx.media(entries["media"][1]) if "media" in entries else ()
