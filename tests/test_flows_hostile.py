@@ -50,16 +50,16 @@ def test_absurdly_deep_nesting_is_a_finding_not_a_recursion_error() -> None:
     # composes nested nodes recursively and used to die with a RecursionError.
     text = "flow: support\nstart: menu\nstates:\n  menu:\n    say: " + "[" * 3000 + "]" * 3000 + "\n"
     assert errors(text) == [
-        f"{FLOW}:5:39: error: the value here is nested more than 32 levels deep; a flow needs at most 7 "
-        "(look for brackets '[' or '{' that are never closed)"
+        f"{FLOW}:5:39: error: the value here is nested more than 32 levels deep, the most a file may "
+        "nest (a flow needs 7); look for brackets '[' or '{' that are never closed"
     ]
 
 
 def test_deep_mappings_too() -> None:
     text = "flow: support\nstart: menu\nstates:\n  menu:\n    say: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n"
     assert errors(text) == [
-        f"{FLOW}:5:123: error: the value here is nested more than 32 levels deep; a flow needs at most 7 "
-        "(look for brackets '[' or '{' that are never closed)"
+        f"{FLOW}:5:123: error: the value here is nested more than 32 levels deep, the most a file may "
+        "nest (a flow needs 7); look for brackets '[' or '{' that are never closed"
     ]
 
 

@@ -57,8 +57,8 @@ def compose(text: str, file: str) -> tuple[Node | None, list[Finding]]:
         node = yaml.compose(text, Loader=_Loader)
     except _TooDeep as exc:
         msg = (
-            f"the value here is nested more than {MAX_DEPTH} levels deep; a flow needs at most 7 "
-            "(look for brackets '[' or '{' that are never closed)"
+            f"the value here is nested more than {MAX_DEPTH} levels deep, the most a file may nest "
+            "(a flow needs 7); look for brackets '[' or '{' that are never closed"
         )
         return None, [Finding(Pos(file, exc.mark.line + 1, exc.mark.column + 1), "error", msg)]
     except yaml.MarkedYAMLError as exc:
