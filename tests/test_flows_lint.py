@@ -7,14 +7,19 @@ are compared whole: file, line, column, severity and message.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
+from bench.corpus import faq_set
 from bot.cli import main
 from bot.flows import load_flow
 from bot.flows.lint import lint_flow, lint_flow_set, lint_paths
+from bot.flows.model import Flow
+from bot.matching.faq import score_text
+from bot.matching.normalize import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 RETAIL = ROOT / "flows" / "retail.yaml"
@@ -359,3 +364,32 @@ def test_cli_bad_format_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["lint", "--format", "xml"])
     assert info.value.code == 2
     assert "invalid choice: 'xml'" in capsys.readouterr().err
+
+
+def _overlaps_by_every_pair(flow: Flow) -> list[str]:
+    """The FAQ-overlap rule spelled out: every phrasing pair of every two FAQs scored one by one."""
+    found = []
+    threshold = flow.settings.match_threshold
+    forms = [[(p, n) for p in faq.phrasings if (n := normalize(p))] for faq in flow.faqs]
+    for i, first in enumerate(flow.faqs):
+        for j in range(i + 1, len(flow.faqs)):
+            scored = [(score_text(na, nb), a, b) for a, na in forms[i] for b, nb in forms[j]]
+            if scored:
+                score, a, b = max(scored, key=lambda t: t[0])  # the first of equal scores
+                if score >= threshold:
+                    found.append(
+                        f"FAQ '{flow.faqs[j].faq_id}' competes with FAQ '{first.faq_id}' (line {first.pos.line}): "
+                        f"'{b}' and '{a}' score {score:.0f} (match_threshold {threshold}); "
+                        "customers may get the other answer or a 'Did you mean'"
+                    )
+    return sorted(found)
+
+
+@pytest.mark.parametrize("size", [179, 400])
+def test_faq_overlaps_are_those_of_scoring_every_pair(size: int) -> None:
+    # The check scores in bulk (one C-level pass per phrasing); the warnings must be
+    # exactly those of the rule, ties included (generated FAQs share many words).
+    flow = dataclasses.replace(load_flow(RETAIL), faqs=tuple(faq_set(size)))
+    got = sorted(f.message for f in lint_flow(flow) if " competes with FAQ " in f.message)
+    assert got == _overlaps_by_every_pair(flow)
+    assert size == 179 or len(got) > 20  # the bigger set has competing FAQs to compare
