@@ -129,9 +129,11 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
         reload_interval = float(str(args.reload_interval))
     except ValueError:
         reload_interval = -1.0
-    if not 0 <= reload_interval <= 3600:
-        raise ConfigError(f"{_named('--reload-interval')} should be seconds from 0 to 3600, "
-                          f"got '{args.reload_interval}'")
+    # Under a tenth of a second the reloader would stat the flow files almost
+    # without pause, on the event loop's core, for no editor's benefit.
+    if not (reload_interval == 0 or 0.1 <= reload_interval <= 3600):
+        raise ConfigError(f"{_named('--reload-interval')} should be seconds from 0.1 to 3600, or 0 for no "
+                          f"hot reload, got '{args.reload_interval}'")
     level = str(args.log_level).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"{_named('--log-level')} should be DEBUG, INFO, WARNING or ERROR, got '{args.log_level}'")
@@ -285,6 +287,11 @@ def _api_tokens(value: str) -> tuple[str, ...]:
     """API tokens come from the environment only, like carrier secrets: never in ``ps`` output."""
     tokens = tuple(t.strip() for t in value.split(",") if t.strip())
     for token in tokens:
+        # Header values travel as bytes: a token beyond printable ASCII is encoded one
+        # way by a client and decoded another by aiohttp, so it would never match.
+        if not (token.isascii() and token.isprintable()) or " " in token:
+            raise ConfigError("each token in TEXTDESK_API_TOKENS should be printable ASCII without spaces "
+                              "(e.g. from: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')")
         if len(token) < 16:
             raise ConfigError("each token in TEXTDESK_API_TOKENS should be at least 16 characters "
                               "(e.g. from: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')")
