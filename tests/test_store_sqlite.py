@@ -226,6 +226,20 @@ async def test_migration_8_links_replies_to_their_turns_and_keeps_every_log(
     assert query(db_path, "SELECT body FROM outbound WHERE turn IS NULL ORDER BY id") == [("promo",), ("orphan",)]
 
 
+async def test_a_database_that_cannot_be_opened_leaves_no_worker_thread(tmp_path: Path) -> None:
+    # The refusal is the whole story: aiosqlite's worker thread has stopped by the time
+    # open() raises, so it cannot answer a closed event loop (a traceback after the CLI's
+    # one-line error) as the process exits.
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked").chmod(0o500)  # root ignores this; a folder as the file fails for anyone
+    threads_before = set(threading.enumerate())
+    store = SQLiteStore(tmp_path / "locked")
+    with pytest.raises(StoreError, match="cannot open database"):
+        await store.open()
+    workers = [t for t in threading.enumerate() if t not in threads_before and "_connection_worker" in t.name]
+    assert [t for t in workers if t.is_alive()] == []
+
+
 async def test_newer_database_is_refused(new_store: StoreFactory, db_path: Path) -> None:
     db_path.parent.mkdir(parents=True)
     newer = len(MIGRATIONS) + 1

@@ -51,6 +51,19 @@ PRAGMAS = (
 )
 
 
+async def _connect(path: str) -> aiosqlite.Connection:
+    connection = aiosqlite.connect(path, isolation_level=None)
+    try:
+        return await connection
+    except BaseException:
+        # aiosqlite has told its worker thread to stop, and the thread then answers
+        # this event loop: wait for it, or it finds the loop closed as the process
+        # exits on this error and prints a traceback after our one-line message.
+        # (``_thread`` is private; tests/test_store_sqlite.py fails if it goes.)
+        await asyncio.to_thread(connection._thread.join, 5.0)
+        raise
+
+
 class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
     """``Store`` on one SQLite file (``:memory:`` works for throw-away runs)."""
 
@@ -75,7 +88,7 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a turn
             # is exactly one transaction.
-            self._db = await aiosqlite.connect(self.path, isolation_level=None)
+            self._db = await _connect(self.path)
             for pragma in PRAGMAS:
                 await self._db.execute(f"PRAGMA {pragma}")
             await self._migrate()
