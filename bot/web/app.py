@@ -126,8 +126,12 @@ async def media(request: web.Request) -> web.StreamResponse:
     """
     root = request.app[CONFIG].media_dir.resolve()
     name = request.match_info["name"]
-    target = (root / name).resolve()
-    if not target.is_relative_to(root) or not target.is_file():
+    try:
+        target = (root / name).resolve()
+        found = target.is_relative_to(root) and target.is_file()
+    except (OSError, ValueError):  # a NUL byte, a name or path longer than the OS allows: no such file
+        found = False
+    if not found:
         return json_error(404, "not_found", f"no media file '{name}'")
     return web.FileResponse(target, headers={"Cache-Control": "public, max-age=86400"})
 
