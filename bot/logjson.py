@@ -3,7 +3,10 @@
 Fields: time, level, logger, message, plus everything a caller put in
 ``extra={"event": {...}}`` (the per-message line carries the conversation id,
 states before and after, FAQ and score, reply segments and latency). Phone
-numbers are already masked by the callers.
+numbers are masked by the callers, and whatever number is left in the line
+(a request path, a carrier's error message) is masked here (``bot.logmask``).
+JSON escapes line breaks and control characters itself, so no field can
+forge a line.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+
+from bot.logmask import mask_numbers
 
 __all__ = ["JsonFormatter"]
 
@@ -28,4 +33,4 @@ class JsonFormatter(logging.Formatter):
             data.update(event)
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+        return mask_numbers(json.dumps(data, ensure_ascii=False, default=str))

@@ -2,14 +2,42 @@
 
 Operators still need to tell conversations apart, so a masked number keeps its
 country-code start and last two digits: ``+15555550123`` -> ``+15******23``.
+
+Callers mask the numbers they log (``mask``); the formatters mask whatever is
+left in the finished line (``mask_numbers``): a number inside a request path
+the access log or a refusal prints, or inside a carrier's error message.
 """
 
 from __future__ import annotations
 
-__all__ = ["mask"]
+import re
+
+__all__ = ["mask", "mask_numbers"]
+
+# E.164 as textdesk keys numbers (a "+" and 7 or more digits), also URL-encoded
+# ("%2B"), as it appears in request paths. Bare digit runs are left alone: they
+# are as often ids, timestamps and sizes. Two patterns, each starting with a
+# literal, because the regex engine then skips to candidates: an alternation
+# made the per-message log line's pass twice as slow.
+_PLUS = re.compile(r"(\+)(\d{7,})")
+_ENCODED = re.compile(r"(%2[bB])(\d{7,})")
 
 
 def mask(number: str) -> str:
     if len(number) <= 5:
         return "*" * len(number)
     return number[:3] + "*" * (len(number) - 5) + number[-2:]
+
+
+def _masked(match: re.Match[str]) -> str:
+    digits = match[2]
+    return match[1] + digits[:2] + "*" * (len(digits) - 4) + digits[-2:]
+
+
+def mask_numbers(text: str) -> str:
+    """``text`` with every E.164 number in it masked like ``mask`` does."""
+    if "+" in text:  # every per-message line: its masked numbers keep the "+"
+        text = _PLUS.sub(_masked, text)
+    if "%2" in text:
+        text = _ENCODED.sub(_masked, text)
+    return text

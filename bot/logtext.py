@@ -5,7 +5,13 @@ Every handled message logs a line, so the formatter is on the hot path, and
 and ``strftime`` for every line: about a fifth of the line's cost. Lines
 within one second share that date, so it is worked out once per second; the
 result is exactly ``logging.Formatter``'s (``tests/test_logtext.py``
-compares them).
+compares them) for every message of printable characters.
+
+A line is one record: a message with a line break, a carriage return or a
+terminal escape in it (a request path, a carrier's field) would otherwise
+write a line of the attacker's choosing or repaint the operator's terminal,
+so those characters are written escaped (``\\n``, ``\\x1b``). Phone numbers
+left in the line are masked (``bot.logmask``).
 """
 
 from __future__ import annotations
@@ -13,9 +19,17 @@ from __future__ import annotations
 import logging
 import time
 
+from bot.logmask import mask_numbers
+
 __all__ = ["TEXT_FORMAT", "TextFormatter"]
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators (line
+# breaks to many viewers) and the bidirectional overrides (they reorder what a
+# terminal shows), each as its Python escape.
+_UNSAFE = [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_ESCAPES = {c: ascii(chr(c))[1:-1] for c in _UNSAFE}
 
 
 class TextFormatter(logging.Formatter):
@@ -28,6 +42,16 @@ class TextFormatter(logging.Formatter):
         # with another second's date; None before the first record, which no
         # real second equals.
         self._cached: tuple[int | None, str] = (None, "")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        # isprintable() is one C pass and true for almost every line; the
+        # record's own message is set again by each handler's format().
+        if not record.message.isprintable():
+            record.message = record.message.translate(_ESCAPES)
+        return super().formatMessage(record)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_numbers(super().format(record))
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if datefmt is not None:
