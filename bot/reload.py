@@ -6,6 +6,11 @@ stat calls every second cost nothing. A change is linted first with exactly
 ``textdesk lint``'s rules; a broken edit is rejected with its findings in the
 log and the last good version keeps serving. A good one is swapped in by
 ``ConversationService.swap``, which never interrupts a message in flight.
+
+Each version served is recorded in the database (``textdesk lint --against``
+compares live conversations with the version they started on). A version is
+served first and recorded after, so a busy database never holds up a reload;
+when the record fails it is retried at every check until it is written.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ import logging
 from pathlib import Path
 
 from bot import gcpolicy
-from bot.flows import FlowLoadError, FlowSet, load_flows
+from bot.flows import Flow, FlowLoadError, FlowSet, load_flows
 from bot.flows.lint import lint_flow_set
 from bot.service import ConversationService
+from bot.store import StoreError
 
 __all__ = ["FlowReloader", "snapshot"]
 
@@ -48,9 +54,11 @@ class FlowReloader:
         self.seen = snapshot(folder)
         self.reloads = 0
         self.rejected = 0
+        self.unrecorded: list[Flow] = []  # served, not yet in the database
 
     async def check(self) -> bool:
         """Reload if anything changed; True when a new version was swapped in."""
+        await self._record()
         current = snapshot(self.folder)
         if current == self.seen:
             return False
@@ -66,13 +74,24 @@ class FlowReloader:
         gcpolicy.refreeze()  # the old version's cycles become collectable (bot/gcpolicy.py)
         self.reloads += 1
         self.service.metrics.reloads.labels("ok").inc()
-        for flow in loaded:
-            await self.service.store.save_flow_version(
-                flow.name, flow.version, flow.path, flow.source, self.service.clock.now()
-            )
         versions = ", ".join(f"{f.name}@{f.version}" for f in loaded)
         log.info("reloaded flows: %s", versions)
+        self.unrecorded += loaded  # after any earlier version still waiting: conversations may be on it
+        await self._record()
         return True
+
+    async def _record(self) -> None:
+        """Write the versions being served to the database, or keep them for the next check."""
+        while self.unrecorded:
+            flow = self.unrecorded[0]
+            try:
+                await self.service.store.save_flow_version(
+                    flow.name, flow.version, flow.path, flow.source, self.service.clock.now()
+                )
+            except StoreError as exc:
+                log.warning("flow %s@%s is served but not recorded yet (%s); retrying", flow.name, flow.version, exc)
+                return
+            self.unrecorded.pop(0)
 
     def _load(self) -> FlowSet | None:
         findings = lint_flow_set(self.folder)
