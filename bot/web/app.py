@@ -31,9 +31,13 @@ from bot.web.errors import error_middleware, json_error
 from bot.web.keys import CARRIERS, CONFIG, OUTBOX, RELOADER, SERVICE
 from bot.web.webhooks import inbound_webhook, status_webhook
 
-__all__ = ["create_app", "healthz", "media", "metrics", "readyz", "save_versions"]
+__all__ = ["DB_FILE", "create_app", "db_file", "healthz", "media", "metrics", "readyz", "save_versions"]
 
 log = logging.getLogger("textdesk.web")
+
+# (device, inode) of the database file the store opened; absent for a store
+# with no file (":memory:", another backend).
+DB_FILE = web.AppKey("db_file", tuple)
 
 
 def create_app(
@@ -63,6 +67,8 @@ def create_app(
 
     async def store_lifetime(app: web.Application) -> AsyncIterator[None]:
         await store.open()
+        if (opened := db_file(store)) is not None:
+            app[DB_FILE] = opened
         await save_versions(store, flows, clock.now())
         yield
         await store.close()
@@ -116,6 +122,18 @@ async def save_versions(store: Store, flows: FlowSet, now: float) -> None:
         await store.save_flow_version(flow.name, flow.version, flow.path, flow.source, now)
 
 
+def db_file(store: Store) -> tuple[int, int] | None:
+    """(device, inode) of the store's database file now; None when it has none or it is gone."""
+    path = getattr(store, "path", None)  # SQLite's; another backend may have no file
+    if not isinstance(path, str) or path == ":memory:":
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
 async def media(request: web.Request) -> web.StreamResponse:
     """A file of the flows' media folder, for carriers fetching MMS media.
 
@@ -154,6 +172,13 @@ async def readyz(request: web.Request) -> web.Response:
         await service.store.ping_write()
     except StoreError as exc:
         problems.append(f"database not writable: {exc}")
+    # SQLite keeps writing to the file it opened after that file is deleted or
+    # replaced (a cleanup job, a restore, a volume mounted over it), and every
+    # turn acknowledged from then on is gone at the next start.
+    opened = request.app.get(DB_FILE)
+    if opened is not None and db_file(service.store) != opened:
+        path = getattr(service.store, "path", "")
+        problems.append(f"database file {path} was removed or replaced since start; restart to open it again")
     outbox = request.app.get(OUTBOX)
     if request.app[CONFIG].outbox_worker and (outbox is None or not outbox.running):
         problems.append("outbox worker not running")
