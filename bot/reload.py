@@ -1,6 +1,6 @@
 """Hot reload: notice edited flow files and swap in the new version safely.
 
-Polling (file sizes and modification times of the flow files and media), not
+Polling (sizes, times and inodes of the flow files and media), not
 inotify: it works the same on every platform and inside containers, and a few
 stat calls every second cost nothing. A change is linted first with exactly
 ``textdesk lint``'s rules; a broken edit is rejected with its findings in the
@@ -30,11 +30,17 @@ __all__ = ["FlowReloader", "snapshot"]
 
 log = logging.getLogger("textdesk.reload")
 
-Snapshot = dict[str, tuple[int, int]]
+Snapshot = dict[str, tuple[int, int, int, int]]
 
 
 def snapshot(folder: Path) -> Snapshot:
-    """(size, mtime) of every flow file and media file."""
+    """(size, mtime, ctime, inode) of every flow file and media file.
+
+    Size and mtime alone miss an edit of the same length when the deploy keeps
+    or pins modification times (``cp -p``, ``rsync -a``, builds that set them to
+    SOURCE_DATE_EPOCH); the change time (which nothing but the kernel sets) and
+    the inode (new on an atomic replace) do not.
+    """
     files = [*folder.glob("*.yaml"), *folder.glob("*.yml")]
     media = folder / "media"
     if media.is_dir():
@@ -43,7 +49,7 @@ def snapshot(folder: Path) -> Snapshot:
     for path in files:
         with contextlib.suppress(OSError):  # deleted between glob and stat
             stat = path.stat()
-            out[str(path)] = (stat.st_size, stat.st_mtime_ns)
+            out[str(path)] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -45,3 +46,20 @@ async def test_a_version_swapped_in_while_the_database_is_busy_is_recorded_later
     assert await reloader.check() is False
     assert db_rows(db_path, "SELECT count(*) FROM flow_versions WHERE version = ?", version) == [(1,)]
     assert "Sun 11am-5pm." in (await Phone(client, "+15550006401").text("1")).body
+
+
+async def test_an_edit_that_keeps_size_and_modification_time_is_reloaded(make_client: AppFactory, flows: Path) -> None:
+    # Deploy tools that pin modification times (reproducible builds set them to a
+    # fixed SOURCE_DATE_EPOCH, rsync -a and cp -p copy them) and an edit of the
+    # same length: only the file's change time and inode still differ.
+    client = await make_client(flows_dir=flows, reload_interval=0)
+    reloader = client.server.app[RELOADER]
+    path = flows / "retail.yaml"
+    before = path.stat()
+    replacement = flows / "retail.yaml.new"
+    replacement.write_text(path.read_text().replace("Sun 10am-6pm.", "Sun 11am-6pm."))
+    os.utime(replacement, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(replacement, path)
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert await reloader.check() is True
+    assert "Sun 11am-6pm." in (await Phone(client, "+15550006402").text("1")).body
