@@ -1,6 +1,7 @@
 """Run transcripts through the real service: compliance, engine, replies and SQLite.
 
-Nothing is simulated but the carrier and the clock. ``Runner`` opens one
+Nothing is simulated but the carrier and the clock, and flood control is off
+(a test's texts all arrive at one virtual instant). ``Runner`` opens one
 throw-away SQLite file (WAL, migrations, the very ``SQLiteStore`` the server
 uses) and one ``ConversationService``; each case is a brand-new customer
 number, so no case can see another's conversation or consent. Time is a
@@ -18,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 from bot.clock import VirtualClock
+from bot.flood import FloodGate
 from bot.flows import Flow, FlowSet
 from bot.service import ConversationService
 from bot.store import SQLiteStore
@@ -61,7 +63,11 @@ class Runner:
         self.flows = flows
         self.clock = VirtualClock()
         self.store = SQLiteStore(db_path)
-        self.service = ConversationService(flows, self.store, self.clock)
+        # A test is a conversation, not a burst: the virtual clock stands still
+        # between steps, so all of a test's texts arrive at one instant and the
+        # server's flood limit (10 in 10 s) would silence its 11th step. A gate
+        # whose window is empty never throttles.
+        self.service = ConversationService(flows, self.store, self.clock, flood=FloodGate(window=0.0))
         self._ids = itertools.count(1)
         self._customers: set[str] = set()
 

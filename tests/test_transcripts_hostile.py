@@ -1,0 +1,68 @@
+"""Conversation tests written to break the runner: long cases, huge waits, files in any order.
+
+Each test writes a real flow and real transcript files into a temporary
+folder and runs them through ``run_suite`` or ``textdesk test`` itself, as an
+editor would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.flows import load_flows
+from bot.transcripts import format_failure, read_transcripts, run_suite
+
+SHOP = """\
+flow: shop
+start: menu
+settings:
+  brand: Spoke Shop
+  idle_timeout: 10m
+  welcome_back: Welcome back!
+states:
+  menu:
+    say: Hi! Reply 1 for hours.
+    choices:
+      - keywords: ["1"]
+        go: hours
+    otherwise:
+      say: Please reply 1.
+  hours:
+    say: We're open 9-5.
+    final: true
+"""
+
+
+@pytest.fixture
+def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A flows folder with the shop flow and an empty tests/ folder; the cwd is its parent."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "flows" / "media").mkdir(parents=True)
+    (tmp_path / "flows" / "tests").mkdir()
+    (tmp_path / "flows" / "shop.yaml").write_text(SHOP, encoding="utf-8")
+    return tmp_path / "flows"
+
+
+def write(text: str, name: str) -> Path:
+    path = Path("flows/tests") / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def failures(files: list[Path], tmp_path: Path) -> list[str]:
+    flows = load_flows("flows")
+    transcripts, findings = read_transcripts(files, flows)
+    assert findings == []
+    suite = await run_suite(flows, transcripts, workdir=tmp_path)
+    return [format_failure(r) for r in suite.failed]
+
+
+async def test_a_long_conversation_is_not_throttled_as_a_burst(shop: Path, tmp_path: Path) -> None:
+    # The virtual clock stands still between steps, so every text of a test
+    # arrives at the same instant; the server's flood limit (10 in 10 s) must
+    # not turn the 11th step of a conversation into silence.
+    steps = "".join(f"      - text: what {i}\n        contains: Please reply 1\n" for i in range(12))
+    path = write(f"tests:\n  - name: a chatty customer\n    steps:\n      - hi\n{steps}", "long.yaml")
+    assert await failures([path], tmp_path) == []
