@@ -63,6 +63,7 @@ _HELP = (
     "anything else is texted to the flow; start a line with // to text one beginning with /",
 )
 _COMMANDS = "/reset /state /vars /help /quit"
+_NOT_TEXT = "not sent: this line is not text in the terminal's encoding (a phone could not send it)"
 
 
 class TargetError(ValueError):
@@ -153,6 +154,10 @@ class Simulator:
 
     async def send(self, line: str) -> list[str]:
         """Handle one typed line: a ``/command``, or a text from the customer."""
+        if not _is_text(line):
+            # Bytes the terminal could not decode arrive as lone surrogates:
+            # no phone sends those, and the store cannot record them.
+            return [_NOT_TEXT]
         if line.startswith("//"):
             return await self._text(line[1:])
         if line.startswith("/"):
@@ -254,6 +259,14 @@ class Simulator:
         if await self.store.get_session(key) is not None or await self.store.messages(key, 1):
             return False
         return not await self.store.is_opted_out(customer, self.business)
+
+
+def _is_text(line: str) -> bool:
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _note(reply: Reply) -> str:

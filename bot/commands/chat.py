@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -111,6 +112,7 @@ def _session(flows: FlowSet, target: Target, customer: str, db_path: Path, keep:
         # Line editing and history for input(); Windows has none and does without.
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401
+    _tolerate_encodings()
     store = SQLiteStore(db_path)
     # asyncio.Runner keeps one loop (and the store's connection) across turns,
     # while input() stays a plain blocking call that Ctrl-C can interrupt.
@@ -148,6 +150,19 @@ def _session(flows: FlowSet, target: Target, customer: str, db_path: Path, keep:
         finally:
             runner.run(store.close())
     return 0
+
+
+def _tolerate_encodings() -> None:
+    """Odd bytes and characters are shown, never the end of the chat.
+
+    A line the terminal (or piped file) cannot decode reaches the simulator,
+    which refuses that one line, instead of raising in ``input()``; a reply
+    character the terminal cannot show (an emoji on an ASCII terminal) is
+    printed as an escape.
+    """
+    for stream, errors in ((sys.stdin, "surrogateescape"), (sys.stdout, "backslashreplace")):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors=errors)
 
 
 def _banner(target: Target, customer: str, kept: Path | None) -> list[str]:
