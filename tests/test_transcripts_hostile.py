@@ -66,3 +66,31 @@ async def test_a_long_conversation_is_not_throttled_as_a_burst(shop: Path, tmp_p
     steps = "".join(f"      - text: what {i}\n        contains: Please reply 1\n" for i in range(12))
     path = write(f"tests:\n  - name: a chatty customer\n    steps:\n      - hi\n{steps}", "long.yaml")
     assert await failures([path], tmp_path) == []
+
+
+EXPIRES = """\
+tests:
+  - name: a quiet conversation starts over
+    steps:
+      - "1"
+      - wait: 11m
+        text: hello
+        contains: Welcome back
+"""
+FAR_FUTURE = """\
+tests:
+  - name: a customer who comes back in a very long time
+    steps:
+      - "1"
+      - wait: 2000000000000000d
+        text: hello
+        contains: Welcome back
+"""
+
+
+async def test_one_files_waits_do_not_change_another_files_results(shop: Path, tmp_path: Path) -> None:
+    # Each test starts at the same instant: a far-future 'wait:' in one file
+    # once left the next file's clock where 11 minutes no longer registered.
+    expires, far = write(EXPIRES, "expires.yaml"), write(FAR_FUTURE, "far.yaml")
+    assert await failures([expires, far], tmp_path) == []
+    assert await failures([far, expires], tmp_path) == []

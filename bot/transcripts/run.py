@@ -5,7 +5,8 @@ Nothing is simulated but the carrier and the clock, and flood control is off
 throw-away SQLite file (WAL, migrations, the very ``SQLiteStore`` the server
 uses) and one ``ConversationService``; each case is a brand-new customer
 number, so no case can see another's conversation or consent. Time is a
-``VirtualClock`` that only ``wait:`` moves: an idle expiry test takes no time.
+``VirtualClock`` that only ``wait:`` moves, a fresh one per case: an idle
+expiry test takes no time, and no case's waits shift another's.
 
 A case stops at its first failing step: later steps were written for the
 conversation the failed step should have produced, so their failures would
@@ -81,6 +82,10 @@ class Runner:
         await self.store.close()
 
     async def run_case(self, transcript: Transcript, case: Case) -> CaseResult:
+        # Every case starts at the same instant: what one case's 'wait:' did
+        # cannot change another's times, whatever the order of cases and files.
+        self.clock = VirtualClock()
+        self.service.clock = self.clock
         flow = flow_of(transcript, self.flows)
         key = ConversationKey(CHANNEL, self._customer(transcript.customer), business_number(flow, self.flows))
         touched = Touched()
