@@ -94,3 +94,46 @@ async def test_one_files_waits_do_not_change_another_files_results(shop: Path, t
     expires, far = write(EXPIRES, "expires.yaml"), write(FAR_FUTURE, "far.yaml")
     assert await failures([expires, far], tmp_path) == []
     assert await failures([far, expires], tmp_path) == []
+
+
+async def test_a_reply_in_brackets_is_quoted_like_any_text(shop: Path, tmp_path: Path) -> None:
+    # Descriptions such as (no reply) are shown bare; a reply the flow really
+    # sent must stay quoted even when it is written in brackets, or the two
+    # read the same.
+    (shop / "shop.yaml").write_text(SHOP.replace("We're open 9-5.", "(no reply)"), encoding="utf-8")
+    path = write(
+        """\
+tests:
+  - name: brackets
+    steps:
+      - text: "1"
+        reply: (closed)
+        contains: open
+      - text: STOP
+      - text: hi
+        contains: anything
+""",
+        "brackets.yaml",
+    )
+    assert await failures([path], tmp_path) == [
+        """\
+FAIL flows/tests/brackets.yaml: brackets
+  step 1 at flows/tests/brackets.yaml:4:9
+    sent:     "1"
+    reply:    expected "(closed)"
+              got      "(no reply)"
+    contains: expected a reply containing "open"
+              got      (the reply shown above)
+    decided:  choice route=menu/choice 1 score=100.0 fresh=new -->hours
+  (2 later steps not run)"""
+    ]
+    path.write_text(path.read_text().replace("        reply: (closed)\n        contains: open\n", ""))
+    assert await failures([path], tmp_path) == [
+        """\
+FAIL flows/tests/brackets.yaml: brackets
+  step 3 at flows/tests/brackets.yaml:6:9
+    sent:     "hi"
+    contains: expected a reply containing "anything"
+              got      (no reply)
+    decided:  suppressed"""
+    ]

@@ -30,25 +30,26 @@ def check_step(step: Step, handled: Handled, session: Session | None) -> list[Mi
     replies = handled.replies
     text = "\n".join(r.text for r in replies)
     shown = text if replies else "(no reply)"
+    sent = bool(replies)  # ``shown`` is then a text, quoted in reports; else a description
     if step.no_reply is True and replies:
         out.append(Mismatch("no_reply", at["no_reply"], "no reply", text, got_text=True))
     if step.no_reply is False and not replies:
         out.append(Mismatch("no_reply", at["no_reply"], "a reply", "(no reply)"))
     if step.reply is not None and step.reply.strip() != text.strip():
         hint = _reply_hint(step.reply, text)
-        out.append(Mismatch("reply", at["reply"], step.reply.strip(), shown, True, True, hint))
+        out.append(Mismatch("reply", at["reply"], step.reply.strip(), shown, True, sent, hint))
     for wanted in step.contains:
         if _loose(wanted) not in _loose(text):
             out.append(Mismatch("contains", at["contains"], f"a reply containing {_quote(wanted)}", shown,
-                                got_text=True))
+                                got_text=sent))
     for unwanted in step.not_contains:
         if _loose(unwanted) in _loose(text):
             out.append(Mismatch("not_contains", at["not_contains"], f"a reply without {_quote(unwanted)}", shown,
-                                got_text=True))
+                                got_text=sent))
     for pattern in step.regex:
         if pattern.search(text) is None:
             out.append(Mismatch("regex", at["regex"], f"a reply matching {_quote(pattern.pattern)}", shown,
-                                got_text=True))
+                                got_text=sent))
     if step.has_media is not None:
         media = [item for reply in replies for item in reply.media]
         if bool(media) != step.has_media:

@@ -99,9 +99,8 @@ def _block(text: str) -> list[str]:
 
 
 def _text(value: str) -> str:
-    # "(no reply)" and friends are descriptions, not texts: shown bare.
-    if value.startswith("(") and value.endswith(")"):
-        return value
+    # Only texts reach here ("(no reply)" and friends are descriptions, shown
+    # bare by the caller), so a reply written in brackets is still quoted.
     return _quote(value)
 
 
