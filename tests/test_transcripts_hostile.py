@@ -137,3 +137,20 @@ FAIL flows/tests/brackets.yaml: brackets
               got      (no reply)
     decided:  suppressed"""
     ]
+
+
+@pytest.mark.parametrize(
+    ("regex", "message"),
+    [
+        ("a{99999999999}", "'regex' is not a valid regular expression: a repeat count like {n} is too large"),
+        ("(?:" * 5000 + "a" + ")" * 5000, "'regex' is not a valid regular expression: groups are nested too deeply"),
+        ("(?a)(?u)x", "'regex' is not a valid regular expression: ASCII and UNICODE flags are incompatible"),
+        ("(a+)+$", "'regex' can take exponential time on some replies, and the test run would hang: a repeated group "
+                   "holds a repeat of its own ('+', '*' or '{m,n}' inside '(...)+'); write it with one repeat, or "
+                   "make the inner one atomic: (?>...) or a possessive '++'"),
+    ],
+)  # fmt: skip
+def test_a_regex_python_cannot_or_should_not_run_is_a_finding(shop: Path, regex: str, message: str) -> None:
+    path = write(f"tests:\n  - name: x\n    steps:\n      - text: hi\n        regex: '{regex}'\n", "regex.yaml")
+    _, findings = read_transcripts([path], load_flows("flows"))
+    assert [str(f) for f in findings] == [f"{path}:5:16: error: {message}"]

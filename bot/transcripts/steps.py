@@ -14,6 +14,7 @@ import re
 from yaml.nodes import Node, ScalarNode
 
 from bot.flows import Pos
+from bot.flows.regexes import NESTED_REPEAT, compile_regex
 from bot.flows.yamlnodes import Reader
 from bot.transcripts.model import Step
 from bot.types import InboundMedia
@@ -40,6 +41,12 @@ _CONTENT_TYPE = re.compile(r"^(?:image|video|audio|application|text)/[\w.+-]+$",
 # Words an editor may write instead of a content type.
 _MEDIA_WORDS = {"photo": "image/jpeg", "image": "image/jpeg", "video": "video/mp4", "audio": "audio/mpeg"}
 _EXTENSIONS = {"image/jpeg": ".jpg", "video/mp4": ".mp4", "audio/mpeg": ".mp3"}
+# NESTED_REPEAT speaks of a server's conversations; a test's regex runs on replies.
+_HANGS = (
+    "can take exponential time on some replies, and the test run would hang: a repeated group holds a repeat "
+    "of its own ('+', '*' or '{m,n}' inside '(...)+'); write it with one repeat, or make the inner one atomic: "
+    "(?>...) or a possessive '++'"
+)
 # Where the customer's attachments pretend to live; never fetched.
 INBOUND_MEDIA_BASE = "https://customer-media.invalid/"
 
@@ -138,11 +145,15 @@ def _media(r: Reader, node: Node, values: dict[str, object], checks: dict[str, P
 def _regexes(r: Reader, node: Node) -> tuple[re.Pattern[str], ...]:
     out: list[re.Pattern[str]] = []
     for source, item in r.texts(node, "'regex'") or []:
-        try:
-            # Case-insensitive, as patterns in flows are.
-            out.append(re.compile(source, re.IGNORECASE))
-        except re.error as exc:
-            r.error(item, f"'regex' is not a valid regular expression: {exc.msg} (at {exc.pos})")
+        # Case-insensitive, as patterns in flows are; compiled by the flows'
+        # own rules, so no pattern raises out of the reader or hangs a run.
+        compiled = compile_regex(source, re.IGNORECASE)
+        if compiled == NESTED_REPEAT:
+            r.error(item, f"'regex' {_HANGS}")
+        elif isinstance(compiled, str):
+            r.error(item, f"'regex' {compiled}")
+        else:
+            out.append(compiled)
     return tuple(out)
 
 
