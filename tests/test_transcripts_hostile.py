@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.flows import load_flows
 from bot.transcripts import format_failure, read_transcripts, run_suite
 
@@ -154,3 +155,14 @@ def test_a_regex_python_cannot_or_should_not_run_is_a_finding(shop: Path, regex:
     path = write(f"tests:\n  - name: x\n    steps:\n      - text: hi\n        regex: '{regex}'\n", "regex.yaml")
     _, findings = read_transcripts([path], load_flows("flows"))
     assert [str(f) for f in findings] == [f"{path}:5:16: error: {message}"]
+
+
+def test_a_flow_file_given_as_a_test_is_named_for_what_it_is(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 'textdesk test flows' (the flows folder, not its tests/) or 'textdesk test
+    # flows/shop.yaml' once listed every key of the flow as unknown.
+    assert main(["test", "flows"]) == 2
+    assert capsys.readouterr().err == (
+        "flows/shop.yaml:1:1: error: this is a flow file (it has 'states:'), not a conversation test; "
+        "'textdesk test' runs the tests in the flows folder's tests/ (format: flows/tests/README.md)\n"
+        "textdesk test: 1 error in the transcripts; no test was run\n"
+    )

@@ -8,7 +8,7 @@ failing test by its name.
 
 from __future__ import annotations
 
-from yaml.nodes import Node
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from bot.flows import Pos
 from bot.flows.sections import e164_number
@@ -25,6 +25,15 @@ START_KEYS = ("state", "vars")
 
 def read_transcript(r: Reader, node: Node) -> Transcript | None:
     """The file's top level: the flow it tests, the customer's number and its tests."""
+    if _is_flow(node):
+        # 'textdesk test flows' names the flows folder rather than its tests/:
+        # one line saying so, not every key of the flow as unknown.
+        r.error(
+            node,
+            "this is a flow file (it has 'states:'), not a conversation test; 'textdesk test' runs the tests "
+            "in the flows folder's tests/ (format: flows/tests/README.md)",
+        )
+        return None
     top = r.mapping(node, "the transcript file", TOP_KEYS)
     if top is None:
         return None
@@ -49,6 +58,13 @@ def read_transcript(r: Reader, node: Node) -> Transcript | None:
             seen[case.name] = case.pos
             cases.append(case)
     return Transcript(r.file, r.pos(node), tuple(cases), flow, flow_pos, customer)
+
+
+def _is_flow(node: Node) -> bool:
+    if not isinstance(node, MappingNode):
+        return False
+    keys = {key.value for key, _ in node.value if isinstance(key, ScalarNode)}
+    return "states" in keys and "tests" not in keys
 
 
 def _number(r: Reader, node: Node) -> str | None:
