@@ -49,7 +49,8 @@ DEFAULT_CUSTOMER = "+15550000000"
 # The first business number tried for a default flow that lists none: any
 # number no flow claims reaches the default flow.
 _UNLISTED_FROM = "+15550000100"
-_E164 = re.compile(r"\+[1-9]\d{1,14}")
+# [0-9], not \d: \d also matches other scripts' digits (Arabic-Indic, Devanagari...).
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _INDENT = "     "  # lines up continuation lines under the text after "bot: "
 _DIM, _RESET = "\x1b[2m", "\x1b[0m"
 

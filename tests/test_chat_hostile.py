@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.clock import VirtualClock
 from bot.flows import load_flows
 from bot.simulator import CHANNEL, Simulator, choose_target
@@ -93,3 +94,15 @@ async def test_simulator_refuses_a_line_with_undecodable_bytes(
         "not sent: this line is not text in the terminal's encoding (a phone could not send it)"
     ]
     assert await store.messages(ConversationKey(CHANNEL, sim.customer, sim.business), 10) == []
+
+
+@pytest.mark.parametrize("flag", ["--from", "--to"])
+def test_numbers_with_digits_of_other_scripts_are_refused(
+    flows_dir: Path, flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Python's \d also matches Arabic-Indic digits; no carrier sends such a number.
+    number = "+1٥٥٥٠٠٠١٢٣٤"
+    assert main(["chat", "--flows", str(flows_dir), flag, number]) == 2
+    assert capsys.readouterr().err == (
+        f"textdesk chat: error: {flag} should be a phone number like +15550001234, got '{number}'\n"
+    )
