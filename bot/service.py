@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot.clock import Clock
-from bot.compliance.keywords import ComplianceKeywords
+from bot.compliance.keywords import ComplianceKeywords, Intent
 from bot.compliance.policy import ComplianceDecision, ComplianceTexts, decide
 from bot.compliance.texts import keywords_for, texts_for
 from bot.engine import Decision, FlowEngine
@@ -147,8 +147,10 @@ class ConversationService:
             earlier = loaded.processed
             if earlier is not None:
                 replies = earlier.replies
-                if earlier.kind != "compliance" and loaded.opted_out:
-                    replies = ()  # opted out since: a retry must not send anything either
+                if loaded.opted_out and (earlier.kind != "compliance" or self._opts_in(message)):
+                    # Opted out since: a retry must not send anything either,
+                    # except the HELP text or the opt-out's own confirmation.
+                    replies = ()
                 return Handled(replies, duplicate=True, kind=earlier.kind)
             flows, runtimes = self.flows, self._runtimes  # one consistent version for this message
             runtime = runtimes[flows.for_number(message.business).name]
@@ -227,6 +229,18 @@ class ConversationService:
         return Handled(
             replies, flow=runtime.flow.name, kind=kind, explained=explained, consent_event=verdict.ledger
         )
+
+    def _opts_in(self, message: InboundMessage) -> bool:
+        """Whether a message is an opt-in (START, UNSTOP, YES, or the carrier said so).
+
+        A stored compliance reply does not say which intent it answered; a
+        retry carries the same text, so classifying it again tells. An opt-in
+        retried after a later STOP must not send "subscribed again".
+        """
+        if message.carrier_opt_out:
+            return message.carrier_opt_out == Intent.OPT_IN.value
+        runtime = self._runtimes[self.flows.for_number(message.business).name]
+        return runtime.keywords.classify(message.text) is Intent.OPT_IN
 
     def _prepare(
         self, replies: tuple[Reply, ...], flow: Flow, message: InboundMessage, media_base: str, queue: bool
