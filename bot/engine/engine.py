@@ -221,9 +221,13 @@ class FlowEngine:
 
     def _pick(self, pending: tuple[str, ...], norm: str, key: str) -> tuple[Faq, float] | None:
         """Resolve an answer to "Did you mean: 1) ... 2) ...": a number or the question."""
+        if key.isdigit() and 1 <= int(key) <= len(pending):
+            # The number names a line of the question as it was sent: an FAQ
+            # removed since by a reload leaves a gap, it does not shift the rest.
+            chosen = self.flow.faq(pending[int(key) - 1])
+            if chosen is not None:
+                return chosen, 100.0
         faqs = [faq for faq in (self.flow.faq(i) for i in pending) if faq is not None]
-        if key.isdigit() and 1 <= int(key) <= len(faqs):
-            return faqs[int(key) - 1], 100.0
         scored = [(score_text(norm, normalize(faq.question)), faq) for faq in faqs]
         scored.sort(key=lambda pair: -pair[0])
         clear = len(scored) == 1 or (len(scored) > 1 and scored[0][0] > scored[1][0])
