@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.matching.normalize import visible
+
 __all__ = ["Clause", "fold", "keyword_forms", "split_clauses"]
 
 # Characters dropped inside a word, so "don't" and "don’t" both become "dont".
@@ -45,7 +47,9 @@ def fold(text: str) -> str:
         # casefold() of ASCII is lower(). Skips a Python loop over every character.
         return text.lower()
     # casefold first: it can itself produce combining marks ("İ" -> "i̇").
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Invisible characters inside words ("S\u200bTOP") would split a keyword
+    # into two clauses; see bot.matching.normalize.visible.
+    decomposed = unicodedata.normalize("NFKD", visible(text).casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     # Compatibility forms decompose to capitals casefold left alone ("𝐒𝐓𝐎𝐏",
     # "ℍ𝔼𝕃ℙ" -> "STOP", "HELP"), so fold again; and dotless "ı" (a Turkish
