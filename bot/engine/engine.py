@@ -101,10 +101,12 @@ class FlowEngine:
         fresh: Fresh = ""
         if session is None:
             fresh = "new"
+        elif now - session.updated_at > flow.settings.idle_timeout:
+            # Before "lost": an idle customer is no longer mid-way through any
+            # step, removed or not, and starts over like every idle one.
+            fresh = "expired"
         elif session.state not in flow.states:
             fresh = "lost"  # the flow changed under this conversation
-        elif now - session.updated_at > flow.settings.idle_timeout:
-            fresh = "expired"
         lost_state = flow.settings.lost_state or flow.start
         if fresh:
             variables: dict[str, str] = {}
