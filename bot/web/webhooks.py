@@ -10,9 +10,11 @@ wait in the outbox.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiohttp import web
 
-from bot.carriers.base import Carrier, WebhookError, WebhookReply, WebhookRequest
+from bot.carriers.base import Carrier, DeliveryReceipt, WebhookError, WebhookReply, WebhookRequest
 from bot.carriers.registry import Carriers
 from bot.store import ConsentChange
 from bot.types import Reply
@@ -65,16 +67,18 @@ async def inbound_webhook(request: web.Request) -> web.Response:
     captured = await capture(request)
     carrier.verify(captured)
     messages = carrier.parse(captured)
+    # Telnyx, Bandwidth and Sinch post inbound messages and delivery events to
+    # the same URL by default (Bandwidth in one batch): the receipts are read
+    # before any message is handled, so a malformed event refuses the request
+    # whole instead of answering 400 for messages already taken.
+    receipts = carrier.parse_receipts(captured) if not carrier.sync_replies else ()
     media_base = public_base(request) + "/media"
     service = request.app[SERVICE]
     replies: list[Reply] = []
     for message in messages:
         handled = await service.handle(message, media_base, queue=not carrier.sync_replies)
         replies.extend(handled.replies)
-    if not carrier.sync_replies:
-        # Telnyx, Bandwidth and Sinch post inbound messages and delivery events
-        # to the same URL by default: record the receipts found here too.
-        await _record_receipts(request, carrier, captured)
+    await _record_receipts(request, receipts, captured)
     numbers = {"customer": messages[-1].customer, "business": messages[-1].business} if messages else {}
     return _response(carrier.render(replies, media_base, **numbers))
 
@@ -83,13 +87,13 @@ async def status_webhook(request: web.Request) -> web.Response:
     carrier = _carrier(request)
     captured = await capture(request)
     carrier.verify(captured)
-    await _record_receipts(request, carrier, captured)
+    await _record_receipts(request, carrier.parse_receipts(captured), captured)
     return _response(carrier.render((), public_base(request) + "/media"))
 
 
-async def _record_receipts(request: web.Request, carrier: Carrier, captured: WebhookRequest) -> None:
+async def _record_receipts(request: web.Request, receipts: Sequence[DeliveryReceipt], captured: WebhookRequest) -> None:
     store = request.app[SERVICE].store
-    for receipt in carrier.parse_receipts(captured):
+    for receipt in receipts:
         outcome = await store.record_receipt(
             receipt.channel, receipt.provider_id, receipt.status, receipt.error_code, captured.now
         )

@@ -1,0 +1,51 @@
+"""Delivery receipts at the inbound URL, through the real app on loopback with a real SQLite file.
+
+Telnyx, Bandwidth and Sinch post delivery events to the inbound URL too (carriers.md
+§5.1, §6.1, §7.4), Bandwidth even in one batch with customers' messages. A webhook is
+answered 4xx only when nothing of it was recorded: a carrier that is refused retries
+(Bandwidth for 24 hours) or gives up, and either way it must not be told "bad request"
+for a message we already took and answered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clock import VirtualClock
+from tests.conftest import AppFactory
+from tests.fake_apis import FakeCarrierApis
+from tests.test_carriers_e2e import Bandwidth, Desk, Driver
+
+
+@pytest.fixture
+def open_desk(make_client: AppFactory, aiohttp_server: Any, clock: VirtualClock, db_path: Path) -> Any:
+    async def start(driver: Driver) -> Desk:
+        apis = FakeCarrierApis()
+        server = await aiohttp_server(apis.app())
+        carrier = driver.carrier(str(server.make_url("/")).rstrip("/"))
+        client = await make_client(carriers={carrier.name: carrier}, outbox_worker=False, send_rates={"*": 100.0})
+        return Desk(driver, client, apis, clock, db_path)
+
+    return start
+
+
+async def test_bandwidth_batch_with_a_malformed_receipt_is_refused_before_its_message_is_handled(
+    open_desk: Any,
+) -> None:
+    driver = Bandwidth()
+    desk: Desk = await open_desk(driver)
+    broken = {"type": "message-delivered", "to": "+15550006001", "message": {"id": 42}}  # id should be a string
+    batch = [*driver.inbound(driver.message_id(1), "1"), broken]
+    answer = await desk.deliver(batch)
+    assert answer.status == 400, answer.body
+    assert "[1].message" in answer.body
+    # Refused whole: nothing of the batch is recorded, so the 400 tells the truth.
+    assert (desk.count("inbound"), desk.count("outbound")) == (0, 0)
+    # Bandwidth's retry, once its event is well formed, is then handled once.
+    answer = await desk.deliver(driver.inbound(driver.message_id(1), "1"))
+    assert answer.status == driver.ack
+    assert (desk.count("inbound"), desk.count("outbound")) == (1, 1)
+
