@@ -17,7 +17,7 @@ import pytest
 from bot.clock import VirtualClock
 from tests.conftest import AppFactory
 from tests.fake_apis import FakeCarrierApis
-from tests.test_carriers_e2e import Bandwidth, Desk, Driver
+from tests.test_carriers_e2e import Bandwidth, Desk, Driver, Twilio
 
 
 @pytest.fixture
@@ -49,3 +49,17 @@ async def test_bandwidth_batch_with_a_malformed_receipt_is_refused_before_its_me
     assert answer.status == driver.ack
     assert (desk.count("inbound"), desk.count("outbound")) == (1, 1)
 
+
+
+async def test_twilio_rest_inbound_message_is_not_read_as_a_status_callback(open_desk: Any) -> None:
+    """Twilio reports only to the StatusCallback URL (§1.5): its inbound URL carries no receipts."""
+    driver = Twilio(sync=False)
+    desk: Desk = await open_desk(driver)
+    payload = driver.inbound(driver.message_id(1), "1")
+    del payload["SmsStatus"], payload["SmsSid"]  # an inbound form without a status word
+    answer = await desk.deliver(payload)
+    assert answer.status == 200, answer.body
+    assert (desk.count("inbound"), desk.count("outbound")) == (1, 1)
+    # The status URL still refuses a callback without a status.
+    answer = await desk.deliver({"MessageSid": driver.message_id(2), "To": "+15550006001"}, driver.status_path)
+    assert answer.status == 400

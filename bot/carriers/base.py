@@ -263,6 +263,9 @@ class Carrier(Protocol):
 
     name: str  # the URL segment and channel name: /webhooks/<name>
     sync_replies: bool  # True: replies go in the webhook response (TwiML, Plivo XML)
+    # True: delivery receipts may also come to the inbound URL (the handler then
+    # asks ``parse_receipts`` there too, and ``parse`` skips them).
+    receipts_at_inbound: bool
 
     def verify(self, request: WebhookRequest) -> None:
         """Raise ``WebhookError(403, ...)`` unless the request is authentic."""

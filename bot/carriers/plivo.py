@@ -101,6 +101,7 @@ class PlivoCarrier:
     """
 
     name = CHANNEL
+    receipts_at_inbound = True  # parse() leaves a status callback at the message URL to parse_receipts
 
     def __init__(self, auth_id: str, auth_token: str, api_base_url: str = DEFAULT_API_BASE_URL,
                  status_url: str = "", sync_replies: bool = True) -> None:  # fmt: skip

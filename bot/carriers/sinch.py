@@ -89,6 +89,7 @@ class SinchCarrier:
 
     name: str = CHANNEL
     sync_replies: bool = False
+    receipts_at_inbound: bool = True  # parse() and parse_receipts() each skip the other kind
 
     def __init__(
         self, webhook_secret: str, service_plan_id: str, api_token: str, api_base_url: str = DEFAULT_API_BASE_URL

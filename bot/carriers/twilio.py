@@ -167,6 +167,9 @@ class TwilioCarrier:
     """Twilio on the carrier seam: TwiML replies by default, REST when ``sync_replies`` is off."""
 
     name = CHANNEL
+    # Twilio reports a send only to its StatusCallback (§1.5); an inbound form
+    # that lacks SmsStatus is still a message, never a malformed receipt.
+    receipts_at_inbound = False
 
     def __init__(
         self,

@@ -71,7 +71,7 @@ async def inbound_webhook(request: web.Request) -> web.Response:
     # the same URL by default (Bandwidth in one batch): the receipts are read
     # before any message is handled, so a malformed event refuses the request
     # whole instead of answering 400 for messages already taken.
-    receipts = carrier.parse_receipts(captured) if not carrier.sync_replies else ()
+    receipts = carrier.parse_receipts(captured) if carrier.receipts_at_inbound else ()
     media_base = public_base(request) + "/media"
     service = request.app[SERVICE]
     replies: list[Reply] = []
