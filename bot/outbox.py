@@ -146,9 +146,15 @@ class Outbox:
         await self.store.mark_failed(item.id, error)
 
     async def _send(self, carrier: Carrier, item: OutboxItem) -> SendResult:
-        request = carrier.outbound_request(
-            item.customer, item.business, Reply(item.text, item.media), "", f"textdesk-{item.id}"
-        )
+        try:
+            request = carrier.outbound_request(
+                item.customer, item.business, Reply(item.text, item.media), "", f"textdesk-{item.id}"
+            )
+        except ValueError as exc:
+            # A number the carrier's API cannot address (Plivo takes "1555-0100" as
+            # a sender but cannot send to it): no retry can help, and raising
+            # would stop every pass at this row, holding up the whole queue.
+            return SendResult(False, error=f"cannot send: {exc}")
         try:
             async with self.http.request(
                 request.method, request.url, headers=dict(request.headers), data=request.body, timeout=self.timeout

@@ -1,0 +1,71 @@
+"""How the outbox classifies a carrier's answer to a send, through the real app and outbox.
+
+The carrier API here is a real HTTP server on loopback that answers whatever a test
+scripts (status, headers, raw body), including answers tests/fake_apis.py never gives:
+a 2xx without an id, a body that is not JSON, a Retry-After header. The database is a
+real SQLite file; time is a virtual clock; the outbox is driven pass by pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.clock import VirtualClock
+from tests.conftest import AppFactory
+from tests.fake_apis import FakeCarrierApis
+from tests.test_carriers_e2e import CUSTOMER, Desk, Driver, Plivo
+
+Scripted = tuple[int, dict[str, str], bytes]
+
+
+@dataclass
+class ScriptedApi:
+    """Answers each send with the next scripted (status, headers, body); counts the sends."""
+
+    script: list[Scripted] = field(default_factory=list)
+    sends: int = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/{path:.*}", self.handle)
+        return app
+
+    async def handle(self, request: web.Request) -> web.Response:
+        await request.read()
+        self.sends += 1
+        status, headers, body = self.script.pop(0)
+        return web.Response(status=status, headers=headers, body=body)
+
+
+@pytest.fixture
+def open_desk(make_client: AppFactory, aiohttp_server: Any, clock: VirtualClock, db_path: Path) -> Any:
+    async def start(driver: Driver, app: web.Application) -> Desk:
+        server = await aiohttp_server(app)
+        carrier = driver.carrier(str(server.make_url("/")).rstrip("/"))
+        client = await make_client(carriers={carrier.name: carrier}, outbox_worker=False, send_rates={"*": 100.0})
+        return Desk(driver, client, FakeCarrierApis(), clock, db_path)
+
+    return start
+
+
+async def test_a_reply_the_carrier_cannot_address_is_given_up_and_the_pass_goes_on(open_desk: Any) -> None:
+    """Plivo takes "1555-000-6002" as a sender (§4.1 allows it) but cannot send to it (§4.4)."""
+    driver = Plivo(sync=False)
+    apis = FakeCarrierApis()
+    desk: Desk = await open_desk(driver, apis.app())
+    odd = driver.inbound(driver.message_id(1), "1") | {"From": "1555-000-6002"}
+    assert (await desk.deliver(odd)).status == driver.ack
+    assert (await desk.deliver(driver.inbound(driver.message_id(2), "1"))).status == driver.ack
+    assert await desk.outbox.run_once() == 1  # no exception: the row is settled, not left to stop every pass
+    desk.clock.advance(1)  # the sender's pace (one number sends both replies)
+    assert await desk.outbox.run_once() == 1
+    rows = desk.rows("SELECT customer, status, last_error FROM outbound ORDER BY id")
+    assert [(customer, status) for customer, status, _ in rows] == [("1555-000-6002", "failed"), (CUSTOMER, "sent")]
+    assert "not a phone number" in rows[0][2]
+    assert len(apis.of("plivo")) == 1
+
