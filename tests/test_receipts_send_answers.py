@@ -18,7 +18,7 @@ from aiohttp import web
 from bot.clock import VirtualClock
 from tests.conftest import AppFactory
 from tests.fake_apis import FakeCarrierApis
-from tests.test_carriers_e2e import CUSTOMER, Desk, Driver, Plivo
+from tests.test_carriers_e2e import CUSTOMER, Desk, Driver, Plivo, Twilio
 
 Scripted = tuple[int, dict[str, str], bytes]
 
@@ -68,4 +68,26 @@ async def test_a_reply_the_carrier_cannot_address_is_given_up_and_the_pass_goes_
     assert [(customer, status) for customer, status, _ in rows] == [("1555-000-6002", "failed"), (CUSTOMER, "sent")]
     assert "not a phone number" in rows[0][2]
     assert len(apis.of("plivo")) == 1
+
+
+ACCEPTED_WITHOUT_ID = [
+    pytest.param(201, b"", id="201-empty"),
+    pytest.param(200, b"<html><body>OK</body></html>", id="200-html"),
+    pytest.param(202, b'{"status": "queued"}', id="202-no-sid"),
+    pytest.param(201, b"[" * 100_000, id="201-nested-too-deep"),
+]
+
+
+@pytest.mark.parametrize(("status", "body"), ACCEPTED_WITHOUT_ID)
+async def test_twilio_2xx_without_a_sid_is_sent_once_not_failed(open_desk: Any, status: int, body: bytes) -> None:
+    """A 2xx means Twilio took the message: marking it failed is wrong, sending it again doubles it."""
+    driver = Twilio(sync=False)
+    api = ScriptedApi([(status, {}, body)])
+    desk: Desk = await open_desk(driver, api.app())
+    await desk.deliver(driver.inbound(driver.message_id(1), "1"))
+    await desk.outbox.run_once()
+    desk.clock.advance(600)
+    await desk.outbox.run_once()
+    assert desk.rows("SELECT status, provider_id FROM outbound") == [("sent", "")]
+    assert api.sends == 1
 

@@ -283,12 +283,15 @@ class TwilioCarrier:
     def parse_send_response(self, status: int, body: bytes) -> SendResult:
         try:
             data = json.loads(body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             data = {}
         if not isinstance(data, dict):
             data = {}
-        if status in (200, 201) and isinstance(data.get("sid"), str):
-            return SendResult(True, data["sid"], status)
+        if 200 <= status < 300:
+            # Accepted even without a readable sid: marking it failed would be
+            # false, and retrying a 2xx would send the text twice.
+            sid = data.get("sid")
+            return SendResult(True, sid if isinstance(sid, str) else "", status)
         code = str(data.get("code", ""))
         message = str(data.get("message", "")) or f"HTTP {status}"
         retry = status == 429 or status >= 500
