@@ -8,7 +8,8 @@ Why it is built this way:
   of the pass, so the parts of one reply never overtake each other.
 - The consent ledger is checked right before every send: a message queued
   before the customer texted STOP is dropped (``suppressed``), never sent.
-- Retries (429, 5xx, timeouts) back off exponentially with jitter and stop
+- Retries (429, 5xx, timeouts) back off exponentially with jitter, or wait
+  as long as the carrier's ``Retry-After`` asks if that is longer, and stop
   after ``max_age`` seconds, when the row is marked ``failed`` with the error.
 - Each send carries an idempotency key (``textdesk-<row id>``) where the
   carrier supports one, so a send repeated after a crash between the carrier's
@@ -20,8 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import email.utils
 import logging
 import random
+import re
 from collections.abc import Mapping
 
 import aiohttp
@@ -34,9 +38,27 @@ from bot.sms import analyze
 from bot.store import ConsentChange, OutboxItem, Store
 from bot.types import Reply
 
-__all__ = ["Outbox", "RateLimiter"]
+__all__ = ["Outbox", "RateLimiter", "retry_after"]
 
 log = logging.getLogger("textdesk.outbox")
+
+_SECONDS = re.compile(r"[0-9]{1,10}")
+
+
+def retry_after(value: str, now: float) -> float:
+    """The seconds a ``Retry-After`` header asks for: delta-seconds or an HTTP-date (RFC 9110 §10.2.3).
+
+    0 when the header is absent, in the past or not one of the two forms:
+    the backoff alone then decides.
+    """
+    value = value.strip()
+    if _SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return max(0.0, when.timestamp() - now) if when.tzinfo is not None else 0.0
 
 
 class RateLimiter:
@@ -131,6 +153,9 @@ class Outbox:
                 self.metrics.outbox_retries.labels(item.channel).inc()
                 held.add(sender)  # later parts to this customer must not overtake this one
                 delay = min(self.max_delay, self.base_delay * 2**item.attempts) * (0.5 + self.rng.random() / 2)
+                # A carrier that says how long to wait (429/503 Retry-After) is
+                # believed, up to max_age: a row never due could never be given up.
+                delay = max(delay, min(result.retry_after, self.max_age))
                 await self.store.mark_retry(item.id, result.error, now + delay)
             else:
                 await self._give_up(item, result.error)
@@ -160,7 +185,11 @@ class Outbox:
                 request.method, request.url, headers=dict(request.headers), data=request.body, timeout=self.timeout
             ) as response:
                 body = await response.read()
-                return carrier.parse_send_response(response.status, body)
+                result = carrier.parse_send_response(response.status, body)
+                if result.retry and "Retry-After" in response.headers:
+                    wait = retry_after(response.headers["Retry-After"], self.clock.now())
+                    result = dataclasses.replace(result, retry_after=wait)
+                return result
         except (aiohttp.ClientError, TimeoutError) as exc:
             return SendResult(False, error=f"{type(exc).__name__}: {exc}", retry=True)
 

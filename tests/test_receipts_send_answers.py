@@ -9,6 +9,7 @@ real SQLite file; time is a virtual clock; the outbox is driven pass by pass.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from aiohttp import web
 from bot.clock import VirtualClock
 from tests.conftest import AppFactory
 from tests.fake_apis import FakeCarrierApis
-from tests.test_carriers_e2e import CUSTOMER, Desk, Driver, Plivo, Twilio
+from tests.test_carriers_e2e import ASYNC, CUSTOMER, Desk, Driver, Plivo, Twilio
 
 Scripted = tuple[int, dict[str, str], bytes]
 
@@ -91,3 +92,56 @@ async def test_twilio_2xx_without_a_sid_is_sent_once_not_failed(open_desk: Any, 
     assert desk.rows("SELECT status, provider_id FROM outbound") == [("sent", "")]
     assert api.sends == 1
 
+
+@pytest.mark.parametrize("driver", ASYNC, ids=lambda d: d.id)
+@pytest.mark.parametrize("status", [429, 503])
+async def test_retry_after_is_honoured(open_desk: Any, driver: Driver, status: int) -> None:
+    api = ScriptedApi([(status, {"Retry-After": "120"}, b"")])
+    desk: Desk = await open_desk(driver, api.app())
+    await desk.deliver(driver.inbound(driver.message_id(1), "1"))
+    start = desk.clock.now()
+    assert await desk.outbox.run_once() == 1
+    ((next_at, status_now),) = desk.rows("SELECT next_attempt_at, status FROM outbound")
+    assert status_now == "queued"
+    assert next_at >= start + 120  # not the 1-2 s of the first backoff step
+    desk.clock.advance(119)
+    assert await desk.outbox.run_once() == 0
+    assert api.sends == 1
+
+
+async def test_retry_after_as_an_http_date(open_desk: Any) -> None:
+    driver = Twilio(sync=False)
+    desk: Desk
+    api = ScriptedApi()
+    desk = await open_desk(driver, api.app())
+    api.script.append((429, {"Retry-After": formatdate(desk.clock.now() + 300, usegmt=True)}, b""))
+    await desk.deliver(driver.inbound(driver.message_id(1), "1"))
+    start = desk.clock.now()
+    await desk.outbox.run_once()
+    ((next_at,),) = desk.rows("SELECT next_attempt_at FROM outbound")
+    assert start + 299 <= next_at <= start + 301
+
+
+@pytest.mark.parametrize("value", ["soon", "-5", "", "1e9999"])
+async def test_a_meaningless_retry_after_keeps_the_backoff(open_desk: Any, value: str) -> None:
+    driver = Twilio(sync=False)
+    api = ScriptedApi([(429, {"Retry-After": value}, b"")])
+    desk: Desk = await open_desk(driver, api.app())
+    await desk.deliver(driver.inbound(driver.message_id(1), "1"))
+    start = desk.clock.now()
+    await desk.outbox.run_once()
+    ((next_at, status),) = desk.rows("SELECT next_attempt_at, status FROM outbound")
+    assert status == "queued" and start < next_at <= start + 2
+
+
+async def test_a_retry_after_beyond_max_age_still_lets_the_row_be_given_up(open_desk: Any) -> None:
+    driver = Twilio(sync=False)
+    api = ScriptedApi([(429, {"Retry-After": "9999999999"}, b"")])
+    desk: Desk = await open_desk(driver, api.app())
+    await desk.deliver(driver.inbound(driver.message_id(1), "1"))
+    await desk.outbox.run_once()
+    desk.clock.advance(3601)  # TEXTDESK_OUTBOX_MAX_AGE's default
+    await desk.outbox.run_once()
+    ((status, error),) = desk.rows("SELECT status, last_error FROM outbound")
+    assert status == "failed" and error.startswith("gave up after 3600s")
+    assert api.sends == 1

@@ -247,7 +247,9 @@ class HttpRequest:
 class SendResult:
     """What the carrier answered to a send: accepted with an id, or an error.
 
-    ``retry`` is True for answers worth retrying (429, 5xx, timeouts).
+    ``retry`` is True for answers worth retrying (429, 5xx, timeouts);
+    ``retry_after`` is how long the carrier asked us to wait first (its
+    ``Retry-After`` header, read by the outbox), 0 when it did not say.
     """
 
     ok: bool
@@ -256,6 +258,7 @@ class SendResult:
     error: str = ""
     retry: bool = False
     opted_out: bool = False  # the carrier refused because the recipient opted out
+    retry_after: float = 0.0
 
 
 class Carrier(Protocol):
