@@ -126,9 +126,9 @@ class Outbox:
             sender = (item.channel, item.business)
             if sender in held:
                 continue
-            # Compliance replies (the STOP confirmation, HELP) are the only
-            # messages an opted-out number may still receive.
-            if item.kind != "compliance" and await self.store.is_opted_out(item.customer, item.business):
+            # An opted-out number gets only what is owed to it: the confirmation of
+            # that opt-out and HELP answers (the store decides, bot.store.sqlite).
+            if await self.store.owed_while_opted_out(item.id) is False:
                 await self.store.mark_failed(item.id, "recipient opted out before sending", "suppressed")
                 self.metrics.messages_out.labels(item.channel, "suppressed").inc()
                 continue

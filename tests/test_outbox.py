@@ -118,6 +118,56 @@ async def test_message_queued_before_stop_is_never_sent(
     ]
 
 
+async def test_compliance_reply_queued_before_a_stop_is_not_sent_after_it(
+    rest_client: TestClient[Any, Any], api: Any, db_path: Path, clock: VirtualClock
+) -> None:
+    # START's "subscribed again" waits in the outbox; the customer texts STOP before it
+    # goes. Only what is owed to an opted-out number may follow: the confirmation of
+    # that STOP and HELP answers, not the earlier opt-in's confirmation.
+    fake, _ = api
+    phone = Phone(rest_client, "+15550005011")
+    await phone.text("STOP")
+    await outbox(rest_client).run_once()
+    clock.advance(5)
+    await phone.text("START")  # queued, not yet sent
+    clock.advance(5)
+    await phone.text("STOP")
+    clock.advance(5)
+    await phone.text("HELP")
+    await outbox(rest_client).run_once()
+    for _ in range(3):
+        clock.advance(5)
+        await outbox(rest_client).run_once()
+    assert [body.split(":")[1].split(".")[0].strip() for body in fake.bodies] == [
+        "You are unsubscribed and will receive no more messages from this number",
+        "You are unsubscribed and will receive no more messages from this number",
+        "reply AGENT for a person, call 555-0100 or email help@acmeoutfitters",
+    ]
+    assert db_rows(db_path, "SELECT status FROM outbound ORDER BY id") == [
+        ("sent",), ("suppressed",), ("sent",), ("sent",)
+    ]
+
+
+async def test_a_repeated_stop_does_not_cancel_the_first_confirmation(
+    rest_client: TestClient[Any, Any], api: Any, db_path: Path, clock: VirtualClock
+) -> None:
+    # The confirmation meets a 503 and waits to be retried; meanwhile the customer texts
+    # STOP again (recorded, not answered). The first confirmation is still owed.
+    fake, _ = api
+    fake.script = [503]
+    phone = Phone(rest_client, "+15550005012")
+    await phone.text("STOP")
+    await outbox(rest_client).run_once()
+    clock.advance(5)
+    await phone.text("stop")
+    for _ in range(3):
+        clock.advance(5)
+        await outbox(rest_client).run_once()
+    assert len(fake.bodies) == 2 and fake.bodies[0] == fake.bodies[1]  # the 503, then its retry
+    assert fake.bodies[1].startswith("Acme Outfitters: You are unsubscribed")
+    assert db_rows(db_path, "SELECT status FROM outbound ORDER BY id") == [("sent",)]
+
+
 async def long_reply_client(make_client: AppFactory, api: Any, tmp_path: Path) -> tuple[TestClient[Any, Any], str]:
     """A flow whose one reply is split into many one-segment parts, replies through the fake REST API."""
     _, server = api

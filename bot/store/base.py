@@ -87,6 +87,12 @@ class Store(ABC):
         """Whether the customer has opted out of messages from this business number."""
 
     @abstractmethod
+    async def owed_while_opted_out(self, item_id: int) -> bool | None:
+        """For a queued outbound row: ``None`` if its recipient is not opted out; else
+        whether it is owed anyway (the confirmation of the current opt-out, or a
+        compliance reply such as HELP queued after it)."""
+
+    @abstractmethod
     async def consent_history(self, customer: str, business: str) -> list[ConsentEvent]:
         """The consent ledger for one customer and business number, oldest first."""
 

@@ -64,6 +64,25 @@ async def _connect(path: str) -> aiosqlite.Connection:
         raise
 
 
+# Owed to an opted-out number: the confirmation of its opt-out (a reply to a
+# message the ledger records as an opt-out since the last opt-in: a STOP repeated
+# while the first confirmation waits out a retry must not cancel it) and
+# compliance replies queued after the opt-out began (HELP). A compliance reply
+# queued before it (a START's "subscribed again") is as stale as any other reply.
+# By the message, not only the time: a burst can share one timestamp.
+_OPT_OUTS_SINCE_OPT_IN = (
+    "FROM consent_events e WHERE e.customer = o.customer AND e.business = o.business AND e.event = 'opt_out' "
+    "AND e.id > coalesce((SELECT max(i.id) FROM consent_events i WHERE i.customer = o.customer "
+    "AND i.business = o.business AND i.event = 'opt_in'), 0)"
+)
+_OWED_WHILE_OPTED_OUT = (
+    f"SELECT o.kind = 'compliance' AND (o.created_at > (SELECT min(e.at) {_OPT_OUTS_SINCE_OPT_IN}) "
+    f"OR EXISTS (SELECT 1 {_OPT_OUTS_SINCE_OPT_IN} AND e.channel = o.channel AND e.provider_id = o.in_reply_to)) "
+    "FROM outbound o JOIN consent c ON c.customer = o.customer AND c.business = o.business "
+    "WHERE o.id = ? AND c.opted_out"
+)
+
+
 class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
     """``Store`` on one SQLite file (``:memory:`` works for throw-away runs)."""
 
@@ -245,6 +264,13 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
         return any(bool(opted_out) for (opted_out,) in rows)
+
+    async def owed_while_opted_out(self, item_id: int) -> bool | None:
+        try:
+            rows = await self.db.execute_fetchall(_OWED_WHILE_OPTED_OUT, (item_id,))
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        return next((bool(owed) for (owed,) in rows), None)
 
     async def consent_history(self, customer: str, business: str) -> list[ConsentEvent]:
         try:
