@@ -31,6 +31,7 @@ from bot.carriers.base import (
     WebhookReply,
     WebhookRequest,
 )
+from bot.carriers.fields import env_url
 from bot.carriers.fields import header as _header
 from bot.carriers.fields import json_body as _json_body
 from bot.carriers.fields import json_list as _list
@@ -107,9 +108,7 @@ class BandwidthCarrier:
         missing = [name for name in _ENV if not env.get(name, "").strip()]
         if missing:
             raise ValueError(f"Bandwidth webhooks are configured but not {', '.join(missing)}: replies cannot be sent")
-        base = env.get("BANDWIDTH_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
-        if not base.startswith(("https://", "http://")):
-            raise ValueError("BANDWIDTH_API_BASE_URL should be an http(s) URL")
+        base = env_url(env, "BANDWIDTH_API_BASE_URL", DEFAULT_API_BASE_URL)
         return cls(
             user,
             password,

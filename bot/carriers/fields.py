@@ -17,6 +17,7 @@ from bot.carriers.base import JsonBodyError, WebhookError, WebhookRequest
 
 __all__ = [
     "e164",
+    "env_url",
     "form_fields",
     "has_surrogate",
     "header",
@@ -29,6 +30,18 @@ __all__ = [
 ]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def env_url(env: Mapping[str, str], name: str, default: str = "") -> str:
+    """A URL setting (an API base, a status callback): ``default`` when unset, else http(s).
+
+    Read at start, so a mistyped one stops the server with its name rather
+    than failing every send later.
+    """
+    url = env.get(name, "").strip() or default
+    if url and not url.startswith(("https://", "http://")):
+        raise ValueError(f"{name} should be an http(s) URL, got '{url}'")
+    return url
 
 
 def has_surrogate(text: str) -> bool:

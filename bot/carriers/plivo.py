@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from bot.carriers.base import DeliveryReceipt, HttpRequest, SendResult, WebhookError, WebhookReply, WebhookRequest
-from bot.carriers.fields import e164, form_fields, required
+from bot.carriers.fields import e164, env_url, form_fields, required
 from bot.carriers.plivo_signature import signature_v1, signature_v2, signature_v3, verify_signatures
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
@@ -120,11 +120,8 @@ class PlivoCarrier:
         auth_id = env.get("PLIVO_AUTH_ID", "").strip()
         if not re.fullmatch(r"[A-Za-z0-9]{1,64}", auth_id):
             raise ValueError("PLIVO_AUTH_TOKEN is set, so PLIVO_AUTH_ID (letters and digits, e.g. MA...) is needed")
-        base = env.get("PLIVO_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
-        status_url = env.get("PLIVO_STATUS_URL", "").strip()
-        for name, url in (("PLIVO_API_BASE_URL", base), ("PLIVO_STATUS_URL", status_url or "https://")):
-            if not url.startswith(("https://", "http://")):
-                raise ValueError(f"{name} should be an http(s) URL, got '{url}'")
+        base = env_url(env, "PLIVO_API_BASE_URL", DEFAULT_API_BASE_URL)
+        status_url = env_url(env, "PLIVO_STATUS_URL")
         mode = env.get("TEXTDESK_PLIVO_REPLIES", "").strip().lower() or "xml"
         if mode not in ("xml", "rest"):
             raise ValueError(f"TEXTDESK_PLIVO_REPLIES should be xml or rest, got '{mode}'")

@@ -31,6 +31,7 @@ from bot.carriers.base import (
     WebhookReply,
     WebhookRequest,
 )
+from bot.carriers.fields import env_url
 from bot.carriers.fields import header as _header
 from bot.carriers.fields import json_body as _json_body
 from bot.carriers.fields import json_list as _list
@@ -112,9 +113,7 @@ class SinchCarrier:
         missing = [name for name in ("SINCH_SERVICE_PLAN_ID", "SINCH_API_TOKEN") if not env.get(name, "").strip()]
         if missing:
             raise ValueError(f"SINCH_WEBHOOK_SECRET is set but not {', '.join(missing)}: replies cannot be sent")
-        base = env.get("SINCH_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
-        if not base.startswith(("https://", "http://")):
-            raise ValueError("SINCH_API_BASE_URL should be an http(s) URL")
+        base = env_url(env, "SINCH_API_BASE_URL", DEFAULT_API_BASE_URL)
         return cls(secret, env["SINCH_SERVICE_PLAN_ID"].strip(), env["SINCH_API_TOKEN"].strip(), base)
 
     def verify(self, request: WebhookRequest) -> None:

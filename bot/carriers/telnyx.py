@@ -31,6 +31,7 @@ from bot.carriers.base import (
     WebhookReply,
     WebhookRequest,
 )
+from bot.carriers.fields import env_url
 from bot.carriers.fields import header as _header
 from bot.carriers.fields import json_body as _json_body
 from bot.carriers.fields import json_list as _list
@@ -109,9 +110,7 @@ class TelnyxCarrier:
         api_key = env.get("TELNYX_API_KEY", "").strip()
         if not api_key:
             raise ValueError("TELNYX_PUBLIC_KEY is set but TELNYX_API_KEY is not: replies could not be sent")
-        base = env.get("TELNYX_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
-        if not base.startswith(("https://", "http://")):
-            raise ValueError("TELNYX_API_BASE_URL should be an http(s) URL")
+        base = env_url(env, "TELNYX_API_BASE_URL", DEFAULT_API_BASE_URL)
         return cls(load_public_key(key), api_key, base)
 
     def verify(self, request: WebhookRequest) -> None:

@@ -23,7 +23,7 @@ from bot.carriers.base import (
     WebhookRequest,
     decode_form,
 )
-from bot.carriers.fields import has_surrogate
+from bot.carriers.fields import env_url, has_surrogate
 from bot.carriers.twilio_signature import verify_signature
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
@@ -199,11 +199,8 @@ class TwilioCarrier:
         account_sid = env.get("TWILIO_ACCOUNT_SID", "").strip()
         if mode == "rest" and not account_sid:
             raise ValueError("TEXTDESK_TWILIO_REPLIES=rest sends through Twilio's REST API: set TWILIO_ACCOUNT_SID too")
-        base = env.get("TWILIO_API_BASE_URL", "").strip() or DEFAULT_API
-        status_url = env.get("TWILIO_STATUS_URL", "").strip()
-        for name, url in (("TWILIO_API_BASE_URL", base), ("TWILIO_STATUS_URL", status_url or "https://")):
-            if not url.startswith(("https://", "http://")):
-                raise ValueError(f"{name} should be an http(s) URL, got '{url}'")
+        base = env_url(env, "TWILIO_API_BASE_URL", DEFAULT_API)
+        status_url = env_url(env, "TWILIO_STATUS_URL")
         return cls(token, account_sid, base, sync_replies=mode == "twiml", status_url=status_url)
 
     def _pairs(self, request: WebhookRequest) -> Sequence[tuple[str, str]]:

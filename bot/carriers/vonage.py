@@ -24,7 +24,7 @@ from bot.carriers.base import (
     WebhookReply,
     WebhookRequest,
 )
-from bot.carriers.fields import has_surrogate
+from bot.carriers.fields import env_url, has_surrogate
 from bot.carriers.vonage_signature import LEEWAY, MAX_TOKEN_AGE, decode_jwt, verify_bearer
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
@@ -189,9 +189,7 @@ class VonageCarrier:
         key, api_secret = env.get("VONAGE_API_KEY", "").strip(), env.get("VONAGE_API_SECRET", "").strip()
         if not key or not api_secret:
             raise ValueError("VONAGE_SIGNATURE_SECRET is set, so VONAGE_API_KEY and VONAGE_API_SECRET are needed too")
-        base = env.get("VONAGE_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
-        if not base.startswith(("https://", "http://")):
-            raise ValueError(f"VONAGE_API_BASE_URL should be an http(s) URL, got '{base}'")
+        base = env_url(env, "VONAGE_API_BASE_URL", DEFAULT_API_BASE_URL)
         return cls(secret, key, api_secret, base)
 
     def verify(self, request: WebhookRequest) -> None:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from bot.carriers.base import DeliveryReceipt, HttpRequest, SendResult, WebhookError, WebhookReply, WebhookRequest
-from bot.carriers.fields import e164, form_fields, required
+from bot.carriers.fields import e164, env_url, form_fields, required
 from bot.replies import media_url
 from bot.sms import analyze
 from bot.types import InboundMessage, Reply
@@ -150,9 +150,7 @@ class VonageSmsCarrier:
         key, api_secret = env.get("VONAGE_API_KEY", "").strip(), env.get("VONAGE_API_SECRET", "").strip()
         if not key or not api_secret:
             raise ValueError("VONAGE_SMS_SIGNATURE_SECRET is set, so VONAGE_API_KEY and VONAGE_API_SECRET are needed")
-        base = env.get("VONAGE_SMS_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
-        if not base.startswith(("https://", "http://")):
-            raise ValueError(f"VONAGE_SMS_API_BASE_URL should be an http(s) URL, got '{base}'")
+        base = env_url(env, "VONAGE_SMS_API_BASE_URL", DEFAULT_API_BASE_URL)
         return cls(secret, method, key, api_secret, base)
 
     def verify(self, request: WebhookRequest) -> None:
