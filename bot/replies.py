@@ -7,7 +7,8 @@ Runs after the engine (and the compliance layer), before the carrier renders.
   text GSM-7 (bot.sms.smart), so a curly quote never triples the price.
 - SMS text is split on paragraph, sentence or word boundaries into messages of
   at most ``max_segments`` segments each, in order; MMS text is kept whole up to
-  the 1,600-character body limit, the media going with the first part.
+  the 1,600-character body limit, the media going with it, and any rest follows
+  as SMS within ``max_segments``.
 """
 
 from __future__ import annotations
@@ -55,5 +56,10 @@ def _prepare_one(
         text = smart_encode(text)
     if not media:
         return tuple(Reply(part) for part in split_reply(text, max_segments, MAX_BODY))
-    parts = split_reply(text, 10, MAX_BODY) if len(text) > MAX_BODY else [text]
-    return (Reply(parts[0] if parts else "", media), *(Reply(part) for part in parts[1:]))
+    # An MMS body is not cut into segments, so the message with the media takes up to the
+    # body limit (MAX_BODY as the segment budget never binds first). What does not fit goes
+    # on without media, that is as SMS, so it keeps to max_segments like any other SMS.
+    body = text.strip()
+    first = (split_reply(body, MAX_BODY, MAX_BODY) or [""])[0]
+    rest = split_reply(body[len(first) :], max_segments, MAX_BODY)  # first is a prefix of body
+    return (Reply(first, media), *(Reply(part) for part in rest))

@@ -1,0 +1,73 @@
+"""Prepared replies against the segment budget, counted independently from the reference.
+
+The counter below is written from carriers.md §10 (the GSM-7 tables, 160/153 septets,
+70/67 UTF-16 units, an extension character or a surrogate pair never split), not from
+bot.sms, so a wrong count in bot.sms cannot hide a reply over budget.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.flows import Settings
+from bot.replies import MAX_BODY, prepare
+from bot.types import Reply
+
+MEDIA_BASE = "https://bot.example.com/media"
+
+_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_EXTENSION = set("\f^{}\\[~]|€")
+
+
+def reference_segments(text: str) -> int:
+    """Segments of one SMS body, packing characters greedily (carriers.md §10.3)."""
+    if all(char in _BASIC or char in _EXTENSION for char in text):
+        costs = [2 if char in _EXTENSION else 1 for char in text]
+        single, part = 160, 153
+    else:
+        costs = [2 if ord(char) > 0xFFFF else 1 for char in text]
+        single, part = 70, 67
+    if sum(costs) <= single:
+        return 1
+    segments, used = 1, 0
+    for cost in costs:
+        if used + cost > part:
+            segments, used = segments + 1, 0
+        used += cost
+    return segments
+
+
+def test_reference_counter_matches_published_vectors() -> None:
+    assert reference_segments("1234567890" * 16) == 1
+    assert reference_segments("1" * 161) == 2
+    assert reference_segments("1" * 307) == 3
+    assert reference_segments("€" + "1" * 158) == 1
+    assert reference_segments("€" + "1" * 159) == 2
+    assert reference_segments("\U0001f61c" + "1" * 68) == 1
+    assert reference_segments("\U0001f61c" + "1" * 69) == 2
+    assert reference_segments("\U0001f61c" + "1" * 133) == 3
+
+
+@pytest.mark.parametrize("word", ["word", "w\u00f6rd", "fa\u00e7ade"])
+def test_text_an_mms_body_cannot_hold_goes_on_as_sms_within_budget(word: str) -> None:
+    # A broadcast may carry 1,600 characters plus its opt-out footer, with media, to an MMS
+    # number. Only the first message carries the media; the rest are plain SMS and must keep
+    # to max_segments like any other SMS ("ç" makes them UCS-2: 67 units per segment).
+    text = " ".join([word] * (2000 // (len(word) + 1)))
+    settings = Settings(max_segments=2)
+    first, *rest = prepare([Reply(text, ("a.png",))], settings, mms=True, media_base=MEDIA_BASE)
+    assert first.media == ("a.png",)
+    assert 1500 < len(first.text) <= MAX_BODY  # the MMS body holds up to Twilio's 1,600 characters
+    assert rest
+    for reply in rest:
+        assert reply.media == ()
+        assert reference_segments(reply.text) <= settings.max_segments, reply.text
+    assert " ".join(reply.text for reply in (first, *rest)) == text
+
+
+def test_mms_body_of_only_whitespace_is_sent_as_media_alone() -> None:
+    (reply,) = prepare([Reply(" \n ", ("a.png",))], Settings(), mms=True, media_base=MEDIA_BASE)
+    assert reply == Reply("", ("a.png",))
