@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from bot.flows.model import Settings
-from bot.sms import smart_encode, split_reply
+from bot.sms import is_gsm7, smart_encode, split_reply
 from bot.types import Reply
 
 __all__ = ["MAX_BODY", "media_url", "prepare"]
@@ -48,12 +48,15 @@ def prepare(replies: Sequence[Reply], settings: Settings, mms: bool, media_base:
 def _prepare_one(
     text: str, media: tuple[str, ...], max_segments: int, smart: bool, mms: bool, media_base: str
 ) -> tuple[Reply, ...]:
-    if media and not mms:
-        links = "\n".join(media_url(item, media_base) for item in media)
-        text = f"{text}\n{links}" if text else links
-        media = ()
-    if smart:
+    links = [media_url(item, media_base) for item in media] if media and not mms else []
+    if smart and all(is_gsm7(link) for link in links):
+        # Links are addresses, not prose: a look-alike swapped inside one ("–" for "-")
+        # leads elsewhere. So only the text is encoded, and only when the links leave the
+        # whole message GSM-7 (a link that is not would keep it UCS-2 anyway).
         text = smart_encode(text)
+    if links:
+        text = "\n".join([text, *links] if text else links)
+        media = ()
     if not media:
         return tuple(Reply(part) for part in split_reply(text, max_segments, MAX_BODY))
     # An MMS body is not cut into segments, so the message with the media takes up to the

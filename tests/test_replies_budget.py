@@ -71,3 +71,14 @@ def test_text_an_mms_body_cannot_hold_goes_on_as_sms_within_budget(word: str) ->
 def test_mms_body_of_only_whitespace_is_sent_as_media_alone() -> None:
     (reply,) = prepare([Reply(" \n ", ("a.png",))], Settings(), mms=True, media_base=MEDIA_BASE)
     assert reply == Reply("", ("a.png",))
+
+
+def test_media_links_are_not_smart_encoded() -> None:
+    # A look-alike swapped inside an address leads somewhere else: "–" is not "-" in a URL.
+    url = "https://cdn.example.com/menu\u20132024/caf\u00e9\u2019s.pdf"
+    (reply,) = prepare([Reply("It\u2019s here:", (url,))], Settings(), mms=False, media_base=MEDIA_BASE)
+    assert reply.text == f"It\u2019s here:\n{url}"  # the link forces UCS-2, so the text is kept too
+    (plain,) = prepare(
+        [Reply("It\u2019s here:", ("https://cdn.example.com/menu.pdf",))], Settings(), mms=False, media_base=MEDIA_BASE
+    )
+    assert plain.text == "It's here:\nhttps://cdn.example.com/menu.pdf"
