@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from bot.carriers.base import Carrier
 from bot.clock import Clock
 from bot.compliance.keywords import ComplianceKeywords, Intent
 from bot.compliance.policy import ComplianceDecision, ComplianceTexts, decide
@@ -36,7 +37,7 @@ from bot.replies import media_url, prepare
 from bot.store import ConsentChange, Store
 from bot.types import ConversationKey, InboundMessage, Reply
 
-__all__ = ["OFFLOAD_WORK", "ConversationService", "Handled", "MmsPolicy", "mms_by_prefix"]
+__all__ = ["OFFLOAD_WORK", "ConversationService", "Handled", "MmsPolicy", "carried_media", "mms_by_prefix"]
 
 # Phrasings x characters from which a text is matched off the event loop:
 # about 2 ms of matching (10k phrasings x 200 characters). Below it a thread
@@ -57,6 +58,21 @@ def mms_by_prefix(prefixes: dict[str, tuple[str, ...]]) -> MmsPolicy:
     def allowed(channel: str, customer: str) -> bool:
         listed = prefixes.get(channel, prefixes.get("*", ()))
         return any(customer.startswith(prefix) for prefix in listed)
+
+    return allowed
+
+
+def carried_media(policy: MmsPolicy, carriers: Mapping[str, Carrier]) -> MmsPolicy:
+    """``policy``, but never MMS on a channel whose carrier writes media as links.
+
+    Sinch's and Vonage's SMS APIs and Plivo XML put media in the text as links
+    after the reply is prepared: prepared as MMS, a reply at its segment budget
+    would go over it by the links' length.
+    """
+
+    def allowed(channel: str, customer: str) -> bool:
+        carrier = carriers.get(channel)
+        return (carrier is None or carrier.carries_media) and policy(channel, customer)
 
     return allowed
 

@@ -73,6 +73,7 @@ class BandwidthCarrier:
     name: str = CHANNEL
     sync_replies: bool = False
     receipts_at_inbound: bool = True  # parse() and parse_receipts() each skip the other kind
+    carries_media = True
 
     def __init__(
         self,

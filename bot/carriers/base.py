@@ -269,6 +269,10 @@ class Carrier(Protocol):
     # True: delivery receipts may also come to the inbound URL (the handler then
     # asks ``parse_receipts`` there too, and ``parse`` skips them).
     receipts_at_inbound: bool
+    # False: this carrier's reply path cannot attach media, so it writes them as
+    # links into the text; replies are then prepared as for a phone without MMS,
+    # so those links are counted in the segment budget (bot.service.carried_media).
+    carries_media: bool
 
     def verify(self, request: WebhookRequest) -> None:
         """Raise ``WebhookError(403, ...)`` unless the request is authentic."""

@@ -110,6 +110,8 @@ class PlivoCarrier:
         self.api_base_url = api_base_url.rstrip("/")
         self.status_url = status_url
         self.sync_replies = sync_replies
+        # Plivo XML cannot attach media (links in the text); its REST API sends MMS.
+        self.carries_media = not sync_replies
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PlivoCarrier | None:

@@ -91,6 +91,7 @@ class SinchCarrier:
     name: str = CHANNEL
     sync_replies: bool = False
     receipts_at_inbound: bool = True  # parse() and parse_receipts() each skip the other kind
+    carries_media = False  # the SMS batches API: media go as links in the text
 
     def __init__(
         self, webhook_secret: str, service_plan_id: str, api_token: str, api_base_url: str = DEFAULT_API_BASE_URL

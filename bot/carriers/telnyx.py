@@ -90,6 +90,7 @@ class TelnyxCarrier:
     name: str = CHANNEL
     sync_replies: bool = False
     receipts_at_inbound: bool = True  # parse() and parse_receipts() each skip the other kind
+    carries_media = True
 
     def __init__(self, public_key: Ed25519PublicKey, api_key: str, api_base_url: str = DEFAULT_API_BASE_URL) -> None:
         self._public_key = public_key

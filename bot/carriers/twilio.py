@@ -170,6 +170,7 @@ class TwilioCarrier:
     # Twilio reports a send only to its StatusCallback (§1.5); an inbound form
     # that lacks SmsStatus is still a message, never a malformed receipt.
     receipts_at_inbound = False
+    carries_media = True
 
     def __init__(
         self,

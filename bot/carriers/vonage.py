@@ -172,6 +172,7 @@ class VonageCarrier:
     name = CHANNEL
     sync_replies = False
     receipts_at_inbound = True  # parse() and parse_receipts() each skip the other kind
+    carries_media = True
 
     def __init__(self, signature_secret: str, api_key: str, api_secret: str,
                  api_base_url: str = DEFAULT_API_BASE_URL) -> None:  # fmt: skip

@@ -127,6 +127,7 @@ class VonageSmsCarrier:
     name = CHANNEL
     sync_replies = False
     receipts_at_inbound = True  # parse() and parse_receipts() each skip the other kind
+    carries_media = False  # an SMS-only API: media go as links in the text
 
     def __init__(self, signature_secret: str, signature_method: str, api_key: str, api_secret: str,
                  api_base_url: str = DEFAULT_API_BASE_URL) -> None:  # fmt: skip

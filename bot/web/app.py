@@ -25,7 +25,7 @@ from bot.flood import FloodGate
 from bot.flows import FlowSet
 from bot.outbox import Outbox, RateLimiter
 from bot.reload import FlowReloader
-from bot.service import ConversationService, mms_by_prefix
+from bot.service import ConversationService, carried_media, mms_by_prefix
 from bot.store import Store, StoreError
 from bot.web.errors import error_middleware, json_error
 from bot.web.keys import CARRIERS, CONFIG, OUTBOX, RELOADER, SERVICE
@@ -53,17 +53,17 @@ def create_app(
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[error_middleware])
     clock = clock or SystemClock()
     app[CONFIG] = config
-    app[SERVICE] = ConversationService(
-        flows,
-        store,
-        clock,
-        mms_by_prefix(config.mms_prefixes),
-        flood=FloodGate(config.flood_burst, config.flood_window),
-    )
     if carriers is None:
         env = {**os.environ, "TWILIO_AUTH_TOKEN": config.twilio_auth_token}
         carriers = carriers_from_env(env, config.insecure_dev)
     app[CARRIERS] = Carriers(carriers)
+    app[SERVICE] = ConversationService(
+        flows,
+        store,
+        clock,
+        carried_media(mms_by_prefix(config.mms_prefixes), carriers),
+        flood=FloodGate(config.flood_burst, config.flood_window),
+    )
 
     async def store_lifetime(app: web.Application) -> AsyncIterator[None]:
         await store.open()
