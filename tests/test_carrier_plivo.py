@@ -322,6 +322,13 @@ def test_render_asks_for_delivery_reports_and_drops_xml_invalid_characters() -> 
     assert message.attrib["callbackMethod"] == "POST"
 
 
+def test_render_keeps_carriage_returns() -> None:
+    # An XML parser reads a literal CR or CRLF as LF; the text must arrive as written.
+    body = carrier().render([Reply("Hours:\r\nMon-Fri\rSat")], MEDIA_BASE, customer="1", business="2").body
+    message = ET.fromstring(body).find("Message")
+    assert message is not None and message.text == "Hours:\r\nMon-Fri\rSat"
+
+
 # -- outbound -----------------------------------------------------------------------------------
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from twilio.request_validator import RequestValidator
 
-from bot.carriers.twilio import TwilioCarrier
+from bot.carriers.twilio import TwilioCarrier, render_twiml
 from bot.clock import VirtualClock
+from bot.types import Reply
 from tests.conftest import FLOWS, PUBLIC, TOKEN, AppFactory, Phone, db_rows, new_sid
 
 MENU_START = "Hi from Acme Outfitters! Reply with a number:"
@@ -287,3 +289,10 @@ def test_twilio_settings_that_are_fine() -> None:
     rest = TwilioCarrier.from_env({"TWILIO_AUTH_TOKEN": TOKEN, "TEXTDESK_TWILIO_REPLIES": "rest",
                                    "TWILIO_ACCOUNT_SID": "AC" + "1" * 32})
     assert rest is not None and not rest.sync_replies
+
+
+def test_twiml_keeps_carriage_returns() -> None:
+    # An XML parser reads a literal CR or CRLF as LF; the text must reach Twilio as written.
+    body = render_twiml([Reply("Hours:\r\nMon-Fri\rSat & <more>")], PUBLIC + "/media")
+    root = ET.fromstring(body.encode())
+    assert [m.findtext("Body") for m in root.findall("Message")] == ["Hours:\r\nMon-Fri\rSat & <more>"]

@@ -45,6 +45,8 @@ _WIRE = re.compile(r"[A-Za-z0-9]{1,32}")
 # §4.1: the docs number media from 1, a support article from 0; take any index, in order.
 _MEDIA_KEY = re.compile(r"Media([0-9]{1,3})")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # illegal in XML 1.0 even escaped
+# An XML parser turns a literal CR (and CRLF) into LF: a reference keeps it.
+KEEP_CR = {"\r": "&#13;"}
 _INTENTS = {"optout": "STOP", "optin": "START", "help": "HELP"}  # MessageIntent → carrier_opt_out
 _STATUSES = {"queued": "queued", "sent": "sent", "delivered": "delivered", "undelivered": "undelivered",
              "failed": "failed", "rejected": "failed", "read": "read"}  # fmt: skip
@@ -179,7 +181,7 @@ class PlivoCarrier:
             attributes = f"src={quoteattr(_wire(business))} dst={quoteattr(_wire(customer))} type=\"sms\""
             if self.status_url:
                 attributes += f" callbackUrl={quoteattr(self.status_url)} callbackMethod=\"POST\""
-            parts.append(f"<Message {attributes}>{escape(text)}</Message>")
+            parts.append(f"<Message {attributes}>{escape(text, KEEP_CR)}</Message>")
         body = "".join(parts) + "</Response>" if len(parts) > 2 else XML_DECLARATION + "<Response/>"
         return WebhookReply(200, "application/xml", body)
 

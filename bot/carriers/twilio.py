@@ -133,6 +133,11 @@ def _media(fields: dict[str, str]) -> tuple[InboundMedia, ...]:
     return tuple(items)
 
 
+# An XML parser turns a literal CR (and CRLF) into LF: written as a reference,
+# the text reaches the phone as the flow wrote it.
+KEEP_CR = {"\r": "&#13;"}
+
+
 def render_twiml(replies: Sequence[Reply], media_base: str) -> str:
     """TwiML with one ``<Message>`` per reply; no replies is ``<Response/>``.
 
@@ -147,7 +152,7 @@ def render_twiml(replies: Sequence[Reply], media_base: str) -> str:
     for reply in replies:
         parts.append("<Message>")
         if reply.text:
-            parts.append(f"<Body>{escape(_XML_INVALID.sub('', reply.text))}</Body>")
+            parts.append(f"<Body>{escape(_XML_INVALID.sub('', reply.text), KEEP_CR)}</Body>")
         for item in reply.media:
             parts.append(f"<Media>{escape(media_url(item, media_base))}</Media>")
         parts.append("</Message>")
