@@ -107,11 +107,13 @@ def test_signature_still_checked_against_every_port_variant() -> None:
 
 
 @example("ℍ𝔼𝕃ℙ ı")  # compatibility capitals and dotless i, which a random draw seldom holds
+@example("S\u200bT\xadOP")  # invisible characters: a zero-width space is a space, a soft hyphen goes
 @given(st.text(st.characters(max_codepoint=0x7F)) | st.text())
 def test_fold_fast_path_equals_the_unicode_fold(text: str) -> None:
-    # The Unicode path's definition (bot/compliance/clauses.py): casefold, NFKD
-    # without combining marks, casefold again (compatibility capitals), "ı" -> "i".
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # The Unicode path's definition (bot/compliance/clauses.py): invisible characters
+    # out, casefold, NFKD without combining marks, casefold again (compatibility
+    # capitals), "ı" -> "i".
+    decomposed = unicodedata.normalize("NFKD", text.translate(normalize_module.INVISIBLE).casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     assert clauses_module.fold(text) == stripped.casefold().replace("\u0131", "i")
 
@@ -227,8 +229,8 @@ def test_engine_option_scores_equal_score_text() -> None:
 
 
 def _normalize_unicode_path(text: str) -> str:
-    """``normalize`` as it was before its ASCII fast path: always NFKD and strip marks."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """``normalize`` as it was before its ASCII fast path: invisible characters out, always NFKD, strip marks."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(normalize_module.INVISIBLE))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     folded = normalize_module._APOSTROPHES.sub("", stripped.casefold())
     calmed = normalize_module._LETTER_RUNS.sub(r"\1\1", normalize_module._NON_WORD.sub(" ", folded))
@@ -236,5 +238,7 @@ def _normalize_unicode_path(text: str) -> str:
 
 
 @given(st.text(st.characters(max_codepoint=0x7F)) | st.text())
+@example("0\xad0")  # a soft hyphen inside a word: dropped, not a space
+@example("stop\u200bnow")  # a zero-width space separates words
 def test_normalize_fast_path_equals_the_unicode_path(text: str) -> None:
     assert normalize(text) == _normalize_unicode_path(text)
