@@ -122,7 +122,7 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
                 raise StoreError(f"cannot open database {self.path}: {exc}") from exc
             raise
 
-    async def _migrate(self) -> None:
+    async def _schema_version(self) -> int:
         async with self.db.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()
         version = int(row[0]) if row else 0
@@ -131,10 +131,26 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
                 f"database {self.path} has schema version {version}, newer than this textdesk "
                 f"({len(MIGRATIONS)}); upgrade textdesk"
             )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            # executescript commits first; the whole migration and its version
-            # bump are then one transaction.
-            await self.db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+        return version
+
+    async def _migrate(self) -> None:
+        while (version := await self._schema_version()) < len(MIGRATIONS):
+            number = version + 1
+            try:
+                # executescript commits first; the whole migration and its version
+                # bump are then one transaction.
+                await self.db.executescript(
+                    f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\nPRAGMA user_version = {number};\nCOMMIT;"
+                )
+            except sqlite3.Error:
+                # executescript stops inside the transaction at the failing statement.
+                await self.db.rollback()
+                # The version was read before the write lock: another process on
+                # this file (the server and a `textdesk` command started together
+                # after an upgrade) may have applied this migration meanwhile,
+                # and ours then failed on "already exists". Go on from its version.
+                if await self._schema_version() < number:
+                    raise
 
     async def close(self) -> None:
         # Turns already submitted finish first (committed or failed, never dropped).
