@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from bot.store import ConsentChange, SQLiteStore
@@ -18,7 +19,7 @@ from bot.types import Reply
 from tests.test_store_sqlite import T0, inbound, key_for, session_for
 
 # Tables that grow with traffic; a SCAN of any of them is a defect on the message path.
-GROWING = ("inbound", "outbound", "conversations", "consent", "consent_events", "early_receipts")
+GROWING = ("inbound", "outbound", "conversations", "consent", "consent_events", "early_receipts", "concat_parts")
 
 
 async def _scenario(store: SQLiteStore) -> None:
@@ -39,6 +40,13 @@ async def _scenario(store: SQLiteStore) -> None:
     await store.mark_failed(due[3].id, "HTTP 400")
     await store.record_consent("+15556000002", "+15550000000", ConsentChange("opt_out", "api"), T0 + 4)
     await store.messages(key_for("+15556000003"))  # a conversation's log (the API, `textdesk chat`)
+    # A concatenated SMS: a part, the last part (joined and recorded), the reference reused a day later.
+    first = replace(inbound("SMp1", key_for("+15556000004"), "STORE "), concat=("2C", 2, 1))
+    await store.add_concat_part(first, T0)
+    await store.add_concat_part(replace(first, provider_id="SMp2", text="HOURS", concat=("2C", 2, 2)), T0)
+    joined = replace(first, provider_id="concat:SMp1", text="STORE HOURS", concat=None)
+    await store.commit_turn(joined, None, (), "", T0)
+    await store.add_concat_part(replace(first, provider_id="SMp3", concat=("2C", 3, 2)), T0 + 86_400)
 
 
 async def test_message_path_statements_never_scan_a_growing_table(tmp_path: Path) -> None:
@@ -82,5 +90,7 @@ async def test_message_path_statements_never_scan_a_growing_table(tmp_path: Path
         "early_receipts",
         "INSERT INTO consent",
         "UPDATE outbound",
+        "DELETE FROM concat_parts WHERE received_at",
+        "DELETE FROM concat_parts WHERE channel",
     ):
         assert fragment in joined, fragment

@@ -209,4 +209,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX outbox_by_conversation ON outbound (channel, customer, business, id) WHERE status = 'queued';
     """,
+    # 10: parts of concatenated SMS by age, so parts of a message that never
+    # completed (or that a carrier retried after the join) are swept without a
+    # scan (bot.store.concat.PARTS_KEPT).
+    """
+    CREATE INDEX concat_parts_by_age ON concat_parts (received_at);
+    """,
 )
