@@ -169,6 +169,15 @@ def _run_writes(conn: sqlite3.Connection, jobs: list[tuple[Job, asyncio.Future[A
     """Every job in one transaction; on any failure, each in its own."""
     try:
         conn.execute("BEGIN IMMEDIATE")
+    except Exception as exc:
+        # No job ran, so none is to blame: the lock was not had within
+        # busy_timeout (another process holds it) or the file is gone. Each
+        # job in a transaction of its own would wait busy_timeout again, one
+        # after the other (50 turns: minutes) with every store call queued
+        # behind them on this thread: all fail now, and carriers retry.
+        _rollback(conn)  # "within a transaction": whatever left one open, the next batch starts clean
+        return [(False, exc)] * len(jobs)
+    try:
         # A waiter cancelled while BEGIN waited for the lock is skipped (best
         # effort: reading a future's state from this thread is only a read).
         results = [(False, None) if future.cancelled() else (True, job(conn)) for job, future in jobs]
