@@ -57,3 +57,11 @@ async def test_a_batch_that_cannot_get_the_lock_fails_at_once_not_turn_by_turn(
         other.close()
     # The lock released, the next turn goes through.
     assert await store.commit_turn(inbound("SMnext"), session_for(), (), "", T0)
+
+
+async def test_a_database_folder_that_cannot_be_made_is_a_store_error(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("a file where the folder should be")
+    store = SQLiteStore(tmp_path / "data" / "textdesk.db")
+    with pytest.raises(StoreError, match=r"cannot open database .*data/textdesk.db: File exists"):
+        await store.open()  # was: FileExistsError, past callers that expect StoreError
+    await store.close()

@@ -103,7 +103,10 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
 
     async def open(self) -> None:
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # read-only, a file in the way: as clear as SQLite's own refusals
+                raise StoreError(f"cannot open database {self.path}: {exc.strerror or exc}") from exc
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a turn
             # is exactly one transaction.
