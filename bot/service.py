@@ -35,6 +35,7 @@ from bot.metrics import Metrics
 from bot.observe import observe
 from bot.replies import media_url, prepare
 from bot.store import ConsentChange, Store
+from bot.store.concat import JOINED_PREFIX
 from bot.types import ConversationKey, InboundMessage, Reply
 
 __all__ = ["OFFLOAD_WORK", "ConversationService", "Handled", "MmsPolicy", "carried_media", "mms_by_prefix"]
@@ -276,4 +277,4 @@ class ConversationService:
         parts, first_id = joined
         # One id for the joined message, whichever part completed it: part 1's
         # own carrier id, unique per message even when a phone reuses references.
-        return replace(message, provider_id=f"concat:{first_id}", text="".join(parts), concat=None)
+        return replace(message, provider_id=JOINED_PREFIX + first_id, text="".join(parts), concat=None)
