@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import mimetypes
 import os
 from pathlib import Path
 
 import pytest
 
 from bot.flows import FlowLoadError, load_flow
-from bot.flows.checks import reply_costs, variable_lengths
+from bot.flows.checks import media_type, reply_costs, variable_lengths
 from tests.conftest import FLOWS
 
 
@@ -119,6 +120,20 @@ def test_media_limits_one_by_one(tmp_path: Path) -> None:
     assert "media add up to 6144 KB; at most 5120 KB per message" in message
     # An https URL of an accepted type is fine; its size is the carrier's to check.
     load_flow(write(tmp_path, media_state(["https://cdn.example.com/a.jpg"])))
+
+
+def test_media_types_are_the_same_on_every_machine(tmp_path: Path) -> None:
+    # By extension, not by this machine's /etc/mime.types: Python alone maps .3gp to
+    # audio/3gpp and .amr to audio/AMR, and knows .m4a and .ogg only from that file.
+    files = {"clip.3gp": 10, "voice.amr": 10, "song.m4a": 10, "note.ogg": 10, "CARD.VCF": 10, "a.jpeg": 10}
+    flow = load_flow(write(tmp_path, media_state(list(files)), files))
+    assert [media_type(m) for m in flow.states["a"].media] == [
+        "video/3gpp", "audio/amr", "audio/mp4", "audio/ogg", "text/vcard", "image/jpeg"
+    ]
+    # /media serves them with those types (aiohttp's FileResponse asks mimetypes).
+    assert [mimetypes.guess_type(name)[0] for name in files] == [media_type(name) for name in files]
+    assert media_type("https://cdn.example.com/a.mp4?v=2#t=1") == "video/mp4"
+    assert media_type("notes.txt") is None
 
 
 def test_sent_route_values(tmp_path: Path) -> None:

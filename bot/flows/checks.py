@@ -15,7 +15,7 @@ import mimetypes
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from bot.compliance.texts import keywords_for, texts_for
 from bot.engine.templates import PLACEHOLDER
@@ -23,16 +23,30 @@ from bot.flows.errors import Finding, Pos
 from bot.flows.model import Flow
 from bot.sms import SegmentInfo, analyze, smart_encode, split_reply
 
-__all__ = ["ACCEPTED_TYPES", "ReplyCost", "check_flow", "reply_costs", "variable_lengths"]
+__all__ = ["ACCEPTED_TYPES", "MEDIA_TYPES", "ReplyCost", "check_flow", "media_type", "reply_costs", "variable_lengths"]
 
 MAX_MEDIA = 10  # per message (Twilio; the strictest carrier)
 MAX_TOTAL_BYTES = 5 * 1024 * 1024
 MAX_NON_IMAGE_BYTES = 600 * 1024  # a conservative budget for carriers that do not transcode
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
-ACCEPTED_TYPES = IMAGE_TYPES | frozenset(
-    {"image/bmp", "video/mp4", "video/3gpp", "video/quicktime", "audio/mpeg", "audio/mp4", "audio/amr",
-     "audio/ogg", "text/vcard", "text/x-vcard", "application/pdf"}
-)
+# The media types carriers accept, by file extension. Fixed here, not read from
+# the machine's /etc/mime.types, which differs between systems (Python alone maps
+# .3gp to audio/3gpp and .amr to audio/AMR, and knows .m4a and .ogg only when that
+# file exists). Registered with ``mimetypes`` too, so /media serves a file with
+# the Content-Type lint checked (aiohttp's FileResponse asks mimetypes).
+MEDIA_TYPES = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".bmp": "image/bmp",
+    ".mp4": "video/mp4", ".3gp": "video/3gpp", ".mov": "video/quicktime", ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4", ".amr": "audio/amr", ".ogg": "audio/ogg", ".vcf": "text/vcard", ".pdf": "application/pdf",
+}
+for _extension, _type in MEDIA_TYPES.items():
+    mimetypes.add_type(_type, _extension)
+ACCEPTED_TYPES = frozenset(MEDIA_TYPES.values()) | {"text/x-vcard"}
+
+
+def media_type(name: str) -> str | None:
+    """The Content-Type a media file or URL goes out with, by its extension; ``None``: not one carriers take."""
+    return MEDIA_TYPES.get(PurePosixPath(name.split("?")[0].split("#")[0]).suffix.lower())
 UNBOUNDED_VARIABLE = 40  # assumed length of a variable whose longest value cannot be derived
 
 
@@ -198,12 +212,13 @@ def _media_limits(flow: Flow, pos: Pos, label: str, media: tuple[str, ...]) -> l
         findings.append(Finding(pos, "error", f"{label} has {len(media)} media; at most {MAX_MEDIA} per message"))
     total = 0
     for item in media:
-        content_type, _ = mimetypes.guess_type(item.split("?")[0])
-        if content_type not in ACCEPTED_TYPES:
-            shown = content_type or "unknown"
+        content_type = media_type(item)
+        if content_type is None:
+            shown = mimetypes.guess_type(item.split("?")[0])[0] or "unknown"
+            accepted = ", ".join(MEDIA_TYPES)
             findings.append(
                 Finding(pos, "error", f"{label}: media '{item}' has content type {shown}, which carriers do not "
-                        "accept; use JPEG, PNG, GIF, MP4, MP3, vCard or PDF")
+                        f"accept; use a file ending in one of {accepted}")
             )
             continue
         if item.startswith("https://"):
