@@ -38,6 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # server's startup) is the operator's choice, not a crash.
         print("textdesk: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``textdesk lint --costs | head -1``): what it
+        # wanted was written. Point stdout at nothing so the interpreter's final
+        # flush does not fail again, and exit as a piped command does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _run(argv: Sequence[str] | None) -> int:

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     log.info("textdesk %s: flows [%s] from %s, database %s", __version__, names, config.flows_dir, config.db_path)
     gcpolicy.freeze()  # startup objects out of the collector's sight (bot/gcpolicy.py)
     try:
-        web.run_app(app, host=config.host, port=config.port, print=lambda line: log.info("%s", line),
+        web.run_app(app, host=config.host, port=config.port, print=_log_lines,
                     access_log=access_log(config))
     except socket.gaierror as exc:  # a subclass of OSError: the one that names no address itself
         print(f"textdesk: error: --host/TEXTDESK_HOST should be an address of this machine "
@@ -124,3 +124,10 @@ def load_or_report(config: Config) -> FlowSet | None:
     except FlowLoadError as exc:  # pragma: no cover - lint reported these already
         print(exc, file=sys.stderr)
         return None
+
+
+def _log_lines(text: str) -> None:
+    # aiohttp's start-up banner is two lines; logged as one, the text log would
+    # show its line break escaped (bot/logtext.py).
+    for line in text.splitlines():
+        log.info("%s", line)
