@@ -302,6 +302,9 @@ def _prefixes(value: str, what: str) -> tuple[str, ...]:
     if value.strip().lower() == "none":
         return ()
     prefixes = tuple(p.strip() for p in value.split(",") if p.strip())
+    if not prefixes:
+        # Empty would mean no MMS for anyone; that is "none", said on purpose.
+        raise ConfigError(f"{what} should list number prefixes like +1,+44, or 'none' for no MMS; got nothing")
     for prefix in prefixes:
         # isdigit() alone takes "+¹" or Arabic-Indic digits, which no number starts with.
         if not (prefix.startswith("+") and prefix[1:].isascii() and prefix[1:].isdigit()):

@@ -67,6 +67,8 @@ def test_operational_settings_from_environment() -> None:
         (["--public-url", "http://[::1"], {"TWILIO_AUTH_TOKEN": "t"}, "--public-url/TEXTDESK_PUBLIC_URL should be"),
         (["--mms-prefixes", "1"], {"TWILIO_AUTH_TOKEN": "t"}, "should list number prefixes like +1,+44"),
         (["--mms-prefixes", "+44,+¹"], {"TWILIO_AUTH_TOKEN": "t"}, "number prefixes like .*, got '+¹'"),
+        ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_MMS_PREFIXES": ""}, "or 'none' for no MMS; got nothing"),
+        ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_MMS_PREFIXES_SINCH": " , "}, "or 'none' for no MMS; got nothing"),
         (["--log-level", "LOUD"], {"TWILIO_AUTH_TOKEN": "t"}, "--log-level/TEXTDESK_LOG_LEVEL should be DEBUG"),
         (["--log-format", "xml"], {"TWILIO_AUTH_TOKEN": "t"},
          "--log-format/TEXTDESK_LOG_FORMAT should be text or json"),
