@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from pathlib import Path
 from urllib.parse import quote
 
 from bot.flows.model import Settings
 from bot.sms import is_gsm7, smart_encode, split_reply
 from bot.types import Reply
 
-__all__ = ["MAX_BODY", "media_url", "prepare"]
+__all__ = ["MAX_BODY", "media_file", "media_url", "prepare"]
 
 MAX_BODY = 1600  # the longest body any carrier accepts in one message
 
@@ -31,6 +32,21 @@ def media_url(item: str, media_base: str) -> str:
     if item.startswith(("https://", "http://")):
         return item
     return f"{media_base.rstrip('/')}/{quote(item)}"
+
+
+def media_file(root: Path, name: str) -> Path | None:
+    """The file ``name`` in the media folder ``root`` (resolved), or ``None``.
+
+    ``None`` also for a path that leaves the folder (``..``, a symlink out) and
+    for a name the file system refuses: a NUL byte or a name too long
+    (``OSError``, ``ValueError``) or a symlink loop (``RuntimeError`` from
+    ``resolve`` before Python 3.13). Whoever asked gets "no such media file".
+    """
+    try:
+        target = (root / name).resolve()
+        return target if target.is_relative_to(root) and target.is_file() else None
+    except (OSError, RuntimeError, ValueError):
+        return None
 
 
 def prepare(replies: Sequence[Reply], settings: Settings, mms: bool, media_base: str) -> tuple[Reply, ...]:

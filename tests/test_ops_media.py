@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import shutil
+from pathlib import Path
 
 import pytest
 from yarl import URL
 
-from tests.conftest import AppFactory
+from bot.replies import media_file
+from tests.conftest import FLOWS, AppFactory
 
 
 @pytest.mark.parametrize(
@@ -36,3 +39,16 @@ async def test_a_real_file_is_still_served(make_client: AppFactory) -> None:
     response = await client.get("/media/size-chart.png")
     assert response.status == 200
     assert response.content_type == "image/png"
+
+
+async def test_a_symlink_loop_is_not_found(make_client: AppFactory, tmp_path: Path) -> None:
+    # resolve() raises RuntimeError for a loop before Python 3.13 (OSError after):
+    # either way a name like any missing one, here and in the API's media check.
+    flows = tmp_path / "flows"
+    shutil.copytree(FLOWS, flows)
+    (flows / "media" / "loop").symlink_to("loop")
+    client = await make_client(flows_dir=flows)
+    response = await client.get("/media/loop")
+    assert response.status == 404, await response.text()
+    assert media_file((flows / "media").resolve(), "loop") is None
+    assert media_file((flows / "media").resolve(), "size-chart.png") == (flows / "media" / "size-chart.png").resolve()

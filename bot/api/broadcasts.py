@@ -30,6 +30,7 @@ from bot.api.outreach import check_variables
 from bot.api.senders import resolve_sender
 from bot.api.subscribers import iso
 from bot.config import Config
+from bot.replies import media_file
 from bot.store.api_store import Broadcast
 
 __all__ = ["get_broadcast", "post_broadcast"]
@@ -154,12 +155,7 @@ def _media(body: Body, config: Config) -> tuple[str, ...]:
     for item in items:
         if item.startswith("https://"):
             continue
-        try:
-            target = (root / item).resolve()
-            found = target.is_relative_to(root) and target.is_file()
-        except OSError:  # a name or path too long for the filesystem, a symlink loop
-            found = False
-        if not found:
+        if media_file(root, item) is None:
             raise ApiError("invalid_field", f"media '{item}' is neither an https:// URL nor a file in the "
                            "media folder", field="media")
     return items

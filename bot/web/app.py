@@ -25,6 +25,7 @@ from bot.flood import FloodGate
 from bot.flows import FlowSet
 from bot.outbox import Outbox, RateLimiter
 from bot.reload import FlowReloader
+from bot.replies import media_file
 from bot.service import ConversationService, carried_media, mms_by_prefix
 from bot.store import Store, StoreError
 from bot.web.errors import error_middleware, json_error
@@ -144,12 +145,8 @@ async def media(request: web.Request) -> web.StreamResponse:
     """
     root = request.app[CONFIG].media_dir.resolve()
     name = request.match_info["name"]
-    try:
-        target = (root / name).resolve()
-        found = target.is_relative_to(root) and target.is_file()
-    except (OSError, ValueError):  # a NUL byte, a name or path longer than the OS allows: no such file
-        found = False
-    if not found:
+    target = media_file(root, name)
+    if target is None:
         return json_error(404, "not_found", f"no media file '{name}'")
     return web.FileResponse(target, headers={"Cache-Control": "public, max-age=86400"})
 
