@@ -30,8 +30,7 @@ def mask(number: str) -> str:
 
 
 def _masked(match: re.Match[str]) -> str:
-    digits = match[2]
-    return match[1] + digits[:2] + "*" * (len(digits) - 4) + digits[-2:]
+    return match[1] + mask("+" + match[2])[1:]  # "+" or "%2B", then as mask() shows a number
 
 
 def mask_numbers(text: str) -> str:

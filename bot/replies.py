@@ -79,6 +79,8 @@ def _prepare_one(
     # body limit (MAX_BODY as the segment budget never binds first). What does not fit goes
     # on without media, that is as SMS, so it keeps to max_segments like any other SMS.
     body = text.strip()
+    if len(body) <= MAX_BODY:
+        return (Reply(body, media),)  # nearly every MMS: splitting would only hand ``body`` back
     first = (split_reply(body, MAX_BODY, MAX_BODY) or [""])[0]
     rest = split_reply(body[len(first) :], max_segments, MAX_BODY)  # first is a prefix of body
     return (Reply(first, media), *(Reply(part) for part in rest))

@@ -269,10 +269,12 @@ class Carrier(Protocol):
     # True: delivery receipts may also come to the inbound URL (the handler then
     # asks ``parse_receipts`` there too, and ``parse`` skips them).
     receipts_at_inbound: bool
-    # False: this carrier's reply path cannot attach media, so it writes them as
-    # links into the text; replies are then prepared as for a phone without MMS,
-    # so those links are counted in the segment budget (bot.service.carried_media).
-    carries_media: bool
+
+    @property
+    def carries_media(self) -> bool:
+        """False: this carrier's reply path cannot attach media, so it writes them as
+        links into the text; replies are then prepared as for a phone without MMS,
+        so those links are counted in the segment budget (bot.service.carried_media)."""
 
     def verify(self, request: WebhookRequest) -> None:
         """Raise ``WebhookError(403, ...)`` unless the request is authentic."""

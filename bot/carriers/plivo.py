@@ -112,8 +112,11 @@ class PlivoCarrier:
         self.api_base_url = api_base_url.rstrip("/")
         self.status_url = status_url
         self.sync_replies = sync_replies
+
+    @property
+    def carries_media(self) -> bool:
         # Plivo XML cannot attach media (links in the text); its REST API sends MMS.
-        self.carries_media = not sync_replies
+        return not self.sync_replies
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PlivoCarrier | None:
