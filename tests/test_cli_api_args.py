@@ -42,7 +42,7 @@ def test_server_url_that_is_not_one(url: str) -> None:
     assert (code, "--url (TEXTDESK_API_URL) should be" in err) == (2, True)
 
 
-@pytest.mark.parametrize("token", ["tökén-0123456789abcdef", "tab\t0123456789abcdef"])
+@pytest.mark.parametrize("token", ["tökén-0123456789abcdef", "tab\t0123456789abcdef", "two words0123456789abc"])
 def test_token_that_cannot_be_a_header(token: str) -> None:
     code, err = cli("send", "+15550001111", env={"TEXTDESK_API_TOKEN": token})
     assert code == 2

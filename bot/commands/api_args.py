@@ -28,8 +28,10 @@ def checked_client(args: argparse.Namespace) -> ApiClient:
                           f"got '{args.url}'", code="usage")
     # Tokens often come from files or .env lines that keep a newline or a CR.
     token = str(args.api_token).strip()
-    if token and not all(" " <= ch <= "~" for ch in token):  # what an HTTP header can carry as is
-        raise ClientError("TEXTDESK_API_TOKEN should be one of the server's API tokens, in printable ASCII",
+    # The server's rule for its tokens (bot.config): printable ASCII without spaces.
+    if token and not all("!" <= ch <= "~" for ch in token):
+        raise ClientError("TEXTDESK_API_TOKEN should be one of the server's API tokens, in printable ASCII "
+                          "without spaces",
                           code="usage")
     return client_from_args(argparse.Namespace(**{**vars(args), "url": url, "api_token": token}))
 
