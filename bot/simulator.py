@@ -26,6 +26,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from bot.carriers.fields import has_surrogate
 from bot.clock import Clock, SystemClock
 from bot.engine import Decision
 from bot.flows import Flow, FlowSet
@@ -155,7 +156,7 @@ class Simulator:
 
     async def send(self, line: str) -> list[str]:
         """Handle one typed line: a ``/command``, or a text from the customer."""
-        if not _is_text(line):
+        if has_surrogate(line):
             # Bytes the terminal could not decode arrive as lone surrogates:
             # no phone sends those, and the store cannot record them.
             return [_NOT_TEXT]
@@ -260,14 +261,6 @@ class Simulator:
         if await self.store.get_session(key) is not None or await self.store.messages(key, 1):
             return False
         return not await self.store.is_opted_out(customer, self.business)
-
-
-def _is_text(line: str) -> bool:
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _note(reply: Reply) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from xml.sax.saxutils import escape
 
 from bot.carriers.base import JsonBodyError, WebhookError, WebhookRequest
 
@@ -27,9 +28,21 @@ __all__ = [
     "matching",
     "required",
     "string",
+    "xml_text",
 ]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# XML 1.0 forbids most C0 controls even as references; a reply holding one would
+# make the carrier reject the whole document (Twilio error 12100).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# An XML parser turns a literal CR (and CRLF) into LF: written as a reference,
+# the text reaches the phone as the flow wrote it.
+_KEEP_CR = {"\r": "&#13;"}
+
+
+def xml_text(text: str) -> str:
+    """``text`` as XML element content (TwiML, Plivo XML): escaped, forbidden controls dropped, CRs kept."""
+    return escape(_XML_INVALID.sub("", text), _KEEP_CR)
 
 
 def env_url(env: Mapping[str, str], name: str, default: str = "") -> str:

@@ -18,10 +18,10 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 from bot.carriers.base import DeliveryReceipt, HttpRequest, SendResult, WebhookError, WebhookReply, WebhookRequest
-from bot.carriers.fields import e164, env_url, form_fields, required
+from bot.carriers.fields import e164, env_url, form_fields, required, xml_text
 from bot.carriers.plivo_signature import signature_v1, signature_v2, signature_v3, verify_signatures
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
@@ -44,9 +44,6 @@ _ADDRESS = re.compile(r"\+?[A-Za-z0-9._-]{1,32}")
 _WIRE = re.compile(r"[A-Za-z0-9]{1,32}")
 # §4.1: the docs number media from 1, a support article from 0; take any index, in order.
 _MEDIA_KEY = re.compile(r"Media([0-9]{1,3})")
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # illegal in XML 1.0 even escaped
-# An XML parser turns a literal CR (and CRLF) into LF: a reference keeps it.
-KEEP_CR = {"\r": "&#13;"}
 _INTENTS = {"optout": "STOP", "optin": "START", "help": "HELP"}  # MessageIntent → carrier_opt_out
 _STATUSES = {"queued": "queued", "sent": "sent", "delivered": "delivered", "undelivered": "undelivered",
              "failed": "failed", "rejected": "failed", "read": "read"}  # fmt: skip
@@ -176,7 +173,7 @@ class PlivoCarrier:
         parts = [XML_DECLARATION, "<Response>"]
         for reply in replies if self.sync_replies else ():  # rest mode: only acknowledge
             lines = [reply.text] if reply.text else []
-            text = _XML_INVALID.sub("", "\n".join(lines + [media_url(m, media_base) for m in reply.media]))
+            text = xml_text("\n".join(lines + [media_url(m, media_base) for m in reply.media]))
             if not text:
                 continue
             if not customer or not business:
@@ -184,7 +181,7 @@ class PlivoCarrier:
             attributes = f"src={quoteattr(_wire(business))} dst={quoteattr(_wire(customer))} type=\"sms\""
             if self.status_url:
                 attributes += f" callbackUrl={quoteattr(self.status_url)} callbackMethod=\"POST\""
-            parts.append(f"<Message {attributes}>{escape(text, KEEP_CR)}</Message>")
+            parts.append(f"<Message {attributes}>{text}</Message>")
         body = "".join(parts) + "</Response>" if len(parts) > 2 else XML_DECLARATION + "<Response/>"
         return WebhookReply(200, "application/xml", body)
 

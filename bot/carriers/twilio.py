@@ -23,7 +23,7 @@ from bot.carriers.base import (
     WebhookRequest,
     decode_form,
 )
-from bot.carriers.fields import env_url, has_surrogate
+from bot.carriers.fields import env_url, has_surrogate, xml_text
 from bot.carriers.twilio_signature import verify_signature
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
@@ -44,9 +44,6 @@ MAX_BODY = 1600  # Twilio's own limit for Body (§1.1)
 MAX_MEDIA = 10  # Twilio's limit of media per message (§1.6)
 _SID = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{10,62}$")
 _ADDRESS = re.compile(r"^[A-Za-z:+0-9.@_-]{1,64}$")
-# XML 1.0 forbids most C0 controls even when escaped; a reply containing one
-# would make Twilio reject the whole document (error 12100).
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 MAX_FIELDS = 200  # bounds the work an attacker can make us do per request
@@ -133,10 +130,6 @@ def _media(fields: dict[str, str]) -> tuple[InboundMedia, ...]:
     return tuple(items)
 
 
-# An XML parser turns a literal CR (and CRLF) into LF: written as a reference,
-# the text reaches the phone as the flow wrote it.
-KEEP_CR = {"\r": "&#13;"}
-
 
 def render_twiml(replies: Sequence[Reply], media_base: str) -> str:
     """TwiML with one ``<Message>`` per reply; no replies is ``<Response/>``.
@@ -152,7 +145,7 @@ def render_twiml(replies: Sequence[Reply], media_base: str) -> str:
     for reply in replies:
         parts.append("<Message>")
         if reply.text:
-            parts.append(f"<Body>{escape(_XML_INVALID.sub('', reply.text), KEEP_CR)}</Body>")
+            parts.append(f"<Body>{xml_text(reply.text)}</Body>")
         for item in reply.media:
             parts.append(f"<Media>{escape(media_url(item, media_base))}</Media>")
         parts.append("</Message>")
