@@ -33,6 +33,7 @@ import asyncio
 import cProfile
 import json
 import logging
+import os
 import pstats
 import re
 import statistics
@@ -195,9 +196,11 @@ async def one_run(args: argparse.Namespace, requests: list[bytes], warmup: list[
             if profiler is not None:
                 profiler.enable()
             cpu, process, wall = time.thread_time(), time.process_time(), time.perf_counter()
+            times = os.times()
             statuses = await client(port, requests, args.connections, bodies)
             cpu, process, wall = (time.thread_time() - cpu, time.process_time() - process,
                                   time.perf_counter() - wall)
+            system = os.times().system - times.system
             if profiler is not None:
                 profiler.disable()
         finally:
@@ -210,6 +213,7 @@ async def one_run(args: argparse.Namespace, requests: list[bytes], warmup: list[
             assert bodies is not None
             write_dump(args.dump, bodies, log_path)
     return {"cpu_us": cpu / len(requests) * 1e6, "process_us": process / len(requests) * 1e6,
+            "system_us": system / len(requests) * 1e6,
             "wall_s": wall, "requests": len(requests)}
 
 
@@ -250,8 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     runs = [asyncio.run(one_run(args, requests, warmup, profiler)) for _ in range(args.reps)]
     cpu = [r["cpu_us"] for r in runs]
     process = [r["process_us"] for r in runs]
+    system = [r["system_us"] for r in runs]
     summary = {"median_cpu_us": statistics.median(cpu), "cpu_us": [round(c, 1) for c in cpu],
                "median_process_us": statistics.median(process), "process_us": [round(c, 1) for c in process],
+               "median_system_us": statistics.median(system), "system_us": [round(c, 1) for c in system],
                "wall_s": [round(r["wall_s"], 2) for r in runs], "bare": args.bare,
                "store": args.store, "log_format": args.log_format}
     if args.json:
@@ -260,10 +266,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"main-thread CPU per request: median {summary['median_cpu_us']:.1f} us over {args.reps} reps "
               f"of {args.requests}: {summary['cpu_us']} (wall {summary['wall_s']} s)")
         print(f"whole-process CPU per request (all threads, user + system): median "
-              f"{summary['median_process_us']:.1f} us: {summary['process_us']}")
+              f"{summary['median_process_us']:.1f} us: {summary['process_us']}; of it in the kernel "
+              f"(system time): median {summary['median_system_us']:.1f} us: {summary['system_us']}")
     if profiler is not None:
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.sort_stats("tottime").print_stats(args.profile)
+        if os.environ.get("HOTPATH_CALLERS"):
+            stats.print_callers(os.environ["HOTPATH_CALLERS"])
     return 0
 
 

@@ -32,12 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def count(requests: int, store: str, out: Path) -> int:
+def count(requests: int, store: str, out: Path, bare: bool = False) -> int:
     """Instructions callgrind counted for one ``bench.hotpath`` run of ``requests`` requests."""
     command = [
         "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
         sys.executable, "-m", "bench.hotpath", "--reps", "1", "--requests", str(requests),
-        "--warmup", "200", "--connections", "8", "--store", store,
+        "--warmup", "200", "--connections", "8", "--store", store, *(["--bare"] if bare else []),
     ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     found = re.search(r"Collected : (\d+)", done.stderr)
@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000, help="N: the runs measure N and 2N requests")
     parser.add_argument("--store", choices=("sqlite", "memory"), default="sqlite")
+    parser.add_argument("--bare", action="store_true", help="count bench.bare_app's requests instead")
     parser.add_argument("--json", action="store_true", help="one JSON line of results")
     args = parser.parse_args(argv)
     if args.requests < 100:
@@ -57,15 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (apt-get install valgrind)")
     with tempfile.TemporaryDirectory(prefix="textdesk-instructions-") as tmp:
-        small = count(args.requests, args.store, Path(tmp) / "small.out")
-        large = count(2 * args.requests, args.store, Path(tmp) / "large.out")
+        small = count(args.requests, args.store, Path(tmp) / "small.out", args.bare)
+        large = count(2 * args.requests, args.store, Path(tmp) / "large.out", args.bare)
     per_request = (large - small) / args.requests
-    result = {"instructions_per_request": round(per_request), "store": args.store,
+    what = "bare app" if args.bare else f"{args.store} store"
+    result = {"instructions_per_request": round(per_request), "store": args.store, "bare": args.bare,
               "requests": args.requests, "counted": [small, large]}
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"instructions per webhook ({args.store} store): {per_request / 1e6:.3f} M "
+        print(f"instructions per webhook ({what}): {per_request / 1e6:.3f} M "
               f"(runs of {args.requests} and {2 * args.requests} requests: {small:,} and {large:,})")
     return 0
 
