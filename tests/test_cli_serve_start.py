@@ -16,10 +16,12 @@ import pytest
 
 from tests.conftest import FLOWS, ROOT
 
+CARRIER_SECRETS = ("TEXTDESK_", "TWILIO_", "VONAGE_", "PLIVO_", "TELNYX_", "BANDWIDTH_", "SINCH_")
 
-def serve(*argv: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("TEXTDESK_", "TWILIO_"))}
-    environ.update({"TWILIO_AUTH_TOKEN": "t", "PYTHONPATH": str(ROOT), **(env or {})})
+
+def serve(*argv: str, env: dict[str, str] | None = None, twilio: bool = True) -> tuple[int, str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(CARRIER_SECRETS)}
+    environ.update({"PYTHONPATH": str(ROOT), **({"TWILIO_AUTH_TOKEN": "t"} if twilio else {}), **(env or {})})
     done = subprocess.run(
         [sys.executable, "run.py", "--flows", str(FLOWS), *argv],
         cwd=ROOT, env=environ, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30,
@@ -67,3 +69,32 @@ def test_empty_host_is_refused_not_all_interfaces(setting: list[str], tmp_path: 
     code, err = serve(*setting, "--port", "0", "--db", str(tmp_path / "t.db"))
     assert code == 2
     assert "--host/TEXTDESK_HOST should be" in err
+
+
+def test_no_carrier_set_up_is_refused(tmp_path: Path) -> None:
+    code, err = serve("--port", "0", "--db", str(tmp_path / "t.db"), twilio=False)
+    assert code == 2
+    assert "textdesk: error: no carrier is set up" in err and "--insecure-dev" in err
+    assert not (tmp_path / "t.db").exists()  # refused before anything was opened
+
+
+def test_one_carrier_without_twilio_is_enough(tmp_path: Path) -> None:
+    # A Sinch-only line: no Twilio token needed, no insecure-mode warning. The
+    # port is taken so the server stops right after the carrier check: exit 1
+    # "cannot start" proves it got past it (2 would be the configuration refusal).
+    sinch = {"SINCH_WEBHOOK_SECRET": "s" * 20, "SINCH_SERVICE_PLAN_ID": "plan", "SINCH_API_TOKEN": "token"}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, err = serve("--port", str(port), "--db", str(tmp_path / "t.db"), env=sinch, twilio=False)
+    assert code == 1, err
+    assert "address already in use" in err
+    assert "INSECURE" not in err
+
+
+def test_a_half_set_up_carrier_is_refused(tmp_path: Path) -> None:
+    code, err = serve("--port", "0", "--db", str(tmp_path / "t.db"), env={"SINCH_WEBHOOK_SECRET": "s" * 20},
+                      twilio=False)
+    assert code == 2
+    assert "textdesk: error:" in err and "SINCH_" in err

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import socket
 import sys
 from collections.abc import Mapping
@@ -43,19 +44,30 @@ def run(args: argparse.Namespace) -> int:
         return 1
     from aiohttp import web
 
+    from bot.carriers.registry import carriers_from_env
     from bot.store import SQLiteStore, StoreError
     from bot.web.app import create_app
 
-    if not config.twilio_auth_token:
+    env = {**os.environ, "TWILIO_AUTH_TOKEN": config.twilio_auth_token}
+    try:
+        carriers = carriers_from_env(env, config.insecure_dev)
+    except ValueError as exc:  # a carrier's secret is set but its other settings are missing or wrong
+        print(f"textdesk: error: {exc}", file=sys.stderr)
+        return 2
+    if not carriers:
+        # Every webhook path would answer 404: a server that can never answer a
+        # customer is a configuration mistake, said now rather than found later.
+        print("textdesk: error: no carrier is set up, so no webhook could be verified. Set a carrier's "
+              "webhook secret (TWILIO_AUTH_TOKEN for Twilio; the README's carrier table lists the "
+              "others), or pass --insecure-dev for local development without signature checks.",
+              file=sys.stderr)
+        return 2
+    if config.insecure_dev and not config.twilio_auth_token:
         log.warning(
             "INSECURE DEVELOPMENT MODE: TWILIO_AUTH_TOKEN is not set, webhook signatures are NOT checked. "
             "Never expose this server to the internet like this."
         )
-    try:
-        app = create_app(config, flows, SQLiteStore(config.db_path))
-    except ValueError as exc:  # a carrier's secret is set but its other settings are missing or wrong
-        print(f"textdesk: error: {exc}", file=sys.stderr)
-        return 2
+    app = create_app(config, flows, SQLiteStore(config.db_path), carriers=carriers)
     names = ", ".join(f.name for f in flows)
     log.info("textdesk %s: flows [%s] from %s, database %s", __version__, names, config.flows_dir, config.db_path)
     gcpolicy.freeze()  # startup objects out of the collector's sight (bot/gcpolicy.py)
