@@ -228,3 +228,24 @@ def test_decisions_are_deterministic(retail: FlowEngine) -> None:
         chat = Chat(retail)
         runs.append([(chat.say(t), chat.last.decision) for t in texts])
     assert runs[0] == runs[1] == runs[2]
+
+
+def test_a_lone_letter_picks_no_option(tmp_path: Path) -> None:
+    # token_set_ratio scores "x" 100 against "plan x basic": one character is no answer.
+    engine = tiny(
+        "start: a\n"
+        "states:\n"
+        "  a:\n"
+        "    say: Which plan?\n"
+        "    choices:\n"
+        "      - option: Plan X basic\n"
+        "        say: Basic it is.\n"
+        "    otherwise:\n"
+        "      say: Say the plan's name.\n",
+        tmp_path,
+    )
+    chat = Chat(engine)
+    chat.say("hi")
+    assert chat.say("x") == "Say the plan's name."
+    assert chat.say("basic") == "Basic it is."
+    assert chat.last.decision.kind == "option"

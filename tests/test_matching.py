@@ -110,3 +110,13 @@ def test_close_runner_up_is_ambiguous(index: FaqIndex) -> None:
 def test_off_topic_and_empty_texts_do_not_match(index: FaqIndex) -> None:
     for text in ("i like turtles", "lol", "", "🙂", "who won the game last night"):
         assert index.match(normalize(text)).verdict == "none", text
+
+
+def test_a_lone_letter_or_digit_answers_no_faq(index: FaqIndex) -> None:
+    # token_set_ratio's subset rule scored "e" 100 against "e-gift cards".
+    for text in ("e", "E!", "4", "e 4", "k"):
+        assert index.match(normalize(text)).verdict == "none", text
+        assert index.match_exhaustive(normalize(text)).verdict == "none", text
+    # Two characters can be a question; one real word still answers.
+    assert index.match(normalize("gift")).best is not None
+    assert index.match(normalize("gift")).best.faq_id == "gift-cards"  # type: ignore[union-attr]

@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from bot.engine.machine import FALLBACK, FAQ, RELOCATE, RESTART, SAY, Turn, build_machine
 from bot.engine.templates import fill
 from bot.flows.model import Faq, Flow, Route
-from bot.matching.faq import FaqIndex, FaqMatch, score_text
+from bot.matching.faq import FaqIndex, FaqMatch, has_evidence, score_text
 from bot.matching.normalize import match_form, normalize, squeeze
 from bot.types import ConversationKey, Reply, Session
 
@@ -213,6 +213,8 @@ class FlowEngine:
                 # form worked out once per text and each option's once per flow.
                 if query is None:
                     query = match_form(norm)
+                if not has_evidence(query):
+                    break  # a lone letter or digit picks no option either (bot.matching.faq)
                 score = float(fuzz.token_set_ratio(query, self._option_forms[route.option_norm], processor=None))
                 if best is None or score > best[0]:
                     best = (score, route)

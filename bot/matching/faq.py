@@ -34,7 +34,7 @@ from bot.matching.normalize import match_form, normalize
 from bot.matching.shortlist import Shortlist
 from bot.matching.vocabulary import Vocabulary
 
-__all__ = ["MATCH_MEMO", "Candidate", "FaqIndex", "FaqMatch", "score_text"]
+__all__ = ["MATCH_MEMO", "Candidate", "FaqIndex", "FaqMatch", "has_evidence", "score_text"]
 
 Verdict = Literal["answer", "ambiguous", "none"]
 MATCH_MEMO = 2048  # normalised texts whose match is remembered, per FAQ index
@@ -64,6 +64,18 @@ class FaqMatch:
     def explain(self) -> str:
         shown = ", ".join(f"{c.faq_id}={c.score:.0f} via '{c.phrasing}'" for c in self.candidates[:3])
         return f"faq {self.verdict}: {shown or 'no candidate'}"
+
+
+def has_evidence(form: str) -> bool:
+    """Whether a text (in ``match_form``) says enough to be matched fuzzily.
+
+    ``token_set_ratio`` scores 100 whenever every word of the query is in a
+    phrasing, so a lone letter or digit ("e", "4": a typo, a menu number sent
+    in another state) answered whichever FAQ has that one-character word
+    ("e-gift cards"). A match needs a word of two characters or more ("id",
+    "tv" are questions; "e" is not).
+    """
+    return any(len(word) > 1 for word in form.split())
 
 
 def score_text(query_norm: str, choice_norm: str) -> float:
@@ -129,6 +141,8 @@ class FaqIndex:
         if not query_norm or not self._contents:
             return FaqMatch("none", ())
         query = self.query_form(query_norm)
+        if not has_evidence(query):
+            return FaqMatch("none", ())
         hits = self._shortlist.search(query, self.floor, self._groups)
         hits.sort(key=lambda hit: (-hit[0], hit[1]))  # as process.extract orders them
         return self._rank(query_norm, hits)
@@ -137,10 +151,13 @@ class FaqIndex:
         """``match`` by scoring every phrasing: the reference the shortlist must equal."""
         if not query_norm or not self._contents:
             return FaqMatch("none", ())
+        query = self.query_form(query_norm)
+        if not has_evidence(query):
+            return FaqMatch("none", ())
         # The cutoff keeps only phrasings that could be the best or a close
         # runner-up; processor=None because both sides are already normalised.
         hits = process.extract(
-            self.query_form(query_norm),
+            query,
             self._contents,
             scorer=fuzz.token_set_ratio,
             processor=None,
