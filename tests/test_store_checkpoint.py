@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -98,3 +99,18 @@ async def test_after_a_checkpoint_the_wal_is_reused_from_the_top_not_cut_back(st
     await _turns(store, 801, 100)  # fewer frames than the burst wrote: no growth
     assert wal.stat().st_size == burst
     assert _count(db) == 901
+
+
+async def test_a_checkpointer_that_cannot_connect_fails_cleanly_and_leaves_no_worker_thread(tmp_path: Path) -> None:
+    # As the main store's open: by the time start() raises, aiosqlite's worker thread has
+    # stopped, so it cannot answer a closed event loop (a traceback after the one-line error)
+    # as the process exits on it. Several tries: the thread's exit races the check.
+    gone = tmp_path / "gone" / "textdesk.db"  # the folder vanished after the main store opened
+    threads_before = set(threading.enumerate())
+    for _ in range(20):
+        checkpointer = Checkpointer(str(gone), interval=3600)
+        with pytest.raises(sqlite3.Error, match="unable to open"):
+            await checkpointer.start()
+        workers = [t for t in threading.enumerate() if t not in threads_before and "_connection_worker" in t.name]
+        assert [t for t in workers if t.is_alive()] == []
+        await checkpointer.stop()  # harmless after a failed start

@@ -25,7 +25,7 @@ import sqlite3
 
 import aiosqlite
 
-__all__ = ["SAFETY_PAGES", "Checkpointer"]
+__all__ = ["SAFETY_PAGES", "Checkpointer", "connect"]
 
 log = logging.getLogger("textdesk.store")
 
@@ -35,6 +35,22 @@ SAFETY_PAGES = 20_000  # about 80 MB of WAL at 4 KiB pages
 # (``journal_size_limit=16 MiB`` was tried) made the file shrink and grow
 # again under load, and on this machine's ext4 disk some of those writes
 # stalled 28-55 ms: one such trip set a whole run's p99 (bench/README.md).
+
+
+async def connect(path: str) -> aiosqlite.Connection:
+    """``aiosqlite.connect`` that, when it fails, returns only once the worker thread has stopped.
+
+    aiosqlite tells its thread to stop and the thread then answers this event
+    loop: without the wait it can find the loop closed as the process exits on
+    the error, and print a traceback after our one-line message. (``_thread``
+    is private; tests/test_store_checkpoint.py fails if it goes.)
+    """
+    connection = aiosqlite.connect(path, isolation_level=None)
+    try:
+        return await connection
+    except BaseException:
+        await asyncio.to_thread(connection._thread.join, 5.0)
+        raise
 
 
 class Checkpointer:
@@ -48,10 +64,16 @@ class Checkpointer:
         self._stop = asyncio.Event()
 
     async def start(self) -> None:
-        self._db = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._db.execute("PRAGMA busy_timeout=5000")
-        # This connection never writes rows, so it never checkpoints in-line.
-        await self._db.execute("PRAGMA wal_autocheckpoint=0")
+        """Connect and start checkpointing; on failure nothing is left open or running."""
+        db = await connect(self.path)
+        try:
+            await db.execute("PRAGMA busy_timeout=5000")
+            # This connection never writes rows, so it never checkpoints in-line.
+            await db.execute("PRAGMA wal_autocheckpoint=0")
+        except BaseException:
+            await asyncio.shield(db.close())
+            raise
+        self._db = db
         self._task = asyncio.create_task(self._run())
 
     async def checkpoint(self) -> None:
