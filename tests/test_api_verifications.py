@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestServer
 
-from bot.api.verify import code_message, gsm7_brand
+from bot.api.keys import VERIFIER
+from bot.api.verify import Verifier, code_message, gsm7_brand
+from bot.carriers.twilio import TwilioCarrier
 from bot.clock import VirtualClock
+from bot.config import Config
+from bot.flows import load_flows
 from bot.sms import is_gsm7
-from tests.conftest import db_rows
-from tests.test_api_harness import Api
+from bot.store import SQLiteStore
+from bot.web.app import create_app
+from tests.conftest import PUBLIC, TOKEN, db_rows
+from tests.fake_carrier import FakeTwilioApi
+from tests.test_api_harness import API_TOKEN, Api, make_flows
 
 CUSTOMER = "+15550006001"
 
@@ -78,6 +87,40 @@ async def test_expiry(api: Api, clock: VirtualClock) -> None:
     assert "expires in 2 min" in api.fake.received[-1].form["Body"][0]
     clock.advance(121)
     status, data = await check(api, code)
+    assert (status, data["error"]["code"]) == (410, "verification_expired")
+
+
+@dataclass
+class SlowHashVerifier(Verifier):
+    """The real hash, taking ``seconds`` on the virtual clock as scrypt takes real ones."""
+
+    clock: VirtualClock = field(default_factory=VirtualClock)
+    seconds: float = 0.0
+
+    async def matches(self, code: str, salt: bytes, stored: bytes) -> bool:  # type: ignore[override]
+        right = await Verifier.matches(code, salt, stored)
+        self.clock.advance(self.seconds)
+        return right
+
+
+async def test_a_code_that_expires_while_it_is_hashed_is_not_accepted(
+    aiohttp_client: Any, fake_twilio: tuple[FakeTwilioApi, TestServer], tmp_path: Path, db_path: Path,
+    clock: VirtualClock,
+) -> None:
+    # Checked a second before it expires; the hash takes two: it was accepted, expired.
+    fake, server = fake_twilio
+    carrier = TwilioCarrier(TOKEN, "AC" + "1" * 32, str(server.make_url("")), sync_replies=True)
+    config = Config(flows_dir=make_flows(tmp_path), db_path=db_path, public_url=PUBLIC, twilio_auth_token=TOKEN,
+                    outbox_worker=False, send_rates={"*": 10.0}, api_tokens=(API_TOKEN,))
+    app = create_app(config, load_flows(config.flows_dir), SQLiteStore(db_path), clock, {"twilio": carrier})
+    app[VERIFIER] = SlowHashVerifier(clock=clock, seconds=2.0)
+    api = Api(await aiohttp_client(app), fake)
+    _, code = await request_code(api, expires_in=120)
+    clock.advance(119)
+    status, data = await check(api, code)
+    assert (status, data["error"]["code"]) == (410, "verification_expired"), data
+    assert db_rows(db_path, "SELECT status, attempts FROM verifications") == [("pending", 0)]
+    status, data = await check(api, code)  # and it stays expired
     assert (status, data["error"]["code"]) == (410, "verification_expired")
 
 

@@ -37,6 +37,11 @@ def _limit(limit: WindowLimit, request: web.Request, now: float) -> None:
         _refuse(wait, "too many verification requests from this client")
 
 
+def _check_unexpired(record: Verification, now: float) -> None:
+    if now >= record.expires_at:
+        raise ApiError("verification_expired", f"the code expired at {iso(record.expires_at)}; request a new one")
+
+
 def _refuse(wait: float, message: str) -> None:
     seconds = max(1, math.ceil(wait))
     raise ApiError("rate_limited", f"{message}; retry in {seconds} s", headers={"Retry-After": str(seconds)},
@@ -99,9 +104,11 @@ async def check_verification(request: web.Request) -> web.Response:
         raise ApiError("verification_not_found", f"no open verification for {customer}; request a code first")
     if record.status == "failed":
         raise ApiError("too_many_attempts", "this code was tried too often; request a new one", attempts_left=0)
-    if service.clock.now() >= record.expires_at:
-        raise ApiError("verification_expired", f"the code expired at {iso(record.expires_at)}; request a new one")
+    _check_unexpired(record, service.clock.now())  # no hash spent on an expired code
     right = await verifier.matches(code, record.salt, record.code_hash)
+    # The hash takes tens of milliseconds (more on a busy machine): the code is
+    # judged at the clock's time once it is known to be right, not before.
+    _check_unexpired(record, service.clock.now())
     if not await service.store.record_attempt(record.id, right):
         # Another check of the same code finished first (or used the last attempt).
         raise ApiError("too_many_attempts", "this code is no longer open; request a new one", attempts_left=0)
