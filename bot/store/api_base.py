@@ -44,12 +44,14 @@ class ApiMixinBase:
         async with self._write_lock:
             db = self.db
             try:
-                await db.execute("BEGIN IMMEDIATE")
                 try:
+                    await db.execute("BEGIN IMMEDIATE")
                     yield db
                     await db.execute("COMMIT")
                 except BaseException:
-                    # Also on cancellation: never leave the shared connection in a transaction.
+                    # Also on cancellation, even of the BEGIN (which SQLite's thread still
+                    # runs, before this): never leave the shared connection in a transaction.
+                    # Without one, rollback() does nothing.
                     await asyncio.shield(db.rollback())
                     raise
             except sqlite3.Error as exc:
