@@ -11,6 +11,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from bot.clock import VirtualClock
+from bot.web.keys import SERVICE
 from tests.conftest import TOKEN, db_rows
 from tests.test_api_harness import Api, ApiFactory
 
@@ -207,3 +208,37 @@ async def test_unknown_broadcast_is_404(api: Api) -> None:
     for broadcast_id in ("bc_0000000000000000", "nope"):
         status, data = await api.get(f"/api/broadcasts/{broadcast_id}")
         assert (status, data["error"]["code"]) == (404, "not_found")
+
+
+async def test_a_broadcast_cut_short_while_written_is_never_sent_until_a_retry_finishes_it(
+    api: Api, clock: VirtualClock, db_path: Path
+) -> None:
+    # Recipients go in chunks (bot.store.outreach); a failure between them (here the disk
+    # fills up) leaves the broadcast "preparing": nothing of it is sent, and the client's
+    # retry with the same Idempotency-Key writes the rest and sends each number once.
+    numbers = [f"+1555008{i:04d}" for i in range(600)]
+    subscribed = numbers[::50]
+    assert (await api.post(DEALS, {"numbers": subscribed, "source": "web form"}))[0] == 200
+    await api.phone(subscribed[1]).text("STOP")
+    store = api.client.server.app[SERVICE].store
+    store.broadcast_chunk = 20
+    pages = int((await store.db.execute_fetchall("PRAGMA page_count"))[0][0])
+    await store.db.execute(f"PRAGMA max_page_count = {pages + 2}")  # room for a chunk or two, not 30
+    body = {"numbers": numbers, "text": "Flash sale"}
+    headers = {"Authorization": f"Bearer {api.token}", "Idempotency-Key": "flash-1"}
+    response = await api.client.post("/api/broadcasts", json=body, headers=headers)
+    assert response.status == 503, await response.text()
+    ((broadcast_id, written),) = db_rows(db_path, "SELECT broadcast_id, count(*) FROM broadcast_recipients")
+    assert 0 < written < len(numbers)
+    status, data = await api.get(f"/api/broadcasts/{broadcast_id}")
+    assert (status, data["status"]) == (200, "preparing")
+    assert await api.feeder.run_once() == 0
+    await api.outbox.run_once()
+    assert api.fake.received == []
+
+    await store.db.execute("PRAGMA max_page_count = 1073741823")
+    status, data = await api.post("/api/broadcasts", body, headers={"Idempotency-Key": "flash-1"})
+    assert (status, data["id"], data["status"], data["counts"]["total"]) == (200, broadcast_id, "sending", 600)
+    await drive(api, clock, broadcast_id)
+    sent = Counter(r.form["To"][0] for r in api.fake.received)
+    assert sent == Counter(n for n in subscribed if n != subscribed[1])

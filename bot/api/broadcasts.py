@@ -90,6 +90,7 @@ async def post_broadcast(request: web.Request) -> web.Response:
         state=state,
         variables=variables,
         media_base=context.media_base(request),
+        recipients="" if audience else Broadcast.digest(numbers),
     )
     created = await service.store.create_broadcast(spec, numbers, key)
     if created.id != spec.id:
@@ -113,7 +114,9 @@ async def _describe(request: web.Request, spec: Broadcast) -> dict[str, object]:
     done = progress.pending == 0 and progress.queued == 0
     return {
         "id": spec.id,
-        "status": "done" if done else "sending",
+        # "preparing": its recipients are still being written (or a crash cut that short:
+        # retrying the request with its Idempotency-Key finishes it).
+        "status": "preparing" if not spec.ready else "done" if done else "sending",
         "created_at": iso(spec.created_at),
         "from": spec.business,
         "channel": spec.channel,
@@ -129,18 +132,14 @@ async def _check_retry(request: web.Request, first: Broadcast, spec: Broadcast, 
     """A request reusing an Idempotency-Key must be a retry of the first one.
 
     Otherwise its client would take the first broadcast's 200 for its own message
-    being sent. Recipients are compared by count only: the store keeps them, not
-    the request (an audience's are read anew, so only its name is compared).
+    being sent. Numbers are compared as a set (a digest the store keeps); an
+    audience's are read anew, so only its name is compared. Broadcasts stored
+    before the digest was kept are compared by their number of recipients.
     """
-    fields = {
-        "flow": (first.flow, spec.flow), "from": (first.business, spec.business),
-        "channel": (first.channel, spec.channel), "audience": (first.audience, spec.audience),
-        "state": (first.state, spec.state), "text": (first.text, spec.text), "media": (first.media, spec.media),
-        "variables": (first.variables, spec.variables),
-    }
-    differs = [name for name, (before, now) in fields.items() if before != now]
+    differs = first.differences(spec)
     store = context.service(request).store
-    if not differs and not spec.audience and (await store.broadcast_progress(first.id)).total != recipients:
+    if (not differs and not spec.audience and not first.recipients
+            and (await store.broadcast_progress(first.id)).total != recipients):
         differs.append("numbers")
     if differs:
         raise ApiError("idempotency_key_reused", f"the Idempotency-Key was used for broadcast {first.id}, whose "

@@ -9,6 +9,8 @@ checker.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.types import Reply, Session
@@ -130,6 +132,31 @@ class Broadcast:
     state: str = ""
     variables: dict[str, str] = field(default_factory=dict)
     media_base: str = ""  # absolute URL of the media folder, for sends away from any request
+    # ``digest`` of the numbers requested; "" for an audience (its members are read anew
+    # by a retry) and for broadcasts stored before it was kept.
+    recipients: str = ""
+    # False while its recipients are still being written (bot.store.outreach): never fed.
+    ready: bool = True
+
+    @staticmethod
+    def digest(numbers: Iterable[str]) -> str:
+        """The recipients as a set (a retry may list them in another order)."""
+        return hashlib.sha256("\n".join(sorted(set(numbers))).encode()).hexdigest()
+
+    def differences(self, other: Broadcast) -> list[str]:
+        """What a request for ``other`` asks differently from this one (API field names).
+
+        Ids, times and the media folder's URL (the Host a retry came through) are no part of it.
+        """
+        fields = {
+            "flow": (self.flow, other.flow), "from": (self.business, other.business),
+            "channel": (self.channel, other.channel), "audience": (self.audience, other.audience),
+            "state": (self.state, other.state), "text": (self.text, other.text), "media": (self.media, other.media),
+            "variables": (self.variables, other.variables),
+            # Only when both are known (see ``recipients``).
+            "numbers": (self.recipients, other.recipients) if self.recipients and other.recipients else ("", ""),
+        }
+        return [name for name, (mine, theirs) in fields.items() if mine != theirs]
 
 
 @dataclass(frozen=True, slots=True)

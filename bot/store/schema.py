@@ -215,4 +215,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX concat_parts_by_age ON concat_parts (received_at);
     """,
+    # 11: a broadcast's recipients are written in chunks, each its own transaction
+    # (bot.store.outreach): ``preparing`` until the last is in, and the digest of
+    # the numbers requested, which a retry with the same Idempotency-Key must match
+    # to finish one that a crash left preparing.
+    """
+    ALTER TABLE broadcasts ADD COLUMN preparing INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE broadcasts ADD COLUMN recipients TEXT NOT NULL DEFAULT '';
+    """,
 )
