@@ -6,6 +6,7 @@ The joined message is committed as a turn named ``concat:<part 1's id>``
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -98,3 +99,25 @@ async def test_parts_are_not_kept_forever(store: SQLiteStore, tmp_path: Path) ->
         assert conn.execute("SELECT provider_id FROM concat_parts").fetchall() == [("late",)]
     finally:
         conn.close()
+
+
+async def test_a_part_cancelled_while_its_transaction_begins_leaves_none_open(store: SQLiteStore) -> None:
+    # Cancelled while BEGIN IMMEDIATE is on SQLite's thread: the BEGIN still runs there,
+    # and a transaction left open failed every later write on the shared connection.
+    adding = asyncio.ensure_future(store.add_concat_part(part("A", "2C", 2, 1, "STORE "), T0))
+    await asyncio.sleep(0)  # it holds the write lock and waits for its BEGIN
+    adding.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await adding
+    assert not store.db.in_transaction
+    assert await store.add_concat_part(part("A", "2C", 2, 1, "STORE "), T0) is None
+    assert await store.add_concat_part(part("B", "2C", 2, 2, "HOURS"), T0 + 1) == (["STORE ", "HOURS"], "A")
+
+
+async def test_a_retried_part_answers_with_what_is_stored(store: SQLiteStore) -> None:
+    assert await store.add_concat_part(part("A", "3C", 3, 1, "ONE "), T0) is None
+    assert await store.add_concat_part(part("A", "3C", 3, 1, "ONE "), T0 + 1) is None  # retried, still one part
+    assert await store.add_concat_part(part("C", "3C", 3, 3, "THREE"), T0 + 2) is None
+    assert await store.add_concat_part(part("B", "3C", 3, 2, "TWO "), T0 + 3) == (["ONE ", "TWO ", "THREE"], "A")
+    again = await store.add_concat_part(part("C", "3C", 3, 3, "THREE"), T0 + 4)  # a retry after the join
+    assert again == (["ONE ", "TWO ", "THREE"], "A")

@@ -1,5 +1,6 @@
 """What the API store's mixins share: the write transaction they run in, and
-the consent verdict taken inside it.
+the consent verdict taken inside it. (The parts of concatenated SMS,
+bot.store.concat, are written in the same kind of transaction.)
 
 Why it is built this way:
 - Consent is decided inside the write transaction that queues a message, so a

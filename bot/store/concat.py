@@ -22,12 +22,9 @@ its carrier id, changes nothing):
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
-
 import aiosqlite
 
-from bot.store.base import StoreError
+from bot.store.api_base import ApiMixinBase
 from bot.types import InboundMessage
 
 __all__ = ["JOINED_PREFIX", "PARTS_KEPT", "ConcatMixin"]
@@ -42,13 +39,7 @@ JOINED_PREFIX = "concat:"
 _KEY = "channel = ?1 AND customer = ?2 AND business = ?3 AND reference = ?4"
 
 
-class ConcatMixin:
-    _write_lock: asyncio.Lock
-
-    @property
-    def db(self) -> aiosqlite.Connection:  # provided by SQLiteStore
-        raise NotImplementedError
-
+class ConcatMixin(ApiMixinBase):
     async def add_concat_part(self, message: InboundMessage, now: float) -> tuple[list[str], str] | None:
         """Store one part; once every part is in, return their texts in order and part 1's id.
 
@@ -58,44 +49,44 @@ class ConcatMixin:
         assert message.concat is not None
         reference, total, part = message.concat
         key = (message.channel, message.customer, message.business, reference)
-        async with self._write_lock:
-            db = self.db
-            try:
-                await db.execute("BEGIN IMMEDIATE")
-                try:
-                    await db.execute("DELETE FROM concat_parts WHERE received_at < ?", (now - PARTS_KEPT,))
-                    stored = await db.execute_fetchall(
-                        f"SELECT part, provider_id FROM concat_parts WHERE {_KEY} ORDER BY part", key
-                    )
-                    if message.provider_id not in {str(pid) for _, pid in stored}:  # a retry changes nothing
-                        await _drop_stale(db, key, total, part, [str(pid) for number, pid in stored if number == 1])
-                    await db.execute(
-                        "INSERT INTO concat_parts (channel, customer, business, reference, total, part, provider_id, "
-                        "body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                        (*key, total, part, message.provider_id, message.text, now),
-                    )
-                    rows = await db.execute_fetchall(
-                        f"SELECT part, body, provider_id FROM concat_parts WHERE {_KEY} ORDER BY part", key
-                    )
-                    await db.execute("COMMIT")
-                except BaseException:
-                    await asyncio.shield(db.rollback())
-                    raise
-            except sqlite3.Error as exc:
-                raise StoreError(str(exc)) from exc
-        parts = {int(number): (str(body), str(pid)) for number, body, pid in rows}
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM concat_parts WHERE received_at < ?", (now - PARTS_KEPT,))
+            # The reference's parts, read once: what this part changes is known here.
+            parts = {
+                int(number): (int(of), str(body), str(pid))
+                for number, of, body, pid in await db.execute_fetchall(
+                    f"SELECT part, total, body, provider_id FROM concat_parts WHERE {_KEY}", key
+                )
+            }
+            if message.provider_id not in {pid for _, _, pid in parts.values()}:  # a retry changes nothing
+                first = parts[1][2] if 1 in parts else ""
+                if await _drop_stale(db, key, total, part, first):
+                    parts.clear()
+                else:
+                    parts = {number: p for number, p in parts.items() if p[0] == total and number != part}
+            cursor = await db.execute(
+                "INSERT INTO concat_parts (channel, customer, business, reference, total, part, provider_id, "
+                "body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (*key, total, part, message.provider_id, message.text, now),
+            )
+            if cursor.rowcount == 1:
+                parts[part] = (total, message.text, message.provider_id)
         if set(parts) != set(range(1, total + 1)):
             return None
-        return [parts[number][0] for number in range(1, total + 1)], parts[1][1]
+        return [parts[number][1] for number in range(1, total + 1)], parts[1][2]
 
 
-async def _drop_stale(db: aiosqlite.Connection, key: tuple[str, ...], total: int, part: int, first: list[str]) -> None:
-    """Parts of this reference that cannot belong with a new part ``part`` of ``total``."""
+async def _drop_stale(db: aiosqlite.Connection, key: tuple[str, ...], total: int, part: int, first: str) -> bool:
+    """Drop the parts of this reference that cannot belong with a new part ``part`` of ``total``.
+
+    True when that was all of them: part 1 (``first``, its carrier id) made a message already recorded.
+    """
     if first:
         handled = await db.execute_fetchall(
-            "SELECT 1 FROM inbound WHERE channel = ? AND provider_id = ?", (key[0], JOINED_PREFIX + first[0])
+            "SELECT 1 FROM inbound WHERE channel = ? AND provider_id = ?", (key[0], JOINED_PREFIX + first)
         )
         if handled:  # the message these parts made is recorded: this one reuses its reference
             await db.execute(f"DELETE FROM concat_parts WHERE {_KEY}", key)
-            return
+            return True
     await db.execute(f"DELETE FROM concat_parts WHERE {_KEY} AND (total != ?5 OR part = ?6)", (*key, total, part))
+    return False
