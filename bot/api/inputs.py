@@ -17,7 +17,8 @@ from aiohttp import web
 
 from bot.api.errors import ApiError
 from bot.api.numbers import NumberError, to_e164
-from bot.carriers.fields import has_surrogate
+from bot.carriers.base import WebhookError
+from bot.carriers.fields import string
 
 __all__ = ["MAX_API_BODY", "Body", "read_body"]
 
@@ -65,10 +66,12 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _check_sendable(value: str, name: str) -> None:
     # JSON can carry both ("\u0000", "\ud800"): a lone surrogate has no UTF-8 (SQLite and the
-    # carriers would fail on it) and a NUL is no text a phone shows (the webhooks refuse it too).
-    if "\x00" in value or has_surrogate(value):
-        raise ApiError("invalid_field", f"'{name}' contains a NUL character or an unpaired surrogate "
-                       "(half of a \\ud83d\\ude00 pair); send whole characters", field=name)
+    # carriers would fail on it) and a NUL is no text a phone shows. The webhooks' check.
+    try:
+        string(value, f"'{name}'")
+    except WebhookError as exc:
+        raise ApiError("invalid_field", f"{exc.message}; send whole characters (no \\u0000, and no half of "
+                       "a pair like \\ud83d\\ude00)", field=name) from None
 
 
 class Body:
