@@ -31,7 +31,7 @@ from bot.api.senders import resolve_sender
 from bot.api.subscribers import iso
 from bot.config import Config
 from bot.replies import media_file
-from bot.store.api_store import Broadcast
+from bot.store.api_store import Broadcast, BroadcastProgress
 
 __all__ = ["get_broadcast", "post_broadcast"]
 
@@ -93,9 +93,8 @@ async def post_broadcast(request: web.Request) -> web.Response:
         recipients="" if audience else Broadcast.digest(numbers),
     )
     created = await service.store.create_broadcast(spec, numbers, key)
-    if created.id != spec.id:
-        await _check_retry(request, created, spec, len(numbers))
-    payload = await _describe(request, created)
+    progress = await _check_retry(request, created, spec, len(numbers)) if created.id != spec.id else None
+    payload = await _describe(request, created, progress)
     return web.json_response(payload, status=202 if created.id == spec.id else 200)
 
 
@@ -108,8 +107,11 @@ async def get_broadcast(request: web.Request) -> web.Response:
     return web.json_response(await _describe(request, spec))
 
 
-async def _describe(request: web.Request, spec: Broadcast) -> dict[str, object]:
-    progress = await context.service(request).store.broadcast_progress(spec.id)
+async def _describe(
+    request: web.Request, spec: Broadcast, progress: BroadcastProgress | None = None
+) -> dict[str, object]:
+    if progress is None:
+        progress = await context.service(request).store.broadcast_progress(spec.id)
     counts = asdict(progress)
     done = progress.pending == 0 and progress.queued == 0
     return {
@@ -128,23 +130,28 @@ async def _describe(request: web.Request, spec: Broadcast) -> dict[str, object]:
     }
 
 
-async def _check_retry(request: web.Request, first: Broadcast, spec: Broadcast, recipients: int) -> None:
+async def _check_retry(
+    request: web.Request, first: Broadcast, spec: Broadcast, recipients: int
+) -> BroadcastProgress | None:
     """A request reusing an Idempotency-Key must be a retry of the first one.
 
     Otherwise its client would take the first broadcast's 200 for its own message
     being sent. Numbers are compared as a set (a digest the store keeps); an
     audience's are read anew, so only its name is compared. Broadcasts stored
-    before the digest was kept are compared by their number of recipients.
+    before the digest was kept are compared by their number of recipients,
+    read from their progress, which is returned for the answer.
     """
     differs = first.differences(spec)
-    store = context.service(request).store
-    if (not differs and not spec.audience and not first.recipients
-            and (await store.broadcast_progress(first.id)).total != recipients):
-        differs.append("numbers")
+    progress = None
+    if not differs and not spec.audience and not first.recipients:
+        progress = await context.service(request).store.broadcast_progress(first.id)
+        if progress.total != recipients:
+            differs.append("numbers")
     if differs:
         raise ApiError("idempotency_key_reused", f"the Idempotency-Key was used for broadcast {first.id}, whose "
                        f"'{differs[0]}' differs from this request's; a retry must repeat the request, a new "
                        "broadcast needs a new key", field=differs[0])
+    return progress  # read once: the answer describes the broadcast with it
 
 
 def _media(body: Body, config: Config) -> tuple[str, ...]:
