@@ -73,6 +73,14 @@ async def test_add_list_page_and_remove(api: Api, db_path: Path) -> None:
                       ("unsubscribe", "api (audience deals)")]
 
 
+@pytest.mark.parametrize("source", [" ", "\t\n", "\u00a0"])
+async def test_a_blank_source_is_no_proof_of_consent(api: Api, db_path: Path, source: str) -> None:
+    # The source is what the consent ledger keeps as proof: blank is as good as missing.
+    status, data = await api.post(DEALS, {"numbers": ["+15550003005"], "source": source})
+    assert (status, data["error"]["code"], data["error"]["field"]) == (400, "missing_field", "source"), data
+    assert db_rows(db_path, "SELECT count(*) FROM subscriptions") == [(0,)]
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "code"),
     [

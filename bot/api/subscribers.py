@@ -65,7 +65,10 @@ async def add_subscribers(request: web.Request) -> web.Response:
     audience = audience_of(request)
     body = await read_body(request)
     numbers = body.numbers("numbers", most=10_000)
-    source = body.text("source", max_length=200)
+    source = body.text("source", max_length=200).strip()
+    if not source:  # what the ledger keeps as proof of consent: blank says nothing
+        raise ApiError("missing_field", "'source' should say where these customers consented (e.g. 'web form "
+                       "/deals'), not be blank", field="source")
     service = context.service(request)
     sender = resolve_sender(body, service.flows, context.carriers(request), sends=False)
     body.done()
