@@ -175,3 +175,13 @@ async def test_a_blank_broadcast_text_is_missing(api: Api, text: str) -> None:
     # Else the customers get a message that is only "Reply STOP to opt out."
     status, data = await api.post(BROADCAST, {"numbers": [CUSTOMER], "text": text})
     assert (status, data["error"]["code"], data["error"]["field"]) == (400, "missing_field", "text"), data
+
+
+@pytest.mark.usefixtures("no_unexpected_errors")
+@pytest.mark.parametrize("value", [b"1e400", b"-1e400"])
+async def test_a_number_too_large_for_a_float_is_no_variable(api: Api, value: bytes) -> None:
+    # Python reads 1e400 as infinity: the customer would have read "Hi inf, order 1 is ready."
+    body = b'{"to": "+15550001234", "state": "order_ready", "variables": {"name": ' + value + b', "order": 1}}'
+    status, data = await send_raw(api, "POST", "/api/conversations", body)
+    assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "variables"), data
+    assert "'name'" in data["error"]["message"]

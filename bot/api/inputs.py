@@ -9,6 +9,7 @@ thousands of numbers, more than the 64 KiB the webhooks accept.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -170,6 +171,9 @@ class Body:
             if not isinstance(item, str | int | float) or isinstance(item, bool) or len(str(item)) > 500:
                 raise ApiError("invalid_field", f"variable '{key}' should be a string of at most 500 characters",
                                field=name)
+            if isinstance(item, float) and not math.isfinite(item):  # 1e400 reads as infinity
+                raise ApiError("invalid_field", f"variable '{key}' is a number too large to write; send it as a "
+                               "string", field=name)
             _check_sendable(str(item), name)
             out[key] = str(item)
         return out
