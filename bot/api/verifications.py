@@ -109,8 +109,10 @@ async def check_verification(request: web.Request) -> web.Response:
     # The hash takes tens of milliseconds (more on a busy machine): the code is
     # judged at the clock's time once it is known to be right, not before.
     _check_unexpired(record, service.clock.now())
-    if not await service.store.record_attempt(record.id, right):
-        # Another check of the same code finished first (or used the last attempt).
+    if not await service.store.record_attempt(record.id, right, service.clock.now):
+        # It expired while the write waited for the lock, or another check of
+        # the same code finished first (or used the last attempt).
+        _check_unexpired(record, service.clock.now())
         raise ApiError("too_many_attempts", "this code is no longer open; request a new one", attempts_left=0)
     if right:
         return web.json_response({"id": record.id, "status": "approved", "to": customer, "from": sender.business})

@@ -10,7 +10,7 @@ message id finds the stored replies instead of advancing the conversation.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 # The value types are defined in bot.store.records; they are re-exported here,
 # where the store's modules and callers have always imported them from.
@@ -247,5 +247,6 @@ class Store(ABC):
         """The newest code for this number, whatever its status."""
 
     @abstractmethod
-    async def record_attempt(self, verification_id: str, approved: bool) -> bool:
-        """Count one check of an open code; False when it was no longer open."""
+    async def record_attempt(self, verification_id: str, approved: bool, now: Callable[[], float]) -> bool:
+        """Count one check of an open, unexpired code at ``now()`` (read when the write is made);
+        False when it was no longer open."""

@@ -25,7 +25,7 @@ import aiosqlite
 
 from bot.store.api_store import ApiStoreMixin
 from bot.store.base import ConsentChange, ConsentEvent, LoggedMessage, ProcessedTurn, Store, StoreError, TurnState
-from bot.store.checkpoint import SAFETY_PAGES, Checkpointer
+from bot.store.checkpoint import SAFETY_PAGES, Checkpointer, connect
 from bot.store.concat import ConcatMixin
 from bot.store.hops import Hops
 from bot.store.outbox import OutboxMixin
@@ -49,19 +49,6 @@ PRAGMAS = (
     # (at most about 80 MB) because cutting it back stalled writes (bot.store.checkpoint).
     f"wal_autocheckpoint={SAFETY_PAGES}",
 )
-
-
-async def _connect(path: str) -> aiosqlite.Connection:
-    connection = aiosqlite.connect(path, isolation_level=None)
-    try:
-        return await connection
-    except BaseException:
-        # aiosqlite has told its worker thread to stop, and the thread then answers
-        # this event loop: wait for it, or it finds the loop closed as the process
-        # exits on this error and prints a traceback after our one-line message.
-        # (``_thread`` is private; tests/test_store_sqlite.py fails if it goes.)
-        await asyncio.to_thread(connection._thread.join, 5.0)
-        raise
 
 
 # Owed to an opted-out number: the confirmation of its opt-out (a reply to a
@@ -110,7 +97,7 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a turn
             # is exactly one transaction.
-            self._db = await _connect(self.path)
+            self._db = await connect(self.path)
             for pragma in PRAGMAS:
                 await self._db.execute(f"PRAGMA {pragma}")
             await self._migrate()

@@ -7,6 +7,8 @@ A code and its text are written in one transaction that decides consent first
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.store.api_base import OPTED_OUT, QUEUED, ApiMixinBase, consent
 from bot.store.records import Verification
 from bot.types import Reply
@@ -58,13 +60,18 @@ class VerificationsMixin(ApiMixinBase):
         )
         return Verification(*rows[0]) if rows else None
 
-    async def record_attempt(self, verification_id: str, approved: bool) -> bool:
-        """Count one check; False when the code was no longer open (raced, used up, decided)."""
+    async def record_attempt(self, verification_id: str, approved: bool, now: Callable[[], float]) -> bool:
+        """Count one check; False when the code was no longer open (raced, used up, decided, expired).
+
+        ``now`` is read once the write lock is held: a check that waited for it
+        (behind a broadcast's chunk, say) is judged at the time it is written,
+        so a code that expired meanwhile is never approved.
+        """
         async with self._transaction() as db:
             cursor = await db.execute(
                 "UPDATE verifications SET attempts = attempts + 1, status = CASE WHEN ? THEN 'approved' "
                 "WHEN attempts + 1 >= max_attempts THEN 'failed' ELSE 'pending' END "
-                "WHERE id = ? AND status = 'pending' AND attempts < max_attempts",
-                (approved, verification_id),
+                "WHERE id = ? AND status = 'pending' AND attempts < max_attempts AND expires_at > ?",
+                (approved, verification_id, now()),
             )
             return cursor.rowcount == 1
