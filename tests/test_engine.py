@@ -249,3 +249,21 @@ def test_a_lone_letter_picks_no_option(tmp_path: Path) -> None:
     assert chat.say("x") == "Say the plan's name."
     assert chat.say("basic") == "Basic it is."
     assert chat.last.decision.kind == "option"
+
+
+def test_an_unmatched_optional_group_clears_its_variable(tmp_path: Path) -> None:
+    engine = tiny(
+        "start: a\n"
+        "states:\n"
+        "  a:\n"
+        "    say: Order number?\n"
+        "    choices:\n"
+        "      - pattern: '(?P<order>\\d{3})(?: for (?P<name>[a-z]+))?'\n"
+        "        say: 'Order {order} for [{name}].'\n",
+        tmp_path,
+    )
+    chat = Chat(engine)
+    chat.say("hi")
+    assert chat.say("123 for bob") == "Order 123 for [bob]."
+    assert chat.say("456") == "Order 456 for []."
+    assert chat.session is not None and chat.session.variables == {"order": "456", "name": ""}

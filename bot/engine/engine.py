@@ -201,7 +201,10 @@ class FlowEngine:
         for route in state.choices:
             found = route.pattern.search(raw) if route.pattern is not None else None
             if found is not None:
-                captured = {k: v.strip() for k, v in found.groupdict().items() if v is not None}
+                # Every named group of the route is set, an unmatched optional one
+                # to "": a value left from an earlier turn would answer this text
+                # with another text's detail ("order 456 for bob" after "123 for bob").
+                captured = {k: (v or "").strip() for k, v in found.groupdict().items()}
                 turn.variables.update(captured)
                 self._fire(route.route_id, turn)
                 return Decision("pattern", route_id=route.route_id, phrasing=found.group(0))
