@@ -267,3 +267,29 @@ def test_an_unmatched_optional_group_clears_its_variable(tmp_path: Path) -> None
     assert chat.say("123 for bob") == "Order 123 for [bob]."
     assert chat.say("456") == "Order 456 for []."
     assert chat.session is not None and chat.session.variables == {"order": "456", "name": ""}
+
+
+@pytest.mark.parametrize(
+    ("text", "order"),
+    [
+        ("order ٤٥٦", "456"),  # Arabic-Indic digits
+        ("order ４５６", "456"),  # full-width, as CJK keyboards type them
+        ("ＯＲＤＥＲ 456", "456"),
+        ("order 4\u200d56", "456"),  # an invisible joiner inside the number
+        ("order 456", "456"),
+    ],
+)
+def test_patterns_read_any_scripts_digits_as_ascii(text: str, order: str, tmp_path: Path) -> None:
+    engine = tiny(
+        "start: a\n"
+        "states:\n"
+        "  a:\n"
+        "    say: Order number?\n"
+        "    choices:\n"
+        "      - pattern: '(?i)order (?P<order>[0-9]{3})'\n"
+        "        say: 'Looking up {order}.'\n",
+        tmp_path,
+    )
+    chat = Chat(engine)
+    chat.say("hi")
+    assert chat.say(text) == f"Looking up {order}."

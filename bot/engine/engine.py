@@ -22,7 +22,7 @@ from bot.engine.machine import FALLBACK, FAQ, RELOCATE, RESTART, SAY, Turn, buil
 from bot.engine.templates import fill
 from bot.flows.model import Faq, Flow, Route
 from bot.matching.faq import FaqIndex, FaqMatch, has_evidence, score_text
-from bot.matching.normalize import match_form, normalize, squeeze
+from bot.matching.normalize import match_form, normalize, pattern_text, squeeze
 from bot.types import ConversationKey, Reply, Session
 
 __all__ = ["Decision", "FlowEngine", "Outcome"]
@@ -198,8 +198,13 @@ class FlowEngine:
             if key in route.keys:
                 self._fire(route.route_id, turn)
                 return Decision("choice", route_id=route.route_id, score=100.0)
+        searched: str | None = None
         for route in state.choices:
-            found = route.pattern.search(raw) if route.pattern is not None else None
+            if route.pattern is None:
+                continue
+            if searched is None:
+                searched = pattern_text(raw)
+            found = route.pattern.search(searched)
             if found is not None:
                 # Every named group of the route is set, an unmatched optional one
                 # to "": a value left from an earlier turn would answer this text

@@ -26,7 +26,8 @@ import re
 import unicodedata
 
 __all__ = [
-    "INVISIBLE", "SHORTHAND", "STOPWORDS", "content_words", "match_form", "normalize", "squeeze", "stem", "visible",
+    "INVISIBLE", "SHORTHAND", "STOPWORDS", "content_words", "match_form", "normalize", "pattern_text", "squeeze",
+    "stem", "visible",
 ]
 
 # Characters a phone does not show, which copy-pasted text and some keyboards
@@ -78,6 +79,41 @@ _INVISIBLE_RE = re.compile(_char_class(list(INVISIBLE)))
 def visible(text: str) -> str:
     """``text`` without the characters of ``INVISIBLE`` (a zero-width space becomes a space)."""
     return text.translate(INVISIBLE) if _INVISIBLE_RE.search(text) is not None else text
+
+
+class _PatternFold(dict[int, str]):
+    """For ``str.translate``: full-width ASCII forms and every script's decimal digits as ASCII.
+
+    Worked out per character on first sight (a table of all of Unicode would
+    cost a third of a second at import), then remembered.
+    """
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if 0xFF01 <= code <= 0xFF5E:  # full-width forms of ASCII "!" .. "~"
+            folded = chr(code - 0xFEE0)
+        else:
+            digit = unicodedata.decimal(char, None)
+            folded = str(digit) if digit is not None else char
+        self[code] = folded
+        return folded
+
+
+_PATTERN_FOLD = _PatternFold()
+
+
+def pattern_text(text: str) -> str:
+    """The text a flow's ``pattern`` is searched in.
+
+    Phones type order numbers with Arabic-Indic, Devanagari or full-width
+    digits (``٤٥٦``, ``４５６``), which ``[0-9]`` does not match and which,
+    captured and echoed, would turn a reply into UCS-2 (half the characters
+    per segment): digits and full-width forms are read as ASCII, invisible
+    characters dropped (``R‍-1234``), everything else left as typed.
+    """
+    if text.isascii():
+        return text
+    return visible(text).translate(_PATTERN_FOLD)
 
 # Whole-token expansions. Kept small and unambiguous on purpose: a wrong
 # expansion silently changes meaning, a missing one only lowers a fuzzy score.
