@@ -8,7 +8,7 @@ Why it is built this way:
   of the pass, so the parts of one reply never overtake each other.
 - The consent ledger is checked right before every send: a message queued
   before the customer texted STOP is dropped (``suppressed``), never sent.
-- Retries (429, 5xx, timeouts) back off exponentially with jitter, or wait
+- Retries (408, 429, 5xx, timeouts: one rule for every carrier) back off exponentially with jitter, or wait
   as long as the carrier's ``Retry-After`` asks if that is longer, and stop
   after ``max_age`` seconds, when the row is marked ``failed`` with the error.
 - Each send carries an idempotency key (``textdesk-<row id>``) where the
@@ -30,7 +30,7 @@ from collections.abc import Mapping
 
 import aiohttp
 
-from bot.carriers.base import Carrier, SendResult
+from bot.carriers.base import Carrier, SendResult, retryable_status
 from bot.clock import Clock
 from bot.logmask import mask
 from bot.metrics import Metrics
@@ -186,6 +186,11 @@ class Outbox:
             ) as response:
                 body = await response.read()
                 result = carrier.parse_send_response(response.status, body)
+                if not result.ok and not result.retry and retryable_status(response.status):
+                    # One rule for every carrier (bot.carriers.base.retryable_status): an
+                    # adapter may retry more answers, never fewer, so no carrier gives up
+                    # on a 408 or a 5xx that another carrier's adapter would retry.
+                    result = dataclasses.replace(result, retry=True)
                 if result.retry and "Retry-After" in response.headers:
                     wait = retry_after(response.headers["Retry-After"], self.clock.now())
                     result = dataclasses.replace(result, retry_after=wait)

@@ -30,6 +30,7 @@ from bot.carriers.base import (
     WebhookError,
     WebhookReply,
     WebhookRequest,
+    retryable_status,
 )
 from bot.carriers.fields import env_url
 from bot.carriers.fields import header as _header
@@ -252,7 +253,7 @@ class BandwidthCarrier:
             ok=False,
             status=status,
             error=f"Bandwidth answered HTTP {status}" + (f": {detail}" if detail else ""),
-            retry=status in (408, 429) or status >= 500 or status < 100,
+            retry=retryable_status(status),
         )
 
 

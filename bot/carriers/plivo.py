@@ -20,7 +20,15 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
-from bot.carriers.base import DeliveryReceipt, HttpRequest, SendResult, WebhookError, WebhookReply, WebhookRequest
+from bot.carriers.base import (
+    DeliveryReceipt,
+    HttpRequest,
+    SendResult,
+    WebhookError,
+    WebhookReply,
+    WebhookRequest,
+    retryable_status,
+)
 from bot.carriers.fields import e164, env_url, form_fields, required, xml_text
 from bot.carriers.plivo_signature import signature_v1, signature_v2, signature_v3, verify_signatures
 from bot.replies import media_url
@@ -215,7 +223,7 @@ class PlivoCarrier:
             return SendResult(ok=True, provider_id=first if isinstance(first, str) else "", status=status)
         error = data.get("error") or data.get("message") or f"HTTP {status}"
         text = error if isinstance(error, str) else json.dumps(error)
-        return SendResult(ok=False, status=status, error=text[:500], retry=status in (408, 429) or status >= 500)
+        return SendResult(ok=False, status=status, error=text[:500], retry=retryable_status(status))
 
 
 if TYPE_CHECKING:

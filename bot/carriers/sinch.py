@@ -30,6 +30,7 @@ from bot.carriers.base import (
     WebhookError,
     WebhookReply,
     WebhookRequest,
+    retryable_status,
 )
 from bot.carriers.fields import env_url
 from bot.carriers.fields import header as _header
@@ -235,7 +236,7 @@ class SinchCarrier:
             ok=False,
             status=status,
             error=f"Sinch answered HTTP {status}" + (f": {detail[:300]}" if detail else ""),
-            retry=status in (408, 429) or status >= 500 or status < 100,
+            retry=retryable_status(status),
         )
 
 

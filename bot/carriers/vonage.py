@@ -23,6 +23,7 @@ from bot.carriers.base import (
     WebhookError,
     WebhookReply,
     WebhookRequest,
+    retryable_status,
 )
 from bot.carriers.fields import env_url, has_surrogate
 from bot.carriers.vonage_signature import LEEWAY, MAX_TOKEN_AGE, decode_jwt, verify_bearer
@@ -264,7 +265,7 @@ class VonageCarrier:
             return SendResult(ok=True, provider_id=uuid if isinstance(uuid, str) else "", status=status)
         title, detail = data.get("title", ""), data.get("detail", "")  # RFC 7807 problem details
         error = ": ".join(str(p) for p in (title, detail) if p) or f"HTTP {status}"
-        return SendResult(ok=False, status=status, error=error[:500], retry=status in (408, 429) or status >= 500)
+        return SendResult(ok=False, status=status, error=error[:500], retry=retryable_status(status))
 
 
 if TYPE_CHECKING:

@@ -28,7 +28,15 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from bot.carriers.base import DeliveryReceipt, HttpRequest, SendResult, WebhookError, WebhookReply, WebhookRequest
+from bot.carriers.base import (
+    DeliveryReceipt,
+    HttpRequest,
+    SendResult,
+    WebhookError,
+    WebhookReply,
+    WebhookRequest,
+    retryable_status,
+)
 from bot.carriers.fields import e164, env_url, form_fields, required
 from bot.replies import media_url
 from bot.sms import analyze
@@ -236,7 +244,7 @@ class VonageSmsCarrier:
         A partly accepted message is not retried: resending would repeat the
         parts that went out. The id is the first part's, as receipts come per part.
         """
-        if status == 429 or status >= 500:
+        if retryable_status(status):
             return SendResult(ok=False, status=status, error=f"HTTP {status}", retry=True)
         try:
             data = json.loads(body)
