@@ -92,5 +92,6 @@ async def test_message_path_statements_never_scan_a_growing_table(tmp_path: Path
         "UPDATE outbound",
         "DELETE FROM concat_parts WHERE received_at",
         "DELETE FROM concat_parts WHERE channel",
+        "DELETE FROM early_receipts WHERE at",
     ):
         assert fragment in joined, fragment

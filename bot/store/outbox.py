@@ -18,7 +18,15 @@ import aiosqlite
 
 from bot.store.base import OutboxItem, ReceiptOutcome, StoreError
 
-__all__ = ["DELIVERY_RANK", "DUE_OUTBOX", "OutboxMixin"]
+__all__ = ["DELIVERY_RANK", "DUE_OUTBOX", "EARLY_RECEIPT_TTL", "OutboxMixin"]
+
+# How long a receipt for an id no send has (yet) is kept for that send. A send
+# records its id within seconds of the carrier's answer; the rest are receipts
+# nothing will claim (another app on the same account, a send that crashed
+# before its id was written), and a day covers the longest carrier receipt
+# retries (carriers.md §12). Swept whenever another such receipt arrives, so
+# the table holds at most a day of them.
+EARLY_RECEIPT_TTL = 86_400.0
 
 # How far along a message is; a receipt only moves it forward. Final states
 # share the top rank, so the first final word stands.
@@ -156,7 +164,9 @@ class OutboxMixin:
                 )
                 found = [tuple(row) for row in rows]
                 if not found:
-                    # Possibly earlier than our record of the send: keep it for mark_sent.
+                    # Possibly earlier than our record of the send: keep it for mark_sent,
+                    # and drop those kept a day in vain (the index on ``at`` makes it a seek).
+                    await self.db.execute("DELETE FROM early_receipts WHERE at < ?", (now - EARLY_RECEIPT_TTL,))
                     await self.db.execute(
                         "INSERT INTO early_receipts (channel, provider_id, status, error, at) VALUES (?, ?, ?, ?, ?) "
                         "ON CONFLICT DO NOTHING",

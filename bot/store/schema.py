@@ -223,4 +223,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE broadcasts ADD COLUMN preparing INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE broadcasts ADD COLUMN recipients TEXT NOT NULL DEFAULT '';
     """,
+    # 12: early receipts by age, so those no send ever claimed (another app on
+    # the same carrier account, a send whose id was never written) are swept
+    # after a day without a scan (bot.store.outbox.EARLY_RECEIPT_TTL).
+    """
+    CREATE INDEX early_receipts_by_age ON early_receipts (at);
+    """,
 )
