@@ -26,7 +26,8 @@ import email.utils
 import logging
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
 
 import aiohttp
 
@@ -38,7 +39,7 @@ from bot.sms import analyze
 from bot.store import ConsentChange, OutboxItem, Store
 from bot.types import Reply
 
-__all__ = ["Outbox", "RateLimiter", "retry_after"]
+__all__ = ["Outbox", "PartsStore", "RateLimiter", "retry_after"]
 
 log = logging.getLogger("textdesk.outbox")
 
@@ -85,6 +86,21 @@ class RateLimiter:
         return True
 
 
+@runtime_checkable
+class PartsStore(Protocol):
+    """A store that records a reply sent as several carrier messages (bot.store.outbox).
+
+    Not part of ``Store`` (bot/store/base.py): a store without it gets one id
+    per reply, as before, so receipts for the other parts go unmatched.
+    """
+
+    async def chunks_sent(self, item_id: int) -> int: ...
+
+    async def mark_parts_sent(
+        self, item_id: int, chunk: int, provider_ids: Sequence[str], now: float, *, done: bool
+    ) -> None: ...
+
+
 class Outbox:
     def __init__(
         self,
@@ -112,6 +128,7 @@ class Outbox:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.rng = rng or random.Random()
         self.metrics = metrics or Metrics()
+        self.parts = store if isinstance(store, PartsStore) else None
         self.running = False
         self.sent = 0
         self.retries = 0
@@ -147,7 +164,10 @@ class Outbox:
             if result.ok:
                 self.sent += 1
                 self.metrics.messages_out.labels(item.channel, "sent").inc()
-                await self.store.mark_sent(item.id, result.provider_id, self.clock.now())
+                if len(result.part_ids) > 1 and self.parts is not None:
+                    await self.parts.mark_parts_sent(item.id, 0, result.part_ids, self.clock.now(), done=True)
+                else:
+                    await self.store.mark_sent(item.id, result.provider_id, self.clock.now())
             elif result.retry:
                 self.retries += 1
                 self.metrics.outbox_retries.labels(item.channel).inc()

@@ -19,7 +19,8 @@ from bot.types import Reply
 from tests.test_store_sqlite import T0, inbound, key_for, session_for
 
 # Tables that grow with traffic; a SCAN of any of them is a defect on the message path.
-GROWING = ("inbound", "outbound", "conversations", "consent", "consent_events", "early_receipts", "concat_parts")
+GROWING = ("inbound", "outbound", "conversations", "consent", "consent_events", "early_receipts", "concat_parts",
+           "outbound_parts")
 
 
 async def _scenario(store: SQLiteStore) -> None:
@@ -36,6 +37,11 @@ async def _scenario(store: SQLiteStore) -> None:
     await store.mark_sent(due[0].id, "SMout-early", T0 + 2)
     await store.mark_sent(due[1].id, "SMout-1", T0 + 2)
     await store.record_receipt("twilio", "SMout-1", "delivered", "", T0 + 3)
+    # A reply the carrier sent as several messages (Vonage SMS parts), one part reported early.
+    await store.record_receipt("twilio", "SMpart-2", "delivered", "", T0 + 2)
+    await store.chunks_sent(due[4].id)
+    await store.mark_parts_sent(due[4].id, 0, ("SMpart-1", "SMpart-2"), T0 + 2, done=True)
+    await store.record_receipt("twilio", "SMpart-1", "delivered", "", T0 + 3)
     await store.mark_retry(due[2].id, "HTTP 500", T0 + 10)
     await store.mark_failed(due[3].id, "HTTP 400")
     await store.record_consent("+15556000002", "+15550000000", ConsentChange("opt_out", "api"), T0 + 4)
@@ -93,5 +99,7 @@ async def test_message_path_statements_never_scan_a_growing_table(tmp_path: Path
         "DELETE FROM concat_parts WHERE received_at",
         "DELETE FROM concat_parts WHERE channel",
         "DELETE FROM early_receipts WHERE at",
+        "INSERT INTO outbound_parts",
+        "UPDATE outbound_parts",
     ):
         assert fragment in joined, fragment

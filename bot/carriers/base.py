@@ -274,6 +274,9 @@ class SendResult:
     retry: bool = False
     opted_out: bool = False  # the carrier refused because the recipient opted out
     retry_after: float = 0.0
+    # Every id when the carrier sent the reply as several messages, each with its
+    # own receipts (the Vonage SMS API: one per SMS part); ``provider_id`` is the first.
+    part_ids: tuple[str, ...] = ()
 
 
 class Carrier(Protocol):

@@ -242,7 +242,8 @@ class VonageSmsCarrier:
         """One entry per SMS part: all ``"0"`` is sent; ``"1"`` (throttled) everywhere is retried.
 
         A partly accepted message is not retried: resending would repeat the
-        parts that went out. The id is the first part's, as receipts come per part.
+        parts that went out. Receipts come per part (§3.3), so every part's id
+        is given (``part_ids``); ``provider_id`` is the first part's.
         """
         if retryable_status(status):
             return SendResult(ok=False, status=status, error=f"HTTP {status}", retry=True)
@@ -257,7 +258,7 @@ class VonageSmsCarrier:
         codes = [str(part.get("status", "")) for part in parts]
         ids = [str(part.get("message-id", "")) for part, code in zip(parts, codes, strict=True) if code == "0"]
         if all(code == "0" for code in codes):
-            return SendResult(ok=True, provider_id=ids[0], status=status)
+            return SendResult(ok=True, provider_id=ids[0], status=status, part_ids=tuple(ids))
         failed = [(part, code) for part, code in zip(parts, codes, strict=True) if code != "0"]
         errors = "; ".join(f"status {code}: {part.get('error-text', '')}" for part, code in failed)
         error = (f"partly sent ({len(ids)} of {len(codes)} parts): " if ids else "") + errors

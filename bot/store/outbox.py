@@ -11,14 +11,16 @@ due rows in id order and records the outcome here. Statuses of a row:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
+from collections.abc import AsyncIterator, Sequence
 
 import aiosqlite
 
 from bot.store.base import OutboxItem, ReceiptOutcome, StoreError
 
-__all__ = ["DELIVERY_RANK", "DUE_OUTBOX", "EARLY_RECEIPT_TTL", "OutboxMixin"]
+__all__ = ["DELIVERY_RANK", "DUE_OUTBOX", "EARLY_RECEIPT_TTL", "FAILED_STATUSES", "OutboxMixin", "combined_status"]
 
 # How long a receipt for an id no send has (yet) is kept for that send. A send
 # records its id within seconds of the carrier's answer; the rest are receipts
@@ -45,6 +47,26 @@ DELIVERY_RANK: dict[str, int] = {
     "canceled": 5,
     "read": 6,
 }
+# Final words that mean the customer did not get the message (whole).
+FAILED_STATUSES = frozenset({"failed", "undelivered", "rejected", "canceled", "expired"})
+
+
+def _rank(status: str) -> int:
+    return DELIVERY_RANK.get(status, 4)  # an unknown word: past "sent", short of final
+
+
+def combined_status(parts: Sequence[tuple[str, str, float]]) -> tuple[str, str, float]:
+    """``(status, error, at)`` of a reply sent as several messages, from its parts' in order.
+
+    What a Twilio user reads for one long message: a failed part fails the
+    whole, since the customer got it incomplete (the first failed part's
+    word and error); otherwise the least advanced part's, so ``delivered``
+    only once every part is, and nothing ("") while a part is unheard of.
+    """
+    for status, error, at in parts:
+        if status in FAILED_STATUSES:
+            return status, error, at
+    return min(parts, key=lambda part: _rank(part[0]), default=("", "", 0.0))
 
 
 # INDEXED BY: left to itself, SQLite walks the whole outbound table in id
@@ -97,17 +119,14 @@ class OutboxMixin:
             except sqlite3.Error as exc:
                 raise StoreError(str(exc)) from exc
 
-    async def mark_sent(self, item_id: int, provider_id: str, now: float) -> None:
+    @contextlib.asynccontextmanager
+    async def _immediate(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction under the write lock; a SQLite error becomes ``StoreError``."""
         async with self._write_lock:
             try:
                 await self.db.execute("BEGIN IMMEDIATE")
                 try:
-                    await self.db.execute(
-                        "UPDATE outbound SET status = 'sent', provider_id = ?, sent_at = ?, "
-                        "attempts = attempts + 1, last_error = '' WHERE id = ? AND status = 'queued'",
-                        (provider_id, now, item_id),
-                    )
-                    await self._apply_early_receipts(item_id, provider_id)
+                    yield self.db
                     await self.db.execute("COMMIT")
                 except BaseException:
                     await asyncio.shield(self.db.rollback())
@@ -115,24 +134,100 @@ class OutboxMixin:
             except sqlite3.Error as exc:
                 raise StoreError(str(exc)) from exc
 
-    async def _apply_early_receipts(self, item_id: int, provider_id: str) -> None:
-        """Receipts that beat the send's id into the database: the furthest one wins."""
+    async def mark_sent(self, item_id: int, provider_id: str, now: float) -> None:
+        async with self._immediate() as db:
+            # No RETURNING: SQLite before 3.35 (still in long-term distributions) lacks it.
+            rows = await db.execute_fetchall(
+                "SELECT channel FROM outbound WHERE id = ? AND status = 'queued'", (item_id,)
+            )
+            found = [str(channel) for (channel,) in rows]
+            await db.execute(
+                "UPDATE outbound SET status = 'sent', provider_id = ?, sent_at = ?, "
+                "attempts = attempts + 1, last_error = '' WHERE id = ? AND status = 'queued'",
+                (provider_id, now, item_id),
+            )
+            early = await self._claim_early(found[0], provider_id) if found and provider_id else None
+            if early is not None:
+                await db.execute(
+                    "UPDATE outbound SET delivery_status = ?, delivery_error = ?, delivery_at = ? WHERE id = ?",
+                    (*early, item_id),
+                )
+
+    async def chunks_sent(self, item_id: int) -> int:
+        """How many requests of a row's send the carrier has accepted (``mark_parts_sent``)."""
+        try:
+            rows = await self.db.execute_fetchall(
+                "SELECT coalesce(max(chunk) + 1, 0) FROM outbound_parts WHERE outbound_id = ?", (item_id,)
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        return sum(int(count) for (count,) in rows)
+
+    async def mark_parts_sent(
+        self, item_id: int, chunk: int, provider_ids: Sequence[str], now: float, *, done: bool
+    ) -> None:
+        """Request ``chunk`` of the row's send was accepted as messages ``provider_ids``.
+
+        Each id becomes a part with receipts of its own. ``done``: that was the
+        last request, and the row is sent, under its first part's id.
+        """
+        async with self._immediate() as db:
+            rows = await db.execute_fetchall(
+                "SELECT channel, (SELECT coalesce(max(part) + 1, 0) FROM outbound_parts WHERE outbound_id = ?1) "
+                "FROM outbound WHERE id = ?1 AND status = 'queued'",
+                (item_id,),
+            )
+            found = [(str(channel), int(first)) for channel, first in rows]
+            if not found:
+                return  # settled meanwhile (as mark_sent, it never touches a row that is not queued)
+            channel, first = found[0]
+            for part, provider_id in enumerate((p for p in provider_ids if p), first):
+                status, error, at = await self._claim_early(channel, provider_id) or ("", "", 0.0)
+                await db.execute(
+                    "INSERT INTO outbound_parts (outbound_id, part, chunk, channel, provider_id, delivery_status, "
+                    "delivery_error, delivery_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (item_id, part, chunk, channel, provider_id, status, error, at),
+                )
+            if done:
+                await db.execute(
+                    "UPDATE outbound SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = '', "
+                    "provider_id = coalesce((SELECT provider_id FROM outbound_parts WHERE outbound_id = ?1 "
+                    "ORDER BY part LIMIT 1), '') WHERE id = ?1",
+                    (item_id, now),
+                )
+                await self._combine(item_id)
+
+    async def _claim_early(self, channel: str, provider_id: str) -> tuple[str, str, float] | None:
+        """The furthest receipt that beat this id into the database (then forgotten), if any."""
+        key = (channel, provider_id)
         rows = await self.db.execute_fetchall(
-            "SELECT e.channel, e.status, e.error, e.at FROM early_receipts e JOIN outbound o "
-            "ON o.channel = e.channel WHERE o.id = ? AND e.provider_id = ?",
-            (item_id, provider_id),
+            "SELECT status, error, at FROM early_receipts WHERE channel = ? AND provider_id = ?", key
         )
-        found = [tuple(row) for row in rows]
+        found = [(str(status), str(error), float(at)) for status, error, at in rows]
         if not found:
-            return
-        channel, status, error, at = max(found, key=lambda r: DELIVERY_RANK.get(str(r[1]), 4))
-        await self.db.execute(
-            "UPDATE outbound SET delivery_status = ?, delivery_error = ?, delivery_at = ? WHERE id = ?",
-            (status, error, at, item_id),
+            return None
+        await self.db.execute("DELETE FROM early_receipts WHERE channel = ? AND provider_id = ?", key)
+        return max(found, key=lambda r: _rank(r[0]))
+
+    async def _combine(self, item_id: int) -> ReceiptOutcome:
+        """Set a sent row's delivery status from its parts' (``combined_status``), only ever forward."""
+        parts = await self.db.execute_fetchall(
+            "SELECT delivery_status, delivery_error, delivery_at FROM outbound_parts WHERE outbound_id = ? "
+            "ORDER BY part",
+            (item_id,),
         )
-        await self.db.execute(
-            "DELETE FROM early_receipts WHERE channel = ? AND provider_id = ?", (channel, provider_id)
+        ((customer, business, current, sent),) = await self.db.execute_fetchall(
+            "SELECT customer, business, delivery_status, status = 'sent' FROM outbound WHERE id = ?", (item_id,)
         )
+        status, error, at = combined_status([(str(s), str(e), float(a)) for s, e, a in parts])
+        # A row still sending its later requests has no status of its own yet.
+        moves = bool(sent) and _rank(status) > _rank(str(current))
+        if moves:
+            await self.db.execute(
+                "UPDATE outbound SET delivery_status = ?, delivery_error = ?, delivery_at = ? WHERE id = ?",
+                (status, error, at, item_id),
+            )
+        return ReceiptOutcome(str(customer), str(business), status if moves else str(current), moves)
 
     async def mark_retry(self, item_id: int, error: str, next_attempt_at: float) -> None:
         await self._update(
@@ -152,34 +247,44 @@ class OutboxMixin:
         self, channel: str, provider_id: str, status: str, error: str, now: float
     ) -> ReceiptOutcome | None:
         """Apply a delivery receipt; ``None`` when no outbound message has that id."""
-        async with self._write_lock:
-            try:
-                # ``provider_id != ''`` repeats the partial index's condition so
-                # SQLite may use it; without it every receipt walked all of the
-                # channel's outbound rows (tests/test_store_plans.py).
-                rows = await self.db.execute_fetchall(
-                    "SELECT id, customer, business, delivery_status FROM outbound "
-                    "WHERE channel = ? AND provider_id = ? AND provider_id != '' ORDER BY id LIMIT 1",
-                    (channel, provider_id),
+        async with self._immediate() as db:
+            part = await db.execute_fetchall(
+                "SELECT outbound_id, part, delivery_status FROM outbound_parts WHERE channel = ? AND provider_id = ? "
+                "LIMIT 1",
+                (channel, provider_id),
+            )
+            for row_id, number, current in part:  # one part of a reply sent as several messages
+                if _rank(status) > _rank(str(current)):
+                    await db.execute(
+                        "UPDATE outbound_parts SET delivery_status = ?, delivery_error = ?, delivery_at = ? "
+                        "WHERE outbound_id = ? AND part = ?",
+                        (status, error, now, row_id, number),
+                    )
+                return await self._combine(int(row_id))
+            # ``provider_id != ''`` repeats the partial index's condition so
+            # SQLite may use it; without it every receipt walked all of the
+            # channel's outbound rows (tests/test_store_plans.py).
+            rows = await db.execute_fetchall(
+                "SELECT id, customer, business, delivery_status FROM outbound "
+                "WHERE channel = ? AND provider_id = ? AND provider_id != '' ORDER BY id LIMIT 1",
+                (channel, provider_id),
+            )
+            found = [tuple(row) for row in rows]
+            if not found:
+                # Possibly earlier than our record of the send: keep it for mark_sent,
+                # and drop those kept a day in vain (the index on ``at`` makes it a seek).
+                await db.execute("DELETE FROM early_receipts WHERE at < ?", (now - EARLY_RECEIPT_TTL,))
+                await db.execute(
+                    "INSERT INTO early_receipts (channel, provider_id, status, error, at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (channel, provider_id, status, error, now),
                 )
-                found = [tuple(row) for row in rows]
-                if not found:
-                    # Possibly earlier than our record of the send: keep it for mark_sent,
-                    # and drop those kept a day in vain (the index on ``at`` makes it a seek).
-                    await self.db.execute("DELETE FROM early_receipts WHERE at < ?", (now - EARLY_RECEIPT_TTL,))
-                    await self.db.execute(
-                        "INSERT INTO early_receipts (channel, provider_id, status, error, at) VALUES (?, ?, ?, ?, ?) "
-                        "ON CONFLICT DO NOTHING",
-                        (channel, provider_id, status, error, now),
-                    )
-                    return None
-                row_id, customer, business, current = found[0]
-                moves = DELIVERY_RANK.get(status, 4) > DELIVERY_RANK.get(str(current), 4)
-                if moves:
-                    await self.db.execute(
-                        "UPDATE outbound SET delivery_status = ?, delivery_error = ?, delivery_at = ? WHERE id = ?",
-                        (status, error, now, row_id),
-                    )
-            except sqlite3.Error as exc:
-                raise StoreError(str(exc)) from exc
+                return None
+            row_id, customer, business, current = found[0]
+            moves = _rank(status) > _rank(str(current))
+            if moves:
+                await db.execute(
+                    "UPDATE outbound SET delivery_status = ?, delivery_error = ?, delivery_at = ? WHERE id = ?",
+                    (status, error, now, row_id),
+                )
         return ReceiptOutcome(str(customer), str(business), status if moves else str(current), moves)

@@ -229,4 +229,24 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX early_receipts_by_age ON early_receipts (at);
     """,
+    # 12: a reply the carrier sent as several messages, each with its own id and
+    # its own receipts (the Vonage SMS API: one per SMS part; bot.store.outbox
+    # combines them into the row's delivery status). ``chunk`` is the request
+    # of the row's send that gave the id: a carrier whose API takes less text
+    # than a reply holds gets it in several requests, and a retry resumes after
+    # the last accepted one. Rows of single-message sends have no parts.
+    """
+    CREATE TABLE outbound_parts (
+        outbound_id INTEGER NOT NULL,
+        part INTEGER NOT NULL,
+        chunk INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        provider_id TEXT NOT NULL,
+        delivery_status TEXT NOT NULL DEFAULT '',
+        delivery_error TEXT NOT NULL DEFAULT '',
+        delivery_at REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (outbound_id, part)
+    ) WITHOUT ROWID;
+    CREATE INDEX outbound_parts_by_provider_id ON outbound_parts (channel, provider_id);
+    """,
 )

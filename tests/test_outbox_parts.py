@@ -1,0 +1,139 @@
+"""One reply that the carrier sends as several messages: every part's receipt counts.
+
+The Vonage SMS API answers a long text with one ``message-id`` per SMS part and then sends
+one delivery receipt per part (carriers.md §3.3). The reply's status is then the one a
+Twilio user reads for a long message: ``delivered`` once every part is, ``failed`` (or
+``undelivered``) as soon as any part is, else the least advanced part's.
+
+Through the real app and outbox against a real HTTP server on loopback, and on the store
+itself where a test needs an order of events the app cannot script; a real SQLite file and
+a virtual clock throughout.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.carriers.vonage_sms import VonageSmsCarrier
+from bot.store import SQLiteStore
+from bot.types import Reply
+from tests.conftest import db_rows
+from tests.test_carriers_e2e import Desk, VonageSms
+from tests.test_receipts_send_answers import ScriptedApi, open_desk  # noqa: F401 (a fixture)
+from tests.test_store_sqlite import T0, inbound, key_for, session_for
+
+PARTS = ("0A00000000000011", "0A00000000000012", "0A00000000000013")
+
+
+def answer(*ids: str, statuses: tuple[str, ...] = ()) -> bytes:
+    """The SMS API's answer to a send that it split into ``len(ids)`` SMS parts."""
+    codes = statuses or ("0",) * len(ids)
+    messages = [{"to": "15550006001", "message-id": i, "status": code, "remaining-balance": "3.14",
+                 "message-price": "0.0333", "network": "310260", "client-ref": "textdesk-1"}
+                for i, code in zip(ids, codes, strict=True)]  # fmt: skip
+    return json.dumps({"message-count": str(len(ids)), "messages": messages}).encode()
+
+
+def receipt(driver: VonageSms, message_id: str, status: str, err: str = "0") -> dict[str, str]:
+    return {**driver.receipt(message_id, delivered=False), "status": status, "err-code": err}
+
+
+async def sent_desk(open_desk: Any, ids: tuple[str, ...]) -> tuple[Desk, VonageSms]:  # noqa: F811
+    driver = VonageSms()
+    api = ScriptedApi([(200, {}, answer(*ids))])
+    desk: Desk = await open_desk(driver, api.app())
+    await desk.deliver(driver.inbound(driver.message_id(1), "1"))
+    assert await desk.outbox.run_once() == 1
+    assert desk.rows("SELECT status, provider_id FROM outbound") == [("sent", ids[0])]
+    return desk, driver
+
+
+def test_the_send_answer_names_every_part() -> None:
+    carrier = VonageSmsCarrier("s", "md5hash", "k", "s")
+    result = carrier.parse_send_response(200, answer(*PARTS))
+    assert result.ok and result.provider_id == PARTS[0] and result.part_ids == PARTS
+
+
+async def test_delivered_only_when_every_part_is(open_desk: Any) -> None:  # noqa: F811
+    desk, driver = await sent_desk(open_desk, PARTS)
+    status = driver.status_path
+    assert (await desk.deliver(receipt(driver, PARTS[0], "delivered"), status)).status == 204
+    assert (await desk.deliver(receipt(driver, PARTS[2], "delivered"), status)).status == 204
+    assert desk.rows("SELECT delivery_status FROM outbound") == [("",)]  # part 2 not yet heard of
+    assert (await desk.deliver(receipt(driver, PARTS[1], "accepted"), status)).status == 204
+    assert desk.rows("SELECT delivery_status FROM outbound") == [("sent",)]  # the least advanced part
+    await desk.deliver(receipt(driver, PARTS[1], "delivered"), status)
+    assert desk.rows("SELECT delivery_status, delivery_error FROM outbound") == [("delivered", "")]
+    assert desk.count("early_receipts") == 0  # every part's receipt found its message
+
+
+async def test_one_failed_part_fails_the_reply_whatever_comes_after(open_desk: Any) -> None:  # noqa: F811
+    desk, driver = await sent_desk(open_desk, PARTS)
+    status = driver.status_path
+    await desk.deliver(receipt(driver, PARTS[0], "delivered"), status)
+    await desk.deliver(receipt(driver, PARTS[1], "failed", err="6"), status)
+    assert desk.rows("SELECT delivery_status, delivery_error FROM outbound") == [("failed", "6")]
+    await desk.deliver(receipt(driver, PARTS[2], "delivered"), status)
+    await desk.deliver(receipt(driver, PARTS[1], "delivered"), status)  # a part never goes back
+    assert desk.rows("SELECT delivery_status, delivery_error FROM outbound") == [("failed", "6")]
+    assert desk.count("early_receipts") == 0
+
+
+async def test_a_receipt_to_the_inbound_url_counts_too(open_desk: Any) -> None:  # noqa: F811
+    desk, driver = await sent_desk(open_desk, PARTS[:2])
+    for part in PARTS[:2]:
+        assert (await desk.deliver(receipt(driver, part, "delivered"))).status == 204
+    assert desk.rows("SELECT delivery_status FROM outbound") == [("delivered",)]
+
+
+async def test_a_one_part_send_is_unchanged(open_desk: Any) -> None:  # noqa: F811
+    desk, driver = await sent_desk(open_desk, PARTS[:1])
+    await desk.deliver(receipt(driver, PARTS[0], "delivered"), driver.status_path)
+    assert desk.rows("SELECT delivery_status FROM outbound") == [("delivered",)]
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    store = SQLiteStore(tmp_path / "parts.db")
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def queued(store: SQLiteStore) -> int:
+    key = key_for("+15556001234", channel="vonage-sms")
+    message = inbound("in-1", key)
+    await store.load_turn(message)
+    await store.commit_turn(message, session_for(key, "menu"), (Reply("hi"),), "", T0, queue=True)
+    (item,) = await store.due_outbox(T0)
+    return item.id
+
+
+async def test_part_receipts_that_beat_the_send_are_kept_for_it(store: SQLiteStore) -> None:
+    item_id = await queued(store)
+    # Parts 2 and 3 reported before the outbox wrote the ids down (the carrier answered slowly).
+    assert await store.record_receipt("vonage-sms", PARTS[1], "delivered", "", T0 + 1) is None
+    assert await store.record_receipt("vonage-sms", PARTS[2], "delivered", "", T0 + 1) is None
+    await store.mark_parts_sent(item_id, 0, PARTS, T0 + 2, done=True)
+    assert db_rows(store.path, "SELECT status, provider_id, delivery_status FROM outbound") == [
+        ("sent", PARTS[0], "")
+    ]
+    assert db_rows(store.path, "SELECT count(*) FROM early_receipts") == [(0,)]
+    outcome = await store.record_receipt("vonage-sms", PARTS[0], "delivered", "", T0 + 3)
+    assert outcome is not None and outcome.status == "delivered" and outcome.updated
+    assert outcome.customer == "+15556001234"
+    assert db_rows(store.path, "SELECT delivery_status FROM outbound") == [("delivered",)]
+
+
+async def test_parts_of_another_channel_are_not_matched(store: SQLiteStore) -> None:
+    item_id = await queued(store)
+    await store.mark_parts_sent(item_id, 0, PARTS, T0 + 2, done=True)
+    assert await store.record_receipt("telnyx", PARTS[1], "failed", "", T0 + 3) is None
+    assert db_rows(store.path, "SELECT delivery_status FROM outbound") == [("",)]
