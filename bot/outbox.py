@@ -31,7 +31,8 @@ from typing import Protocol, runtime_checkable
 
 import aiohttp
 
-from bot.carriers.base import Carrier, SendResult, retryable_status
+from bot.carriers.base import Carrier, SendResult
+from bot.carriers.sending import ChunkedSends, retryable_status
 from bot.clock import Clock
 from bot.logmask import mask
 from bot.metrics import Metrics
@@ -156,33 +157,66 @@ class Outbox:
             if carrier is None:
                 await self._give_up(item, f"carrier '{item.channel}' is not configured")
                 continue
-            if not self.limiter.try_acquire(item.channel, item.business, analyze(item.text).segments, now):
-                held.add(sender)
-                continue
-            attempted += 1
-            result = await self._send(carrier, item)
-            if result.ok:
+            sent_any, hold = await self._deliver(carrier, item, now)
+            attempted += sent_any
+            if hold:
+                held.add(sender)  # later messages from this number must not overtake this one
+        return attempted
+
+    def _chunks(self, carrier: Carrier, item: OutboxItem) -> tuple[Reply, ...]:
+        reply = Reply(item.text, item.media)
+        # Without a store that records each accepted chunk, a retry could not
+        # resume after it: such a store sends the reply whole, as it always did.
+        if isinstance(carrier, ChunkedSends) and self.parts is not None:
+            return carrier.chunks(reply) or (reply,)
+        return (reply,)
+
+    async def _deliver(self, carrier: Carrier, item: OutboxItem, now: float) -> tuple[bool, bool]:
+        """Send the row's messages not yet accepted, in order; ``(sent any, hold the sender)``.
+
+        Nearly every row is one message. A reply over the carrier's text limit
+        is several (``ChunkedSends``): each accepted one is recorded at once, so
+        a retry, a pause for the pace or a restart goes on after it, never
+        sending a message twice or out of order.
+        """
+        chunks = self._chunks(carrier, item)
+        first = await self.parts.chunks_sent(item.id) if self.parts is not None and len(chunks) > 1 else 0
+        sent_any = False
+        for index in range(first, len(chunks)):
+            chunk = chunks[index]
+            if not self.limiter.try_acquire(item.channel, item.business, analyze(chunk.text).segments, now):
+                return sent_any, True
+            sent_any = True
+            key = f"textdesk-{item.id}" + (f".{index}" if index else "")  # a chunk is its own send
+            result = await self._send(carrier, item, chunk, key)
+            if not result.ok:
+                await self._failed(item, result, now)
+                return True, result.retry
+            last = index == len(chunks) - 1
+            if last:
                 self.sent += 1
                 self.metrics.messages_out.labels(item.channel, "sent").inc()
-                if len(result.part_ids) > 1 and self.parts is not None:
-                    await self.parts.mark_parts_sent(item.id, 0, result.part_ids, self.clock.now(), done=True)
-                else:
-                    await self.store.mark_sent(item.id, result.provider_id, self.clock.now())
-            elif result.retry:
-                self.retries += 1
-                self.metrics.outbox_retries.labels(item.channel).inc()
-                held.add(sender)  # later parts to this customer must not overtake this one
-                delay = min(self.max_delay, self.base_delay * 2**item.attempts) * (0.5 + self.rng.random() / 2)
-                # A carrier that says how long to wait (429/503 Retry-After) is
-                # believed, up to max_age: a row never due could never be given up.
-                delay = max(delay, min(result.retry_after, self.max_age))
-                await self.store.mark_retry(item.id, result.error, now + delay)
+            ids = result.part_ids or (result.provider_id,)
+            if self.parts is not None and (len(chunks) > 1 or len(ids) > 1):
+                await self.parts.mark_parts_sent(item.id, index, ids, self.clock.now(), done=last)
             else:
-                await self._give_up(item, result.error)
-                if result.opted_out:
-                    change = ConsentChange("opt_out", f"carrier refused a send: {result.error}")
-                    await self.store.record_consent(item.customer, item.business, change, now)
-        return attempted
+                await self.store.mark_sent(item.id, result.provider_id, self.clock.now())
+        return sent_any, False
+
+    async def _failed(self, item: OutboxItem, result: SendResult, now: float) -> None:
+        if result.retry:
+            self.retries += 1
+            self.metrics.outbox_retries.labels(item.channel).inc()
+            delay = min(self.max_delay, self.base_delay * 2**item.attempts) * (0.5 + self.rng.random() / 2)
+            # A carrier that says how long to wait (429/503 Retry-After) is
+            # believed, up to max_age: a row never due could never be given up.
+            delay = max(delay, min(result.retry_after, self.max_age))
+            await self.store.mark_retry(item.id, result.error, now + delay)
+            return
+        await self._give_up(item, result.error)
+        if result.opted_out:
+            change = ConsentChange("opt_out", f"carrier refused a send: {result.error}")
+            await self.store.record_consent(item.customer, item.business, change, now)
 
     async def _give_up(self, item: OutboxItem, error: str) -> None:
         self.failures += 1
@@ -190,11 +224,9 @@ class Outbox:
         log.warning("outbox %s to %s failed: %s", item.id, mask(item.customer), error)
         await self.store.mark_failed(item.id, error)
 
-    async def _send(self, carrier: Carrier, item: OutboxItem) -> SendResult:
+    async def _send(self, carrier: Carrier, item: OutboxItem, reply: Reply, key: str) -> SendResult:
         try:
-            request = carrier.outbound_request(
-                item.customer, item.business, Reply(item.text, item.media), "", f"textdesk-{item.id}"
-            )
+            request = carrier.outbound_request(item.customer, item.business, reply, "", key)
         except ValueError as exc:
             # A number the carrier's API cannot address (Plivo takes "1555-0100" as
             # a sender but cannot send to it): no retry can help, and raising
@@ -207,7 +239,7 @@ class Outbox:
                 body = await response.read()
                 result = carrier.parse_send_response(response.status, body)
                 if not result.ok and not result.retry and retryable_status(response.status):
-                    # One rule for every carrier (bot.carriers.base.retryable_status): an
+                    # One rule for every carrier (bot.carriers.sending.retryable_status): an
                     # adapter may retry more answers, never fewer, so no carrier gives up
                     # on a 408 or a 5xx that another carrier's adapter would retry.
                     result = dataclasses.replace(result, retry=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.carriers.base import retryable_status
+from bot.carriers.sending import retryable_status
 from tests.test_carriers_e2e import ASYNC, Desk, Driver
 from tests.test_receipts_send_answers import ScriptedApi, open_desk  # noqa: F401 (a fixture)
 

@@ -31,7 +31,6 @@ __all__ = [
     "WebhookRequest",
     "decode_form",
     "parse_form_text",
-    "retryable_status",
 ]
 
 
@@ -244,25 +243,11 @@ class HttpRequest:
     body: bytes = b""
 
 
-def retryable_status(status: int) -> bool:
-    """Whether a carrier REST answer with this HTTP status is worth sending again.
-
-    The one rule for every carrier, so no adapter is stricter than another by
-    accident: 408 (the carrier timed our request out), 429 (throttled) and any
-    5xx say "try again later"; below 100 means no HTTP answer at all (a send
-    that never got one). Every other status is the carrier refusing this
-    request, and the same request would be refused again. An adapter may
-    retry more (an error in a 200 body, as the Vonage SMS API's "throttled"),
-    never less: the outbox applies this rule to every answer.
-    """
-    return status < 100 or status in (408, 429) or status >= 500
-
-
 @dataclass(frozen=True, slots=True)
 class SendResult:
     """What the carrier answered to a send: accepted with an id, or an error.
 
-    ``retry`` is True for answers worth retrying (``retryable_status``, timeouts);
+    ``retry`` is True for answers worth retrying (bot.carriers.sending.retryable_status, timeouts);
     ``retry_after`` is how long the carrier asked us to wait first (its
     ``Retry-After`` header, read by the outbox), 0 when it did not say.
     """

@@ -27,10 +27,10 @@ from bot.carriers.base import (
     WebhookError,
     WebhookReply,
     WebhookRequest,
-    retryable_status,
 )
 from bot.carriers.fields import e164, env_url, form_fields, required, xml_text
 from bot.carriers.plivo_signature import signature_v1, signature_v2, signature_v3, verify_signatures
+from bot.carriers.sending import retryable_status
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
 

@@ -30,7 +30,6 @@ from bot.carriers.base import (
     WebhookError,
     WebhookReply,
     WebhookRequest,
-    retryable_status,
 )
 from bot.carriers.fields import env_url
 from bot.carriers.fields import header as _header
@@ -39,6 +38,7 @@ from bot.carriers.fields import json_list as _list
 from bot.carriers.fields import json_object as _object
 from bot.carriers.fields import matching as _matching
 from bot.carriers.fields import string as _string
+from bot.carriers.sending import retryable_status
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
 

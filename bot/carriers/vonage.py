@@ -23,22 +23,25 @@ from bot.carriers.base import (
     WebhookError,
     WebhookReply,
     WebhookRequest,
-    retryable_status,
 )
 from bot.carriers.fields import env_url, has_surrogate
+from bot.carriers.sending import retryable_status
 from bot.carriers.vonage_signature import LEEWAY, MAX_TOKEN_AGE, decode_jwt, verify_bearer
 from bot.replies import media_url
+from bot.sms import split_reply
 from bot.types import InboundMedia, InboundMessage, Reply
 
 if TYPE_CHECKING:
     from bot.carriers.base import Carrier
 
-__all__ = ["CHANNEL", "DEFAULT_API_BASE_URL", "LEEWAY", "MAX_TOKEN_AGE", "VonageCarrier", "decode_jwt"]
+__all__ = ["CHANNEL", "DEFAULT_API_BASE_URL", "LEEWAY", "MAX_SMS_TEXT", "MAX_TOKEN_AGE", "VonageCarrier", "decode_jwt"]
 
 CHANNEL = "vonage"
 DEFAULT_API_BASE_URL = "https://api.nexmo.com"
 MAX_TEXT = 10_000  # far above any real SMS/MMS text; bounds what the engine is fed
 MAX_MEDIA = 10
+MAX_SMS_TEXT = 1000  # the API refuses longer SMS text (carriers.md §2.4)
+MAX_CAPTION = 2000  # an MMS caption (§2.5)
 CLIENT_REF_MAX = 40  # the Java SDK documents 40 characters; the Python SDK allows 100
 
 _ADDRESS = re.compile(r"\+?[A-Za-z0-9._-]{1,32}")
@@ -226,6 +229,20 @@ class VonageCarrier:
         """An empty 204: Vonage wants only an acknowledgement; replies go out via the outbox."""
         return WebhookReply(204, "text/plain", "")
 
+    def chunks(self, reply: Reply) -> tuple[Reply, ...]:
+        """An SMS text over ``MAX_SMS_TEXT`` as several messages, cut where bot.sms cuts replies.
+
+        Paragraph, sentence or word boundaries, never inside a grapheme (a flag,
+        an accented letter). A reply with media is one message: its text is the
+        caption, which may be 2,000 characters (§2.5), more than any prepared
+        MMS body (bot.replies.MAX_BODY).
+        """
+        if reply.media or len(reply.text) <= MAX_SMS_TEXT:
+            return (reply,)
+        # Only the length binds: the segment budget was kept when the reply was
+        # prepared, and a segment holds at least one character.
+        return tuple(Reply(part) for part in split_reply(reply.text, MAX_SMS_TEXT, MAX_SMS_TEXT))
+
     def outbound_request(self, to: str, sender: str, reply: Reply, media_base: str,
                          idempotency_key: str) -> HttpRequest:  # fmt: skip
         """A text as channel ``sms``; with media, channel ``mms`` with the text as the caption.
@@ -235,6 +252,9 @@ class VonageCarrier:
         key into status webhooks; Vonage does not deduplicate on it.
         """
         body: dict[str, Any] = {"to": _wire(to), "from": _wire(sender), "client_ref": _client_ref(idempotency_key)}
+        limit = MAX_CAPTION if reply.media else MAX_SMS_TEXT
+        if len(reply.text) > limit:  # the API would refuse it whole; chunks() says how to send it
+            raise ValueError(f"the text has {len(reply.text)} characters; the Messages API takes at most {limit}")
         if not reply.media:
             body.update(channel="sms", message_type="text", text=reply.text)
         else:

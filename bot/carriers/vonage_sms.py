@@ -35,9 +35,9 @@ from bot.carriers.base import (
     WebhookError,
     WebhookReply,
     WebhookRequest,
-    retryable_status,
 )
 from bot.carriers.fields import e164, env_url, form_fields, required
+from bot.carriers.sending import retryable_status
 from bot.replies import media_url
 from bot.sms import analyze
 from bot.types import InboundMessage, Reply
