@@ -137,3 +137,15 @@ async def test_parts_of_another_channel_are_not_matched(store: SQLiteStore) -> N
     await store.mark_parts_sent(item_id, 0, PARTS, T0 + 2, done=True)
     assert await store.record_receipt("telnyx", PARTS[1], "failed", "", T0 + 3) is None
     assert db_rows(store.path, "SELECT delivery_status FROM outbound") == [("",)]
+
+
+async def test_a_chunk_accepted_without_an_id_still_counts_as_sent(store: SQLiteStore) -> None:
+    # A 2xx without a readable id is accepted (resending would text the customer twice):
+    # the next request of the reply must start after it all the same.
+    item_id = await queued(store)
+    assert await store.chunks_sent(item_id) == 0
+    await store.mark_parts_sent(item_id, 0, ("",), T0 + 1, done=False)
+    assert await store.chunks_sent(item_id) == 1
+    await store.mark_parts_sent(item_id, 1, ("uuid-2",), T0 + 2, done=True)
+    assert db_rows(store.path, "SELECT status, provider_id FROM outbound") == [("sent", "")]
+    assert await store.record_receipt("vonage-sms", "", "delivered", "", T0 + 3) is None

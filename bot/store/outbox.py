@@ -181,8 +181,10 @@ class OutboxMixin:
             if not found:
                 return  # settled meanwhile (as mark_sent, it never touches a row that is not queued)
             channel, first = found[0]
-            for part, provider_id in enumerate((p for p in provider_ids if p), first):
-                status, error, at = await self._claim_early(channel, provider_id) or ("", "", 0.0)
+            # An empty id (a 2xx without one) is kept too: the part marks its chunk as sent.
+            for part, provider_id in enumerate(provider_ids or ("",), first):
+                early = await self._claim_early(channel, provider_id) if provider_id else None
+                status, error, at = early or ("", "", 0.0)
                 await db.execute(
                     "INSERT INTO outbound_parts (outbound_id, part, chunk, channel, provider_id, delivery_status, "
                     "delivery_error, delivery_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -250,7 +252,7 @@ class OutboxMixin:
         async with self._immediate() as db:
             part = await db.execute_fetchall(
                 "SELECT outbound_id, part, delivery_status FROM outbound_parts WHERE channel = ? AND provider_id = ? "
-                "LIMIT 1",
+                "AND provider_id != '' LIMIT 1",
                 (channel, provider_id),
             )
             for row_id, number, current in part:  # one part of a reply sent as several messages
