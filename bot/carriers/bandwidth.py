@@ -31,7 +31,7 @@ from bot.carriers.base import (
     WebhookReply,
     WebhookRequest,
 )
-from bot.carriers.fields import env_url
+from bot.carriers.fields import bounded, env_url
 from bot.carriers.fields import header as _header
 from bot.carriers.fields import json_body as _json_body
 from bot.carriers.fields import json_list as _list
@@ -157,14 +157,16 @@ class BandwidthCarrier:
             if owner is None:
                 recipients = _list(message.get("to"), f"{where}.to")
                 owner = recipients[0] if recipients else None
+            media = _media(message.get("media"), f"{where}.media")
+            text = bounded(_string(message.get("text"), f"{where}.text", optional=True), len(media), where)
             messages.append(
                 InboundMessage(
                     channel=CHANNEL,
                     provider_id=f"{message_id}:{kind}",
                     customer=_matching(message.get("from"), f"{where}.from", _ADDRESS, "a number"),
                     business=_matching(owner, f"{where}.owner (or the event's to)", _ADDRESS, "a number"),
-                    text=_string(message.get("text"), f"{where}.text", optional=True),
-                    media=_media(message.get("media"), f"{where}.media"),
+                    text=text,
+                    media=media,
                 )
             )
         return tuple(messages)

@@ -17,6 +17,9 @@ from xml.sax.saxutils import escape
 from bot.carriers.base import JsonBodyError, WebhookError, WebhookRequest
 
 __all__ = [
+    "MAX_INBOUND_MEDIA",
+    "MAX_INBOUND_TEXT",
+    "bounded",
     "e164",
     "env_url",
     "form_fields",
@@ -30,6 +33,12 @@ __all__ = [
     "string",
     "xml_text",
 ]
+
+# Far above any SMS or MMS a carrier delivers (a long SMS arrives joined up to
+# 1,600 characters at most carriers; an MMS holds 10 attachments, carriers.md
+# §4.6, §5.5, §6.5): these only bound the work and storage one webhook can cause.
+MAX_INBOUND_TEXT = 10_000
+MAX_INBOUND_MEDIA = 10
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # XML 1.0 forbids most C0 controls even as references; a reply holding one would
@@ -153,3 +162,11 @@ def e164(value: str) -> str:
     """A number as textdesk keys it: carriers that omit E.164's ``+`` get it back."""
     digits = value.removeprefix("+")
     return "+" + digits if digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 15 else value
+
+
+def bounded(text: str, media_count: int, where: str = "the message") -> str:
+    """``text``, unless it or the attachments are over the inbound bounds: then a 400 ``too_long``."""
+    if len(text) > MAX_INBOUND_TEXT or media_count > MAX_INBOUND_MEDIA:
+        raise WebhookError(400, "too_long", f"{where} has {len(text)} characters and {media_count} attachments; "
+                           f"at most {MAX_INBOUND_TEXT} and {MAX_INBOUND_MEDIA} are accepted")  # fmt: skip
+    return text

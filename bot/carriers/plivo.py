@@ -28,7 +28,7 @@ from bot.carriers.base import (
     WebhookReply,
     WebhookRequest,
 )
-from bot.carriers.fields import e164, env_url, form_fields, required, xml_text
+from bot.carriers.fields import MAX_INBOUND_MEDIA, MAX_INBOUND_TEXT, e164, env_url, form_fields, required, xml_text
 from bot.carriers.plivo_signature import signature_v1, signature_v2, signature_v3, verify_signatures
 from bot.carriers.sending import retryable_status
 from bot.replies import media_url
@@ -41,8 +41,8 @@ __all__ = ["CHANNEL", "DEFAULT_API_BASE_URL", "PlivoCarrier", "signature_v1", "s
 
 CHANNEL = "plivo"
 DEFAULT_API_BASE_URL = "https://api.plivo.com"
-MAX_TEXT = 10_000  # Plivo joins long SMS before forwarding (§4.1); this only bounds the engine's input
-MAX_MEDIA = 10  # §4.1: at most 10 attachments per inbound MMS
+MAX_TEXT = MAX_INBOUND_TEXT  # Plivo joins long SMS before forwarding (§4.1); the bound every carrier has
+MAX_MEDIA = MAX_INBOUND_MEDIA  # §4.6: at most 10 attachments per MMS
 FORM = "application/x-www-form-urlencoded"
 MAX_FIELDS = 100  # bounds the work a request can make us do
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'

@@ -31,7 +31,7 @@ from bot.carriers.base import (
     WebhookReply,
     WebhookRequest,
 )
-from bot.carriers.fields import env_url
+from bot.carriers.fields import bounded, env_url
 from bot.carriers.fields import header as _header
 from bot.carriers.fields import json_body as _json_body
 from bot.carriers.fields import json_list as _list
@@ -164,7 +164,7 @@ class SinchCarrier:
                 provider_id=_matching(event.get("id"), "id", _ID, "a message id"),
                 customer=_number(event.get("from"), "from"),
                 business=_number(event.get("to"), "to"),
-                text=text,
+                text=bounded(text, len(media)),
                 media=media,
             ),
         )

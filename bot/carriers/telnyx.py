@@ -31,7 +31,7 @@ from bot.carriers.base import (
     WebhookReply,
     WebhookRequest,
 )
-from bot.carriers.fields import env_url
+from bot.carriers.fields import bounded, env_url
 from bot.carriers.fields import header as _header
 from bot.carriers.fields import json_body as _json_body
 from bot.carriers.fields import json_list as _list
@@ -154,14 +154,16 @@ class TelnyxCarrier:
             raise WebhookError(400, "missing_field", "data.payload.to should list at least one recipient")
         # Our number is the first recipient; group MMS lists the other members after it or in cc[].
         business = _object(to[0], "data.payload.to[0]").get("phone_number")
+        media = _media(payload.get("media"))
+        text = bounded(_string(payload.get("text"), "data.payload.text", optional=True), len(media))
         return (
             InboundMessage(
                 channel=CHANNEL,
                 provider_id=event_id,
                 customer=_matching(sender.get("phone_number"), "data.payload.from.phone_number", _ADDRESS, "a number"),
                 business=_matching(business, "data.payload.to[0].phone_number", _ADDRESS, "a number"),
-                text=_string(payload.get("text"), "data.payload.text", optional=True),
-                media=_media(payload.get("media")),
+                text=text,
+                media=media,
             ),
         )
 

@@ -24,7 +24,7 @@ from bot.carriers.base import (
     WebhookReply,
     WebhookRequest,
 )
-from bot.carriers.fields import env_url, has_surrogate
+from bot.carriers.fields import MAX_INBOUND_MEDIA, MAX_INBOUND_TEXT, env_url, has_surrogate
 from bot.carriers.sending import retryable_status
 from bot.carriers.vonage_signature import LEEWAY, MAX_TOKEN_AGE, decode_jwt, verify_bearer
 from bot.replies import media_url
@@ -38,8 +38,8 @@ __all__ = ["CHANNEL", "DEFAULT_API_BASE_URL", "LEEWAY", "MAX_SMS_TEXT", "MAX_TOK
 
 CHANNEL = "vonage"
 DEFAULT_API_BASE_URL = "https://api.nexmo.com"
-MAX_TEXT = 10_000  # far above any real SMS/MMS text; bounds what the engine is fed
-MAX_MEDIA = 10
+MAX_TEXT = MAX_INBOUND_TEXT  # the same bounds for every carrier (bot.carriers.fields)
+MAX_MEDIA = MAX_INBOUND_MEDIA
 MAX_SMS_TEXT = 1000  # the API refuses longer SMS text (carriers.md §2.4)
 MAX_CAPTION = 2000  # an MMS caption (§2.5)
 CLIENT_REF_MAX = 40  # the Java SDK documents 40 characters; the Python SDK allows 100
