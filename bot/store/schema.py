@@ -229,7 +229,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX early_receipts_by_age ON early_receipts (at);
     """,
-    # 12: a reply the carrier sent as several messages, each with its own id and
+    # 13: a reply the carrier sent as several messages, each with its own id and
     # its own receipts (the Vonage SMS API: one per SMS part; bot.store.outbox
     # combines them into the row's delivery status). ``chunk`` is the request
     # of the row's send that gave the id: a carrier whose API takes less text
