@@ -13,10 +13,14 @@ Rules, tried in this order (the first that fires wins):
    more times counts once (``"STOPPPP"``), for opt-out keywords only.
 2. **Opt-out keyword as a sentence of its own.** One clause of a longer text
    (clauses are split at punctuation, emoji and line breaks) is an opt-out
-   keyword and is not a question: ``"Stop. Thank you"``, ``"Who is this? STOP"``.
+   keyword: ``"Stop. Thank you"``, ``"Who is this? STOP"``. A keyword clause
+   asked as a question, in a text that says something else, asks about the
+   word and is skipped by this rule and the next: ``"Stop? what do you
+   mean"``, ``"Cancel? No, keep it"`` (but ``"Stop? Stop?"`` opts out).
 3. **Revocation pattern.** A regular expression from :data:`REVOCATION_PATTERNS`
    (or a flow's extras) is found in a clause: ``"please stop texting me"``,
-   ``"take me off your list"``.
+   ``"take me off your list"``, also in a request phrased as a question
+   (``"can you stop texting me?"``).
 4. **Opt-in or HELP keyword, whole message only** (``"yes"``, ``"Help?"``).
 
 Why opt-out is broad but opt-in and HELP are narrow: the FCC's 2024 revocation
@@ -282,16 +286,20 @@ class ComplianceKeywords:
         )
         if whole is not None:
             return f"keyword {whole}"
-        for clause in clauses:
-            # "Cancel? No, keep it" asks about the word rather than using it.
-            if clause.question:
-                continue
-            display = self._opt_out_keyword(clause.key, clause.text)
-            if display is not None:
+        displays = [self._opt_out_keyword(clause.key, clause.text) for clause in clauses]
+        # A keyword asked as a question in a text that says something else
+        # ("Cancel? No, keep it", "Stop? what do you mean") asks about the
+        # word rather than using it. Said twice ("Stop? Stop?") it is used.
+        says_more = None in displays
+        for clause, display in zip(clauses, displays, strict=True):
+            if display is not None and not (clause.question and says_more):
                 return f"keyword {display} as a sentence of its own"
+        # Past here every keyword clause is such a question: no pattern may
+        # read it either ("stop" alone would match the "stop please" one).
+        texts = [clause.text for clause, display in zip(clauses, displays, strict=True) if display is None]
         for source, pattern in self._patterns:
-            for clause in clauses:
-                match = pattern.search(clause.text)
+            for text in texts:
+                match = pattern.search(text)
                 if match is not None:
                     return f"revocation pattern {source!r} matched {match.group(0)!r}"
         return None
