@@ -43,7 +43,7 @@ from collections.abc import Iterable
 
 from bot.compliance.clauses import Clause, keyword_forms, split_clauses
 from bot.compliance.intents import BASE_HELP_KEYWORDS, BASE_OPT_IN_KEYWORDS, BASE_OPT_OUT_KEYWORDS, Intent
-from bot.compliance.revocation import REVOCATION_PATTERNS, compile_pattern
+from bot.compliance.revocation import REVOCATION_PATTERNS, compile_pattern, negated
 
 __all__ = [
     "BASE_HELP_KEYWORDS",
@@ -78,6 +78,9 @@ def _as_list(name: str, values: Iterable[str]) -> list[str]:
 # (an essay is rarely sent twice).
 EXPLAIN_MEMO = 4096
 MEMO_CHARS = 160
+# Negated matches of one pattern in one clause looked past before giving up:
+# "dont stop texting me" is said once or twice, not 3,000 times.
+NEGATED_MATCHES = 8
 
 
 class ComplianceKeywords:
@@ -300,6 +303,13 @@ class ComplianceKeywords:
         for source, pattern in self._patterns:
             for text in texts:
                 match = pattern.search(text)
+                # "dont stop texting me": look on past a negated match, a few
+                # times at most (a search can cost the rest of the clause).
+                passed = 0
+                while match is not None and negated(text, match.start()):
+                    passed += 1
+                    resume = max(match.end(), match.start() + 1)
+                    match = pattern.search(text, resume) if passed <= NEGATED_MATCHES else None
                 if match is not None:
                     return f"revocation pattern {source!r} matched {match.group(0)!r}"
         return None

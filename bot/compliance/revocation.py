@@ -12,7 +12,7 @@ import functools
 import re
 import unicodedata
 
-__all__ = ["REVOCATION_PATTERNS", "compile_pattern"]
+__all__ = ["REVOCATION_PATTERNS", "compile_pattern", "negated"]
 
 # Patterns are searched (case-insensitively) in one clause at a time. A clause
 # is what lies between punctuation, emoji or line breaks, normalised to
@@ -121,6 +121,29 @@ A flow may add more through ``extra_revocation_patterns`` but cannot remove
 these. Patterns see the normalised clause described above, so write them in
 lowercase, without apostrophes or punctuation (``dont text me``).
 """
+
+
+# A negation of the customer's own right before a matched revocation undoes it:
+# "dont stop texting me", "please never unsubscribe me", "i didnt opt out",
+# "i dont want to unsubscribe". Its subject must not be the business (or a
+# question about it): "you never stop texting me" and "why wont you stop" are
+# complaints and requests, and still opt out. Seen in the last _NEGATION_REACH
+# characters before the match, which hold the longest negation and its subject
+# word whole, so the cost per match is flat however long the clause is.
+_NEGATION = re.compile(
+    r"(?:^|(\w+) )(?:dont|do not|never|didnt|did not|wont|will not)"
+    r"(?: ever)?(?: (?:want|wanna|need|have)(?: to)?)? $"
+)
+_NOT_THE_CUSTOMER = frozenset({"you", "u", "ya", "yall", "they", "it", "why"})
+_NEGATION_REACH = 64
+
+
+def negated(clause: str, start: int) -> bool:
+    """Whether the revocation matched at ``start`` of a normalised clause is negated."""
+    if start == 0:
+        return False
+    found = _NEGATION.search(clause[max(0, start - _NEGATION_REACH) : start])
+    return found is not None and found.group(1) not in _NOT_THE_CUSTOMER
 
 
 # Pattern syntax that means the same with and without IGNORECASE on a folded
