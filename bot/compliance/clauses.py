@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.matching.normalize import visible
 
-__all__ = ["Clause", "fold", "keyword_forms", "split_clauses"]
+__all__ = ["SPELLED_SYMBOLS", "Clause", "fold", "keyword_forms", "split_clauses"]
 
 # Characters dropped inside a word, so "don't" and "don’t" both become "dont".
 _APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc`\u00b4")
@@ -24,6 +24,42 @@ _WORD_SEPARATORS = re.compile(r"[-_\u2010\u2011]|[^\S\r\n]")
 # Anything else that is neither a word character nor a space ends a clause:
 # punctuation, emoji, symbols and line breaks.
 _CLAUSE_BREAK = re.compile(r"([^\w ]+)")
+
+
+_BRACKETS = "()[]\u3014\u3015"
+
+
+def _spelled_symbols() -> dict[int, str]:
+    """Symbols whose compatibility decomposition holds letters or digits, for str.translate.
+
+    NFKD spells "™" as "TM", "℠" as "SM", "㎏" as "kg", "№" as "No": glued to
+    the word before, "STOP™" would read "stoptm". Such a symbol becomes U+FFFC
+    (OBJECT REPLACEMENT CHARACTER, itself a symbol that NFKD leaves alone), so
+    it ends a clause as "®" or an emoji does. A symbol that spells a single
+    letter or digit, bracketed or not ("Ⓢ", "🅂", "⒮"), is that letter.
+    tests/test_compliance_symbols.py checks every code point; these blocks
+    hold them all.
+    """
+    table: dict[int, str] = {}
+    for cp in (*range(0x20A8, 0x2500), *range(0x3200, 0x3400), 0xFDFC, *range(0x1F100, 0x1F300)):
+        ch = chr(cp)
+        spelled = unicodedata.normalize("NFKD", ch)
+        if not unicodedata.category(ch).startswith("S") or not any(c.isalnum() for c in spelled):
+            continue
+        letters = spelled.strip(_BRACKETS)
+        if len(letters) == 1 and letters.isalnum():
+            if letters != spelled:
+                table[cp] = letters  # "⒮" -> "s"; "Ⓢ" decomposes by itself
+        else:
+            table[cp] = "\ufffc"
+    return table
+
+
+SPELLED_SYMBOLS: dict[int, str] = _spelled_symbols()
+# The blocks scanned above, searched for first as bot.matching.normalize.visible
+# does: a search is much cheaper than str.translate, and almost no text holds
+# one. Four ranges, not the table's 26: sre tries each range on every character.
+_SPELLED_RE = re.compile("[\u20a8-\u24ff\u3200-\u33ff\ufdfc\U0001f100-\U0001f2ff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +84,12 @@ def fold(text: str) -> str:
         return text.lower()
     # casefold first: it can itself produce combining marks ("İ" -> "i̇").
     # Invisible characters inside words ("S\u200bTOP") would split a keyword
-    # into two clauses; see bot.matching.normalize.visible.
-    decomposed = unicodedata.normalize("NFKD", visible(text).casefold())
+    # into two clauses; see bot.matching.normalize.visible. Symbols spelled
+    # with letters ("™") must not become letters; see SPELLED_SYMBOLS.
+    text = visible(text)
+    if _SPELLED_RE.search(text) is not None:
+        text = text.translate(SPELLED_SYMBOLS)
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     # Compatibility forms decompose to capitals casefold left alone ("𝐒𝐓𝐎𝐏",
     # "ℍ𝔼𝕃ℙ" -> "STOP", "HELP"), so fold again; and dotless "ı" (a Turkish
