@@ -10,7 +10,9 @@ Rules, tried in this order (the first that fires wins):
    whitespace, punctuation, emoji and the spaces or hyphens between words,
    *is* an opt-out keyword: ``"Stop!"``, ``" stop. "``, ``"STOP 🙏"``,
    ``"opt-out"``, ``"Opt Out"``, ``"stop all"``. A letter repeated three or
-   more times counts once (``"STOPPPP"``), for opt-out keywords only.
+   more times counts once (``"STOPPPP"``), for opt-out keywords only, and so
+   do a few misspellings of them (``"stpo"``, ``"stopp"``, ``"unsuscribe"``;
+   see :func:`_misspellings`).
 2. **Opt-out keyword as a sentence of its own.** One clause of a longer text
    (clauses are split at punctuation, emoji and line breaks) is an opt-out
    keyword: ``"Stop. Thank you"``, ``"Who is this? STOP"``. A keyword clause
@@ -71,6 +73,32 @@ def _as_list(name: str, values: Iterable[str]) -> list[str]:
             raise TypeError(f"{name} must contain strings, got {item!r}")
     return items
 
+# Misspelt opt-out keywords that still opt out (as a whole message or a
+# sentence of its own): a customer who wants out and mistypes STOP must not
+# keep getting texts. Any single edit of a long keyword ("unsuscribe") is no
+# other word; for a short one only a swap of neighbours ("stpo", "cancle") or
+# a doubled letter ("stopp"), since its other edits are words ("step",
+# "shop", "top", "spot"). Three letters or fewer (END): exact only.
+_ANY_EDIT_LETTERS = 8
+_SWAP_OR_DOUBLE_LETTERS = 4
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _misspellings(key: str) -> set[str]:
+    """The misspellings of keyword ``key`` that count as the keyword (see above)."""
+    if len(key) < _SWAP_OR_DOUBLE_LETTERS:
+        return set()
+    swaps = {key[:i] + key[i + 1] + key[i] + key[i + 2 :] for i in range(len(key) - 1)}
+    doubles = {key[: i + 1] + key[i:] for i in range(len(key))}
+    variants = swaps | doubles
+    if len(key) >= _ANY_EDIT_LETTERS:
+        variants |= {key[:i] + key[i + 1 :] for i in range(len(key))}
+        variants |= {key[:i] + c + key[i + 1 :] for i in range(len(key)) for c in _ALPHABET}
+        variants |= {key[:i] + c + key[i:] for i in range(len(key) + 1) for c in _ALPHABET}
+    variants.discard(key)
+    return variants
+
+
 # Texts whose verdict is remembered, per vocabulary. Every inbound text is
 # classified, and customers repeat themselves ("1", "yes", "hi", the menu's
 # words, the same question twice); the verdict is a pure function of the text.
@@ -99,7 +127,7 @@ class ComplianceKeywords:
         <Intent.OPT_OUT: 'STOP'>
     """
 
-    __slots__ = ("_displays", "_keywords", "_memo", "_patterns", "_spaced")
+    __slots__ = ("_displays", "_keywords", "_memo", "_misspelt", "_patterns", "_spaced")
 
     def __init__(
         self,
@@ -148,6 +176,14 @@ class ComplianceKeywords:
         self._patterns: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             (pattern, compile_pattern(pattern)) for pattern in dict.fromkeys(patterns)
         )
+        # Misspelt opt-out keywords -> display form (see _misspellings). Built
+        # after every keyword is known: an exact keyword always wins.
+        self._misspelt: dict[str, str] = {}
+        for key, intent in self._keywords.items():
+            if intent is Intent.OPT_OUT:
+                for variant in _misspellings(key):
+                    if variant not in self._keywords:
+                        self._misspelt.setdefault(variant, self._displays[key])
         # Opt-out is checked first, so such a keyword would silently never
         # fire; refusing it tells the flow author now instead.
         for key, intent in self._keywords.items():
@@ -272,6 +308,9 @@ class ComplianceKeywords:
         # opt-in and HELP stay exact.
         if self._keywords.get(key) is Intent.OPT_OUT:
             return self._spaced.get(spaced, self._displays[key])
+        misspelt = self._misspelt.get(key)
+        if misspelt is not None:
+            return f"{misspelt} (misspelt)"
         if _EMPHASIS.search(key) is None:
             return None  # no letter tripled: the candidates below would all be ``key`` again
         for candidate in (_EMPHASIS.sub(r"\1", key), _EMPHASIS.sub(r"\1\1", key)):
