@@ -8,8 +8,11 @@ shared/reference/carriers.md §11):
   with the time and the text, send exactly one confirmation (brand, "no more
   messages", how to resubscribe; no marketing). A second STOP while opted out
   is recorded but answered with nothing: nothing may be sent any more.
-- Opt-in (START, UNSTOP, YES): record it and confirm; a conversation that was
-  opted out restarts cleanly at the flow's start.
+- Opt-in (START, UNSTOP, YES): confirm it. Only when it lifts an opt-out is it
+  recorded (and the conversation restarts cleanly at the flow's start): these
+  words "remove the block" (carriers.md §11.2); from a number that never
+  opted out there is none, and a bare "yes" is not the consent to marketing
+  a recorded opt-in stands for (the API broadcasts to such numbers).
 - HELP/INFO: the flow's help text, even to an opted-out number (carriers and
   CTIA expect HELP to work always).
 - Anything else from an opted-out number: recorded, never answered.
@@ -62,7 +65,8 @@ def decide(
         if said is Intent.OPT_OUT:
             return ComplianceDecision(said, reason, True, ledger="opt_out", source="carrier", opted_out_after=True)
         if said is Intent.OPT_IN:
-            return ComplianceDecision(said, reason, True, ledger="opt_in", source="carrier", restart=opted_out)
+            ledger = "opt_in" if opted_out else ""
+            return ComplianceDecision(said, reason, True, ledger=ledger, source="carrier", restart=opted_out)
         return ComplianceDecision(said, reason, True, opted_out_after=opted_out)
     intent, reason = keywords.explain(text)
     if intent is Intent.OPT_OUT:
@@ -71,8 +75,9 @@ def decide(
             intent, reason, True, replies, ledger="opt_out", source="keyword", opted_out_after=True
         )
     if intent is Intent.OPT_IN:
+        ledger = "opt_in" if opted_out else ""
         return ComplianceDecision(
-            intent, reason, True, (Reply(texts.opt_in_reply),), ledger="opt_in", source="keyword", restart=opted_out
+            intent, reason, True, (Reply(texts.opt_in_reply),), ledger=ledger, source="keyword", restart=opted_out
         )
     if intent is Intent.HELP:
         return ComplianceDecision(intent, reason, True, (Reply(texts.help),), opted_out_after=opted_out)

@@ -1,0 +1,60 @@
+"""START/UNSTOP/YES is a consent event only when it lifts an opt-out.
+
+carriers.md §11.1-11.2: the opt-in keywords (Twilio: START, YES, UNSTOP)
+"remove the block" an opt-out put in place; toll-free carriers answer "you
+will begin receiving messages again". From a number that never opted out
+there is nothing to lift, and a bare "yes" is not the consent to marketing
+that the ledger's opt-in stands for (the API broadcasts to numbers with a
+recorded opt-in). So: the confirmation is still sent, as carriers send
+theirs, but only an opt-in after an opt-out is recorded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.compliance import ComplianceKeywords, Intent
+from bot.compliance.policy import ComplianceTexts, decide
+from bot.types import Reply
+from tests.conftest import AppFactory, Phone, db_rows
+
+KW = ComplianceKeywords()
+TEXTS = ComplianceTexts(help="help text", opt_out_reply="opted out", opt_in_reply="opted in")
+
+
+@pytest.mark.parametrize("text", ["START", "yes", "Unstop!"])
+def test_an_opt_in_word_from_a_number_never_opted_out_records_nothing(text: str) -> None:
+    decision = decide(KW, TEXTS, text, "", opted_out=False)
+    assert (decision.intent, decision.handled, decision.replies) == (Intent.OPT_IN, True, (Reply("opted in"),))
+    assert (decision.ledger, decision.restart, decision.opted_out_after) == ("", False, False)
+
+
+@pytest.mark.parametrize("text", ["START", "yes", "Unstop!"])
+def test_an_opt_in_word_after_an_opt_out_is_recorded(text: str) -> None:
+    decision = decide(KW, TEXTS, text, "", opted_out=True)
+    assert (decision.intent, decision.replies) == (Intent.OPT_IN, (Reply("opted in"),))
+    assert (decision.ledger, decision.source, decision.restart, decision.opted_out_after) == (
+        "opt_in", "keyword", True, False,
+    )
+
+
+def test_a_carrier_opt_in_is_recorded_only_after_an_opt_out() -> None:
+    fresh = decide(KW, TEXTS, "START", "START", opted_out=False)
+    assert (fresh.intent, fresh.handled, fresh.replies, fresh.ledger) == (Intent.OPT_IN, True, (), "")
+    back = decide(KW, TEXTS, "START", "START", opted_out=True)
+    assert (back.ledger, back.source, back.replies, back.restart) == ("opt_in", "carrier", (), True)
+
+
+async def test_start_without_an_opt_out_is_answered_but_not_recorded(make_client: AppFactory, db_path: Path) -> None:
+    client = await make_client()
+    phone = Phone(client, "+15550006001")
+    assert (await phone.text("3")).body  # in the middle of the order question
+    assert "subscribed" in (await phone.text("YES")).body
+    assert "subscribed" in (await phone.text("START")).body
+    assert db_rows(db_path, "SELECT count(*) FROM consent_events") == [(0,)]
+    assert db_rows(db_path, "SELECT count(*) FROM consent") == [(0,)]
+    await phone.text("STOP")
+    assert "subscribed" in (await phone.text("START")).body
+    assert db_rows(db_path, "SELECT event FROM consent_events ORDER BY id") == [("opt_out",), ("opt_in",)]
