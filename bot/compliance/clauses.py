@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.matching.normalize import visible
 
-__all__ = ["SPELLED_SYMBOLS", "Clause", "fold", "keyword_forms", "split_clauses"]
+__all__ = ["LOOKALIKES", "SPELLED_SYMBOLS", "Clause", "fold", "keyword_forms", "split_clauses"]
 
 # Characters dropped inside a word, so "don't" and "don’t" both become "dont".
 _APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc`\u00b4")
@@ -62,6 +62,28 @@ SPELLED_SYMBOLS: dict[int, str] = _spelled_symbols()
 _SPELLED_RE = re.compile("[\u20a8-\u24ff\u3200-\u33ff\ufdfc\U0001f100-\U0001f2ff]")
 
 
+# Letters that look like a Latin letter, read as that letter: Cyrillic and Greek
+# homoglyphs (both cases, so that "Т" and "т" agree as casefold needs, and
+# what the uppercase looks like decides: "Н"/"н" is h, "Ν"/"ν" is n), small
+# capitals and dotless "ı" (what "font" apps and Turkish keyboards produce),
+# and the negative circled and squared letters ("🅢", "🆂"), which have no
+# decomposition. What a letter looks like decides, not how it sounds:
+# Cyrillic "С" is c, so "СТОР" reads "ctop". Revocation patterns are read
+# through the same table (bot.compliance.revocation.compile_pattern).
+_LOOKS_LIKE = {
+    "a": "аАαΑᴀ", "b": "вВβΒʙ", "c": "сСᴄ", "d": "ԁԀᴅ", "e": "еЕεΕᴇ", "f": "ꜰ", "g": "ɢ",
+    "h": "нНһҺηΗʜ", "i": "іІιΙɪı", "j": "јЈᴊ", "k": "кКκΚᴋ", "l": "ʟ", "m": "мМμΜᴍ", "n": "νΝɴ",
+    "o": "оОοΟᴏ", "p": "рРρΡᴘ", "q": "ԛԚ", "r": "ʀ", "s": "ѕЅꜱ", "t": "тТτΤᴛ", "u": "ᴜ", "v": "ᴠ",
+    "w": "ԝԜᴡ", "x": "хХχΧ", "y": "уУүҮυΥʏ", "z": "ζΖᴢ",
+}  # fmt: skip
+LOOKALIKES: dict[int, str] = {
+    **{ord(ch): latin for latin, chars in _LOOKS_LIKE.items() for ch in chars},
+    **{0x1F150 + n: chr(ord("a") + n) for n in range(26)},  # negative circled
+    **{0x1F170 + n: chr(ord("a") + n) for n in range(26)},  # negative squared
+}
+_LOOKALIKE_RE = re.compile("[\u0131\u0250-\u02af\u0370-\u052f\u1d00-\u1d2b\ua730-\ua731\U0001f150-\U0001f189]")
+
+
 @dataclass(frozen=True, slots=True)
 class Clause:
     """One clause of a message: its words and whether it was asked as a question.
@@ -92,11 +114,13 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     # Compatibility forms decompose to capitals casefold left alone ("𝐒𝐓𝐎𝐏",
-    # "ℍ𝔼𝕃ℙ" -> "STOP", "HELP"), so fold again; and dotless "ı" (a Turkish
-    # keyboard's "i") is "i", as case-insensitive regex matching has it. A
+    # "ℍ𝔼𝕃ℙ" -> "STOP", "HELP"), so fold again; and letters that look Latin
+    # are read as Latin ("SТОР", "ꜱᴛᴏᴘ"; dotless "ı", a Turkish keyboard's
+    # "i", is "i" as case-insensitive regex matching has it): LOOKALIKES. A
     # folded clause is then lowercase, and revocation patterns written in
     # lowercase ASCII need no IGNORECASE (bot.compliance.revocation).
-    return stripped.casefold().replace("\u0131", "i")
+    folded = stripped.casefold()
+    return folded.translate(LOOKALIKES) if _LOOKALIKE_RE.search(folded) is not None else folded
 
 
 def split_clauses(text: str) -> tuple[Clause, ...]:

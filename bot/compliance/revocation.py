@@ -12,6 +12,8 @@ import functools
 import re
 import unicodedata
 
+from bot.compliance.clauses import LOOKALIKES
+
 __all__ = ["REVOCATION_PATTERNS", "compile_pattern", "negated"]
 
 # Patterns are searched (case-insensitively) in one clause at a time. A clause
@@ -163,10 +165,12 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
             clause (it would then opt out every message).
     """
     # Strip accents the same way clauses are, so "arrêtez" in a pattern still
-    # matches; regex syntax is ASCII, so this never changes its meaning.
+    # matches, and read letters that look Latin as clauses do, so "не пишите"
+    # still matches "НЕ ПИШИТЕ"; regex syntax is ASCII, so neither changes
+    # its meaning (but a class of such letters, "[а-я]", now reads "[a-я]").
     source = "".join(
         ch for ch in unicodedata.normalize("NFKD", pattern) if not unicodedata.combining(ch)
-    )
+    ).translate(LOOKALIKES)
     # Case-insensitive matching costs sre about twice the time, and the
     # patterns run on every message. A folded clause is lowercase (see
     # bot.compliance.clauses.fold), and in folded text the only character
