@@ -15,7 +15,8 @@ Rules, tried in this order (the first that fires wins):
    see :func:`_misspellings`).
 2. **Opt-out keyword as a sentence of its own.** One clause of a longer text
    (clauses are split at punctuation, emoji and line breaks) is an opt-out
-   keyword: ``"Stop. Thank you"``, ``"Who is this? STOP"``. A keyword clause
+   keyword: ``"Stop. Thank you"``, ``"Who is this? STOP"``, or keywords only,
+   one of them an opt-out keyword (``"HELP STOP"``, ``"START STOP"``). A keyword clause
    asked as a question, in a text that says something else, asks about the
    word and is skipped by this rule and the next: ``"Stop? what do you
    mean"``, ``"Cancel? No, keep it"`` (but ``"Stop? Stop?"`` opts out).
@@ -318,6 +319,25 @@ class ComplianceKeywords:
                 return self._displays[candidate]
         return None
 
+    def _among_keywords(self, words: tuple[str, ...]) -> str | None:
+        """The display of the opt-out keyword in a run of keywords only ("HELP STOP"), or None.
+
+        No opt-in or HELP keyword may shadow a revocation: a clause of keywords
+        only that holds an opt-out keyword is one. Most clauses stop at the
+        first word, which is no keyword.
+        """
+        if len(words) < 2:
+            return None
+        found = None
+        for word in words:
+            misspelt = self._misspelt.get(word)
+            intent = Intent.OPT_OUT if misspelt is not None else self._keywords.get(word)
+            if intent is None:
+                return None
+            if intent is Intent.OPT_OUT and found is None:
+                found = misspelt or self._displays[word]
+        return None if found is None else f"{found} (with other keywords)"
+
     def _opt_out_rule(self, clauses: tuple[Clause, ...]) -> str | None:
         """Return the reason a message (as clauses) is an opt-out, or None."""
         if not clauses:
@@ -328,7 +348,10 @@ class ComplianceKeywords:
         )
         if whole is not None:
             return f"keyword {whole}"
-        displays = [self._opt_out_keyword(clause.key, clause.text) for clause in clauses]
+        displays = [
+            self._opt_out_keyword(clause.key, clause.text) or self._among_keywords(clause.words)
+            for clause in clauses
+        ]
         # A keyword asked as a question in a text that says something else
         # ("Cancel? No, keep it", "Stop? what do you mean") asks about the
         # word rather than using it. Said twice ("Stop? Stop?") it is used.
