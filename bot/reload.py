@@ -21,7 +21,7 @@ import logging
 from pathlib import Path
 
 from bot import gcpolicy
-from bot.flows import Flow, FlowLoadError, FlowSet, load_flows
+from bot.flows import Flow, FlowLoadError, FlowSet, flow_files, load_flows
 from bot.flows.lint import lint_flow_set
 from bot.service import ConversationService
 from bot.store import StoreError
@@ -41,7 +41,11 @@ def snapshot(folder: Path) -> Snapshot:
     SOURCE_DATE_EPOCH); the change time (which nothing but the kernel sets) and
     the inode (new on an atomic replace) do not.
     """
-    files = [*folder.glob("*.yaml"), *folder.glob("*.yml")]
+    # Exactly the files a reload loads: a macOS ``._retail.yaml`` or an editor's
+    # backup appearing is not an edit, and must not be linted as a flow.
+    files: list[Path] = []
+    with contextlib.suppress(OSError):  # the folder itself gone (a deploy swapping it)
+        files = flow_files(folder)
     media = folder / "media"
     if media.is_dir():
         files += [p for p in media.rglob("*") if p.is_file()]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.flows import FlowLoadError, FlowSet, flow_files, load_flows
+from bot.flows.lint import lint_flow_set
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -198,6 +199,27 @@ def test_subfolders_and_other_files_are_ignored() -> None:
     flows = load_flows("flows")
     assert list(flows.flows) == ["shop"]
     assert flows.default.name == "shop"
+
+
+# What macOS, editors and sync tools leave beside a file: never flows. The
+# AppleDouble file is binary (not UTF-8), so reading it would reject the folder.
+LITTER = {
+    "._shop.yaml": b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \xff\xfe",
+    ".#shop.yaml": b"user@host.1234:1700000000",  # Emacs lock
+    ".shop.yaml": b"broken: [\n",  # hidden
+    "shop.yaml~": b"broken: [\n",  # Emacs and gedit backup
+    "#shop.yaml#": b"broken: [\n",  # Emacs auto-save
+    "~$shop.yaml": b"broken: [\n",  # office-suite lock
+}
+
+
+def test_hidden_and_editor_files_are_not_flows() -> None:
+    put("shop.yaml", flow("shop"))
+    for name, data in LITTER.items():
+        (Path("flows") / name).write_bytes(data)
+    assert flow_files("flows") == [Path("flows/shop.yaml")]
+    assert list(load_flows("flows").flows) == ["shop"]
+    assert lint_flow_set("flows") == []
 
 
 def test_flow_files_are_sorted_yaml_and_yml() -> None:

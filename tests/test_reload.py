@@ -63,6 +63,21 @@ async def test_broken_edit_keeps_the_old_version(
     assert HOURS in (await Phone(client, "+15550006003").text("1")).body
 
 
+async def test_hidden_and_editor_files_beside_the_flows_are_ignored(make_client: AppFactory, flows: Path) -> None:
+    # Copying the folder from a Mac (or an editor saving) leaves these beside
+    # the flow; the AppleDouble file is binary and would not load as a flow.
+    client = await make_client(flows_dir=flows, reload_interval=0)
+    (flows / "._retail.yaml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \xff\xfe")
+    (flows / ".#retail.yaml").write_bytes(b"user@host.1234:1700000000")
+    (flows / "retail.yaml~").write_text("broken: [\n")
+    assert await reloader(client).check() is False  # no flow changed
+    assert reloader(client).rejected == 0
+    edit(flows / "retail.yaml", "Sun 10am-6pm.", "Sun 11am-5pm.")
+    assert await reloader(client).check() is True
+    assert reloader(client).rejected == 0
+    assert "Sun 11am-5pm." in (await Phone(client, "+15550006009").text("1")).body
+
+
 async def test_customer_in_a_removed_state_gets_a_notice_not_an_error(
     make_client: AppFactory, flows: Path
 ) -> None:

@@ -583,6 +583,18 @@ coverage of flow 'shop' (flows/shop.yaml): 20% overall (the lowest of the three:
 """
 
 
+def test_hidden_and_editor_files_in_the_tests_folder_are_not_transcripts(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(PASSING)
+    (shop / "tests" / "._shop.yaml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \xff\xfe")
+    write("tests: [\n", ".#shop.yaml")
+    write("tests: [\n", "shop.yaml~")
+    assert find_files(["flows/tests"]) == [Path("flows/tests/shop.yaml")]
+    assert main(["test"]) == 0
+    assert capsys.readouterr().out.endswith("2 tests: 2 passed, 0 failed\n")
+
+
 def test_cli_min_coverage(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(PASSING)
     assert main(["test", "--min-coverage", "20"]) == 0

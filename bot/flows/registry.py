@@ -11,6 +11,7 @@ with a stale one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from bot.flows.errors import Finding, FlowLoadError, Pos
 from bot.flows.loader import load_flow
 from bot.flows.model import Flow
 
-__all__ = ["FlowSet", "flow_files", "load_flows"]
+__all__ = ["FlowSet", "flow_files", "is_litter", "load_flows", "yaml_files"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +40,30 @@ class FlowSet:
         return iter(self.flows.values())
 
 
+def is_litter(name: str) -> bool:
+    """A file name that is never an editor's own file: hidden, or an editor's or OS's leftover.
+
+    macOS writes ``._name.yaml`` (AppleDouble, binary) beside every file copied
+    to a non-Mac disk or share, Emacs ``.#name.yaml`` (lock) and
+    ``#name.yaml#`` (auto-save), many editors ``name.yaml~`` (backup), office
+    suites ``~$name.yaml`` (lock). Read as flows or transcripts they would
+    reject the whole folder, at a deploy or a hot reload, for a file nobody
+    wrote; hidden files are skipped as the shell skips them.
+    """
+    return name.startswith((".", "#", "~")) or name.endswith(("~", "#"))
+
+
+def yaml_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """The ``*.yaml``/``*.yml`` files directly in ``folder``, sorted, without ``is_litter`` ones."""
+    root = Path(folder)
+    return sorted(
+        p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and not is_litter(p.name) and p.is_file()
+    )
+
+
 def flow_files(folder: str | Path) -> list[Path]:
     """The flow files directly in ``folder`` (sub-folders hold media and tests)."""
-    root = Path(folder)
-    return sorted(p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+    return yaml_files(folder)
 
 
 def load_flows(folder: str | Path, media_dir: str | Path | None = None) -> FlowSet:

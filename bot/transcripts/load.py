@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bot.flows import Finding, FlowSet, Pos
 from bot.flows.errors import decode_utf8, did_you_mean
+from bot.flows.registry import yaml_files
 from bot.flows.yamlnodes import Reader, compose
 from bot.transcripts.cases import read_transcript
 from bot.transcripts.model import Transcript
@@ -44,9 +45,8 @@ class TranscriptError(Exception):
 
 
 def transcript_files(folder: str | os.PathLike[str]) -> list[Path]:
-    """The transcript files directly in ``folder``, sorted."""
-    root = Path(folder)
-    return sorted(p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+    """The transcript files directly in ``folder``, sorted; hidden and editors' files skipped as for flows."""
+    return yaml_files(folder)
 
 
 def load_transcript(path: str | os.PathLike[str]) -> Transcript:
