@@ -249,6 +249,34 @@ def test_flow_with_errors_prints_findings_and_exits_1(tmp_path: Path, capsys: py
     assert err.rstrip().endswith("textdesk chat: 1 error in the flows; fix them first")
 
 
+def _demo_jacket(monkeypatch: pytest.MonkeyPatch, *args: str) -> list[str]:
+    """What the retail flow's jacket demo shows through the command, as the MMS settings make it."""
+    code, out = run_chat(monkeypatch, FLOWS, "4\n1\n", *args)
+    assert code == 0
+    return turns(out)[1][1]
+
+
+def test_mms_prefixes_from_the_environment_decide_mms_as_the_server_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    link = f"     {(FLOWS / 'media').resolve().as_uri()}/traillite-jacket.png"
+    monkeypatch.setenv("TEXTDESK_MMS_PREFIXES", "+44")
+    shown = _demo_jacket(monkeypatch, "--from", "+447700900123")
+    assert "     media: traillite-jacket.png" in shown and "     [MMS, 1 file, GSM-7]" in shown
+    assert link in _demo_jacket(monkeypatch)  # +1 is not listed any more: a link, as the server sends
+    monkeypatch.setenv("TEXTDESK_MMS_PREFIXES", "none")
+    assert link in _demo_jacket(monkeypatch)
+    # The flag wins over the environment, as for serve.
+    assert "     media: traillite-jacket.png" in _demo_jacket(monkeypatch, "--mms-prefixes", "+1,+44")
+
+
+def test_bad_mms_prefixes_exit_2(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TEXTDESK_MMS_PREFIXES", "44")
+    assert main(["chat", "--flows", str(FLOWS)]) == 2
+    assert capsys.readouterr().err == (
+        "textdesk chat: error: --mms-prefixes/TEXTDESK_MMS_PREFIXES should list number prefixes like +1,+44 "
+        "(or 'none'), got '44'\n"
+    )
+
+
 # -- Simulator ------------------------------------------------------------------
 
 

@@ -5,6 +5,9 @@ returns; everything a customer would see comes from the server's own service
 and store. The database is a throw-away file in a temp folder unless ``--db``
 names one (``TEXTDESK_DB`` is deliberately not read: it is the server's
 database, and a test chat must not land in real conversations).
+Which customers get MMS is ``serve``'s setting, ``--mms-prefixes`` or
+``TEXTDESK_MMS_PREFIXES``, so a reply looks as the server would send it; the
+per-carrier ``TEXTDESK_MMS_PREFIXES_<CARRIER>`` do not apply (the chat is no carrier).
 
 Exit codes: 0 on /quit or end of input, 1 when the flows have errors (printed
 as ``file:line:col: error: ...``), 2 for bad arguments, 130 on Ctrl-C.
@@ -23,9 +26,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.config import ConfigError, database_path
+from bot.config import ConfigError, _prefixes, database_path
 from bot.flows import FlowLoadError, FlowSet, load_flows
 from bot.flows.lint import lint_flow_set
+from bot.service import MmsPolicy, mms_by_prefix
 from bot.simulator import DEFAULT_CUSTOMER, Simulator, Target, TargetError, choose_target, is_e164
 from bot.store import SQLiteStore, StoreError
 
@@ -58,6 +62,13 @@ def register(commands: Any, env: Mapping[str, str]) -> None:
     parser.add_argument(
         "--db", metavar="PATH", help="keep the conversation in this SQLite file (default: a temporary one)"
     )
+    parser.add_argument(
+        "--mms-prefixes",
+        metavar="PREFIXES",
+        default=env.get("TEXTDESK_MMS_PREFIXES", "+1"),
+        help="comma-separated number prefixes that receive MMS (others get media as links), or 'none', as for "
+        "serve [TEXTDESK_MMS_PREFIXES] (default: +1)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -68,6 +79,12 @@ def run(args: argparse.Namespace) -> int:
     for flag, number in (("--from", args.customer), ("--to", args.to)):
         if number is not None and not is_e164(number):
             return _usage(f"{flag} should be a phone number like +15550001234, got '{number}'")
+    try:
+        # The server's own rule and wording: the chat shows media as the server
+        # would send them to this customer (MMS, or links in the text).
+        mms = mms_by_prefix({"*": _prefixes(str(args.mms_prefixes), "--mms-prefixes/TEXTDESK_MMS_PREFIXES")})
+    except ConfigError as exc:
+        return _usage(str(exc))
     flows = _load(folder)
     if flows is None:
         return 1
@@ -81,9 +98,9 @@ def run(args: argparse.Namespace) -> int:
             db = database_path(args.db)
         except ConfigError as exc:
             return _usage(str(exc))
-        return _session(flows, target, args.customer, db, keep=True, media=media)
+        return _session(flows, target, args.customer, db, keep=True, media=media, mms=mms)
     with tempfile.TemporaryDirectory(prefix="textdesk-chat-") as tmp:
-        return _session(flows, target, args.customer, Path(tmp) / "chat.db", keep=False, media=media)
+        return _session(flows, target, args.customer, Path(tmp) / "chat.db", keep=False, media=media, mms=mms)
 
 
 def _load(folder: Path) -> FlowSet | None:
@@ -104,7 +121,9 @@ def _load(folder: Path) -> FlowSet | None:
         return None
 
 
-def _session(flows: FlowSet, target: Target, customer: str, db_path: Path, keep: bool, media: Path) -> int:
+def _session(
+    flows: FlowSet, target: Target, customer: str, db_path: Path, keep: bool, media: Path, mms: MmsPolicy
+) -> int:
     # Terminal niceties only for a terminal: piped output stays plain text.
     interactive = sys.stdin.isatty()
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -122,7 +141,7 @@ def _session(flows: FlowSet, target: Target, customer: str, db_path: Path, keep:
         except (StoreError, OSError) as exc:
             return _usage(str(exc))
         # Media links (for customers without MMS) point at the files themselves.
-        sim = Simulator(flows, store, target, customer, media_base=media.resolve().as_uri(), color=color)
+        sim = Simulator(flows, store, target, customer, media_base=media.resolve().as_uri(), color=color, mms=mms)
         try:
             for line in _banner(target, customer, db_path if keep else None):
                 print(line)
