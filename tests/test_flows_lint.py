@@ -128,6 +128,56 @@ def test_loader_errors_are_all_reported_with_suggestions(flows_dir: Path) -> Non
     ]
 
 
+# --- every independent finding at once ---------------------------------------------------------
+# An editor fixing a file must not meet new errors after each fix: a mistake in
+# one place does not hide the checks of the others. Nor does it invent any: a
+# check whose inputs the mistake broke is skipped, not run on a guess.
+
+
+def test_a_structural_error_does_not_hide_the_whole_flow_checks() -> None:
+    text = clean_with("    say: Open 9-5.\n    final: true\n", "    say: Open 9-5 {tiket}.\n")  # dead end, unset
+    text = text.replace("  - keywords: [MENU]\n", "  - keywords: [MENU, STOP]\n")  # reserved word
+    text = text.replace("    say: Your ticket number?\n", "    say: Your ticket number?\n    sya: oops\n")
+    text = text.replace("    answer: 9-5 every day.\n", "    answer: " + "9-5 every day. " * 70 + "\n")
+    assert lint(write(text)) == [
+        f"{FLOW}:4:5: error: keyword 'STOP' is reserved for opt-out, opt-in and HELP handling, which runs before "
+        "any flow and can never be removed; choose another word",
+        f"{FLOW}:17:3: error: '{{tiket}}' in the 'say' of state 'hours' is never set: no pattern in this flow has a "
+        "group (?P<tiket>...) (did you mean 'ticket'?)",
+        f"{FLOW}:17:3: error: state 'hours' has no way out; add choices or mark it 'final: true'",
+        f"{FLOW}:21:5: error: unknown key 'sya' in state 'repair' (did you mean 'say'?); "
+        "expected one of: say, media, choices, otherwise, final",
+        f"{FLOW}:31:5: error: FAQ 'hours' costs 7 segments (GSM-7), over the flow's segment_budget of 6; "
+        "shorten it or raise 'segment_budget'",
+    ]
+
+
+def test_a_broken_part_is_not_checked_on_a_guess() -> None:
+    # Each mistake below would make a check downstream report something false:
+    # a state whose choice is broken is no dead end, a variable whose pattern does
+    # not compile is set once it does, and a budget that does not read is unknown.
+    text = clean_with("      - keywords: [\"1\", HOURS]\n        go: hours\n",
+                      "      - keywords: [\"1\", HOURS]\n        goo: hours\n")
+    text = text.replace("'R-(?P<ticket>\\d{4})'", "'R-(?P<ticket>\\d{4}'")
+    text = text.replace("start: menu\n", "start: menu\nsettings:\n  segment_budget: lots\n")
+    text = text.replace("    answer: 9-5 every day.\n", "    answer: " + "9-5 every day. " * 70 + "\n")
+    assert lint(write(text)) == [
+        f"{FLOW}:4:19: error: 'segment_budget' should be a whole number from 1 to 10, got 'lots'",
+        f"{FLOW}:13:9: error: unknown key 'goo' in a choice (did you mean 'go'?); "
+        "expected one of: keywords, option, pattern, sent, go, say, media, subscribe",
+        f"{FLOW}:25:18: error: pattern is not a valid regular expression: missing ), unterminated subpattern (at 2)",
+    ]
+
+
+def test_a_bad_revocation_pattern_does_not_hide_a_compliance_word_conflict() -> None:
+    text = CLEAN + "compliance:\n  opt_in: [STOP]\n  revocation_patterns: ['(stop']\n"
+    assert lint(write(text)) == [
+        f"{FLOW}:39:3: error: compliance keywords: keyword 'STOP' cannot be both OPT_OUT and OPT_IN",
+        f"{FLOW}:40:25: error: revocation pattern '(stop' is not a valid regular expression: "
+        "missing ), unterminated subpattern (at 0)",
+    ]
+
+
 # --- states nobody reaches, states nobody leaves --------------------------------------------
 
 
@@ -283,6 +333,7 @@ def test_findings_are_sorted_by_file_line_and_column() -> None:
     write(clean_with("    say: Open 9-5.\n    final: true\n", "    say: Open 9-5 {x}.\n"), "b.yaml")
     write("flow: a\nstart: x\n", "a.yaml")
     assert lint("flows") == [
+        "flows:1:1: error: exactly one flow must say 'default: true' (found: none)",
         "flows/a.yaml:1:1: error: the flow has no 'states'; expected at least the start state",
         "flows/a.yaml:2:8: error: start state 'x' does not exist",
         "flows/b.yaml:17:3: error: '{x}' in the 'say' of state 'hours' is never set: "

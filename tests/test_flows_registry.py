@@ -261,6 +261,21 @@ def test_a_broken_file_does_not_hide_folder_rules() -> None:
     ]
 
 
+def test_folder_rules_are_not_judged_on_a_file_that_could_not_be_read() -> None:
+    # c.yaml may well be the default: with it unreadable, "no flow says default"
+    # would be a second error that fixing the first makes go away.
+    put("a.yaml", flow("alpha", numbers=("+15555550100",)))
+    put("b.yaml", flow("beta", numbers=("+15555550101",)))
+    put("c.yaml", flow("gamma", default=True).replace("start: menu", "start: [menu"))
+    put("d.yaml", flow("delta", numbers=("+15555550101",)).replace("say: Hi", "say: [Hi]"))
+    assert rejected() == [
+        "flows/c.yaml:3:8: error: YAML syntax error: while parsing a flow sequence started at line 2, column 8, "
+        "expected ',' or ']', but got ':'",
+        "flows/d.yaml:1:1: error: number +15555550101 is also answered by flow 'beta'; a number belongs to one flow",
+        "flows/d.yaml:6:10: error: 'say' of state 'menu' should be text, got a list",
+    ]
+
+
 def test_not_utf8_file_rejects_the_folder() -> None:
     put("a.yaml", flow("alpha"))
     (Path("flows") / "b.yaml").write_bytes("flow: caf\xe9\n".encode("latin-1"))

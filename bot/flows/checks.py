@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from bot.compliance.texts import keywords_for, texts_for
 from bot.engine.templates import PLACEHOLDER
+from bot.flows.context import SOUND, Flaws
 from bot.flows.errors import Finding, Pos
 from bot.flows.model import Flow
 from bot.sms import SegmentInfo, analyze, smart_encode, split_reply
@@ -127,10 +128,17 @@ def _filled(text: str, lengths: dict[str, int]) -> str:
     return PLACEHOLDER.sub(lambda m: "W" * lengths.get(m.group(1), UNBOUNDED_VARIABLE), text)
 
 
-def reply_costs(flow: Flow) -> list[ReplyCost]:
-    """Encoding and segments of every reply, as it would be sent (longest variables)."""
+def reply_costs(flow: Flow, unknown: frozenset[str] = frozenset()) -> list[ReplyCost]:
+    """Encoding and segments of every reply, as it would be sent (longest variables).
+
+    ``unknown``: variables whose longest value the file does not say yet (a
+    pattern naming them does not compile); costed at what is known, else one
+    character, so a reply is over budget only when it is for certain.
+    """
     settings = flow.settings
     lengths = variable_lengths(flow)
+    for name in unknown - flow.variable_lengths.keys():
+        lengths[name] = lengths.get(name, 1)
     costs: list[ReplyCost] = []
     for pos, label, text, _media in _replies(flow):
         if not text:
@@ -144,13 +152,18 @@ def reply_costs(flow: Flow) -> list[ReplyCost]:
     return costs
 
 
-def check_flow(flow: Flow) -> list[Finding]:
-    """Findings about compliance words, help texts, segment budgets and media limits."""
+def check_flow(flow: Flow, flaws: Flaws = SOUND) -> list[Finding]:
+    """Findings about compliance words, help texts, segment budgets and media limits.
+
+    ``flaws``: the parts of the file that had errors. Segments are not counted
+    when a setting they depend on did not read (the budget meant may be higher).
+    """
     findings: list[Finding] = []
     findings += _reserved_keywords(flow)
     findings += _compliance_texts(flow)
     budget = flow.settings.segment_budget
-    for cost in reply_costs(flow):
+    costed = not any(flaws.setting(k) for k in ("max_segments", "segment_budget", "smart_encoding"))
+    for cost in reply_costs(flow, flaws.unknown_lengths) if costed and "variables.*" not in flaws.sections else ():
         if cost.segments > budget:
             reason: str = cost.info.encoding
             if cost.info.ucs2_chars:

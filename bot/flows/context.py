@@ -11,6 +11,7 @@ they appear, so their readers live here.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from yaml.nodes import Node
@@ -19,10 +20,53 @@ from bot.flows.errors import did_you_mean
 from bot.flows.yamlnodes import Reader
 from bot.matching.normalize import normalize
 
-__all__ = ["NAME", "LoadContext", "trim"]
+__all__ = ["NAME", "SOUND", "Flaws", "LoadContext", "trim"]
 
 # The rule for every name a flow gives: the flow's, its states', audiences' and FAQ ids.
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+# Groups named in a pattern, read from its text: for a pattern that does not compile.
+_GROUP_NAME = re.compile(r"\(\?P<([A-Za-z_][A-Za-z0-9_]*)>")
+
+
+@dataclass(frozen=True, slots=True)
+class Flaws:
+    """Which parts of a flow file had errors, so the checks that read them can hold back.
+
+    A file with errors is still built into a (partial) ``Flow`` and checked,
+    so one run shows every independent mistake. But a check reading a broken
+    part would report what the mistake caused, not a mistake of its own (a
+    state whose only choice has a misspelt key is not a dead end): each check
+    asks here whether its inputs are whole. ``Flaws()`` is a sound file.
+
+    Attributes:
+        sections: top-level keys with an error inside; ``settings.<key>`` for
+            one setting, ``settings.*`` (or ``variables.*``) when the section
+            itself is unreadable or has an unknown or duplicate key, which
+            could be any of them; ``go`` when a ``go`` names no state.
+        states: states with an error inside, or too broken to read.
+        unknown_lengths: variables whose longest value is unknown: named in a
+            pattern that does not compile, or declared with a bad length.
+        groups: variables named by a pattern that does not compile: set once it does.
+    """
+
+    sections: frozenset[str] = frozenset()
+    states: frozenset[str] = frozenset()
+    unknown_lengths: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+
+    def setting(self, key: str) -> bool:
+        """Whether the value of setting ``key`` may not be what the file meant."""
+        return "settings.*" in self.sections or f"settings.{key}" in self.sections
+
+    @property
+    def routes(self) -> bool:
+        """Whether some route, state or the start may be missing or point nowhere."""
+        return bool(self.states or {"states", "global", "start", "go"} & self.sections)
+
+
+SOUND = Flaws()  # a file without errors
 
 
 class LoadContext:
@@ -35,6 +79,29 @@ class LoadContext:
         # States written in the file but too broken to read: already reported
         # where they are, so a ``go`` or ``start`` naming one is not "missing".
         self.broken_states: set[str] = set()
+        # What ``Flaws`` is built from, recorded by the section readers.
+        self.flawed_sections: set[str] = set()
+        self.flawed_states: set[str] = set()
+        self.unknown_lengths: set[str] = set()
+        self.broken_groups: set[str] = set()
+
+    def errors(self) -> int:
+        """Errors recorded so far: a reader compares counts to know whether a part had any."""
+        return sum(1 for f in self.reader.findings if f.severity == "error")
+
+    def broken_pattern(self, source: str) -> None:
+        """A pattern that cannot be used: the variables it names are set once it can."""
+        names = _GROUP_NAME.findall(source)
+        self.broken_groups.update(names)
+        self.unknown_lengths.update(names)
+
+    def flaws(self) -> Flaws:
+        return Flaws(
+            frozenset(self.flawed_sections),
+            frozenset(self.flawed_states | self.broken_states),
+            frozenset(self.unknown_lengths),
+            frozenset(self.broken_groups),
+        )
 
     def name(self, node: Node, what: str) -> str | None:
         value = self.reader.text(node, what)

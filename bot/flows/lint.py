@@ -22,8 +22,9 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from bot.engine.templates import placeholders
+from bot.flows.context import SOUND, Flaws
 from bot.flows.errors import Finding, FlowLoadError, Pos, did_you_mean
-from bot.flows.loader import load_flow
+from bot.flows.loader import read_flow
 from bot.flows.model import Flow, Route, State
 from bot.flows.registry import flow_files, load_flows
 from bot.matching.normalize import match_form, normalize, squeeze
@@ -71,23 +72,27 @@ def lint_flow_set(folder: PathLike) -> list[Finding]:
 
 
 def lint_file(path: PathLike, media_dir: PathLike | None = None) -> list[Finding]:
-    """The loader's findings for one file or, when it loads, ``lint_flow``'s."""
-    try:
-        flow = load_flow(path, media_dir)
-    except FlowLoadError as exc:
-        return exc.findings
-    return lint_flow(flow)
+    """The loader's findings for one file, and ``lint_flow``'s on what of it could be read."""
+    draft = read_flow(path, media_dir)
+    if draft.flow is None:
+        return draft.findings
+    return sorted({*draft.findings, *lint_flow(draft.flow, draft.flaws)})
 
 
-def lint_flow(flow: Flow) -> list[Finding]:
-    """Every check below on one loaded flow, sorted."""
+def lint_flow(flow: Flow, flaws: Flaws = SOUND) -> list[Finding]:
+    """Every check below on one flow, sorted.
+
+    ``flaws``: the parts of its file that had errors (the flow is then what
+    could be read); a check that would read a broken part holds back there,
+    so that it reports only mistakes of its own.
+    """
     return sorted(
         [
-            *_unreachable(flow),
-            *_dead_ends(flow),
+            *(_unreachable(flow) if not flaws.routes else ()),
+            *_dead_ends(flow, flaws.states),
             *_keyword_collisions(flow),
-            *_unset_variables(flow),
-            *_faq_overlaps(flow),
+            *_unset_variables(flow, flaws.groups),
+            *(_faq_overlaps(flow) if not flaws.setting("match_threshold") else ()),
         ]
     )
 
@@ -106,21 +111,22 @@ def _unreachable(flow: Flow) -> Iterator[Finding]:
         if name in seen:
             continue
         seen.add(name)
-        todo.extend(r.go for r in _routes(flow.states[name]) if r.go)
+        if name in flow.states:
+            todo.extend(r.go for r in _routes(flow.states[name]) if r.go)
     for name, state in flow.states.items():
         if name not in seen:
             msg = f"state '{name}' is never reached: no route from the start state or a global keyword goes there"
             yield Finding(state.pos, "warning", msg)
 
 
-def _dead_ends(flow: Flow) -> Iterator[Finding]:
+def _dead_ends(flow: Flow, flawed: frozenset[str]) -> Iterator[Finding]:
     # Global keywords and FAQs work everywhere, so strictly no state is a trap
     # when the flow has any; counting them would make this check never fire.
     # What it catches is a state that answers *nothing* itself and was not
     # declared an ending: almost always forgotten choices or ``final: true``.
     # Choices that only ``say`` (no ``go``) are a deliberate loop, not a dead end.
     for name, state in flow.states.items():
-        if not state.final and not state.choices and state.otherwise is None:
+        if not state.final and not state.choices and state.otherwise is None and name not in flawed:
             msg = f"state '{name}' has no way out; add choices or mark it 'final: true'"
             yield Finding(state.pos, "error", msg)
 
@@ -202,12 +208,12 @@ def _templates(flow: Flow) -> Iterator[tuple[Pos, str, str]]:
         yield settings.positions.get(key, flow.pos), f"setting '{key}'", text
 
 
-def _unset_variables(flow: Flow) -> Iterator[Finding]:
+def _unset_variables(flow: Flow, broken_groups: frozenset[str]) -> Iterator[Finding]:
     # A variable exists only once a pattern's named group captured it; any other
     # ``{name}`` is filled with nothing, so the customer reads e.g. "Order AC-".
     # Deliberately flow-wide, not per path: a variable set on one branch and used
     # on another is a design choice lint cannot judge without false alarms.
-    variables: set[str] = set()
+    variables = set(broken_groups)  # set by a pattern that does not compile yet
     for route in (*flow.global_routes, *(r for s in flow.states.values() for r in _routes(s))):
         if route.pattern is not None:
             variables.update(route.pattern.groupindex)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.flows.errors import Finding, FlowLoadError, Pos
-from bot.flows.loader import load_flow
+from bot.flows.loader import read_flow
 from bot.flows.model import Flow
 
 __all__ = ["FlowSet", "flow_files", "is_litter", "load_flows", "yaml_files"]
@@ -78,19 +78,31 @@ def load_flows(folder: str | Path, media_dir: str | Path | None = None) -> FlowS
     media = Path(media_dir) if media_dir is not None else root / "media"
     findings: list[Finding] = []
     flows: list[Flow] = []
+    # The rules between files are judged on what could be read of every file,
+    # so a mistake in one file does not hide them; but a rule whose answer
+    # depends on a part that did not read (which flow says 'default', what a
+    # flow is named) is left until that part does.
+    default_unsure = False  # some file may say 'default: true' in a part that did not read
+    unnamed: set[str] = set()  # files whose 'flow:' did not read: named after the file for now
     for path in flow_files(root):
-        try:
-            flows.append(load_flow(path, media))
-        except FlowLoadError as exc:
-            findings.extend(exc.findings)
+        draft = read_flow(path, media)
+        findings.extend(draft.findings)
+        if draft.flow is None:
+            default_unsure = True
+            continue
+        flows.append(draft.flow)
+        default_unsure = default_unsure or "default" in draft.flaws.sections
+        if "flow" in draft.flaws.sections:
+            unnamed.add(draft.flow.path)
     if not flows and not findings:
         findings.append(Finding(Pos(str(root), 1, 1), "error", "no flow files (*.yaml) in the flows folder"))
     by_name: dict[str, Flow] = {}
     by_number: dict[str, Flow] = {}
     for flow in flows:
         if flow.name in by_name:
-            first = by_name[flow.name].path
-            findings.append(Finding(flow.pos, "error", f"flow name '{flow.name}' is also used by {first}"))
+            if flow.path not in unnamed and by_name[flow.name].path not in unnamed:
+                first = by_name[flow.name].path
+                findings.append(Finding(flow.pos, "error", f"flow name '{flow.name}' is also used by {first}"))
             continue
         by_name[flow.name] = flow
         for number in flow.numbers:
@@ -100,7 +112,7 @@ def load_flows(folder: str | Path, media_dir: str | Path | None = None) -> FlowS
                 findings.append(Finding(flow.pos, "error", msg))
             by_number[number] = flow
     defaults = [f for f in flows if f.default]
-    if len(flows) > 1 and len(defaults) != 1:
+    if len(flows) > 1 and (len(defaults) > 1 or (not defaults and not default_unsure)):
         names = ", ".join(f.name for f in defaults) or "none"
         msg = f"exactly one flow must say 'default: true' (found: {names})"
         findings.append(Finding(Pos(str(root), 1, 1), "error", msg))

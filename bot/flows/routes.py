@@ -38,41 +38,51 @@ def read_global(ctx: LoadContext, node: Node) -> tuple[Route, ...]:
 
 
 def read_states(ctx: LoadContext, node: Node) -> dict[str, State]:
-    r = ctx.reader
+    """The states that could be read; each with an error inside is recorded as flawed."""
     states: dict[str, State] = {}
-    for name, (key_node, value) in (r.mapping(node, "'states'") or {}).items():
-        if not NAME.match(name):
-            r.error(key_node, f"state name '{name}' should use only letters, digits, '_' and '-'")
-            ctx.broken_states.add(name)
-            continue
-        entries = r.mapping(value, f"state '{name}'", STATE_KEYS)
-        if entries is None:
-            ctx.broken_states.add(name)
-            continue
-        say = trim(r.text(entries["say"][1], f"'say' of state '{name}'")) if "say" in entries else ""
-        media = ctx.media(entries["media"][1]) if "media" in entries else ()
-        choices: list[Route] = []
-        if "choices" in entries:
-            items = r.sequence(entries["choices"][1], f"'choices' of state '{name}'") or []
-            for index, item in enumerate(items, start=1):
-                needs = "a choice needs 'keywords', 'option', 'pattern' or 'sent' to match"
-                route = _route(ctx, item, f"{name}/choice {index}", "a choice", ROUTE_KEYS, needs)
-                if route is not None:
-                    choices.append(route)
-        otherwise = None
-        if "otherwise" in entries:
-            otherwise = _route(ctx, entries["otherwise"][1], f"{name}/otherwise", "'otherwise'", OTHERWISE_KEYS)
-        final = bool("final" in entries and r.boolean(entries["final"][1], "'final'"))
-        states[name] = State(
-            name=name,
-            pos=r.pos(key_node),
-            say=say,
-            media=media,
-            choices=tuple(choices),
-            otherwise=otherwise,
-            final=final,
-        )
+    for name, (key_node, value) in (ctx.reader.mapping(node, "'states'") or {}).items():
+        before = ctx.errors()
+        state = _state(ctx, name, key_node, value)
+        if state is not None:
+            states[name] = state
+        if ctx.errors() > before:
+            ctx.flawed_states.add(name)
     return states
+
+
+def _state(ctx: LoadContext, name: str, key_node: Node, value: Node) -> State | None:
+    r = ctx.reader
+    if not NAME.match(name):
+        r.error(key_node, f"state name '{name}' should use only letters, digits, '_' and '-'")
+        ctx.broken_states.add(name)
+        return None
+    entries = r.mapping(value, f"state '{name}'", STATE_KEYS)
+    if entries is None:
+        ctx.broken_states.add(name)
+        return None
+    say = trim(r.text(entries["say"][1], f"'say' of state '{name}'")) if "say" in entries else ""
+    media = ctx.media(entries["media"][1]) if "media" in entries else ()
+    choices: list[Route] = []
+    if "choices" in entries:
+        items = r.sequence(entries["choices"][1], f"'choices' of state '{name}'") or []
+        for index, item in enumerate(items, start=1):
+            needs = "a choice needs 'keywords', 'option', 'pattern' or 'sent' to match"
+            route = _route(ctx, item, f"{name}/choice {index}", "a choice", ROUTE_KEYS, needs)
+            if route is not None:
+                choices.append(route)
+    otherwise = None
+    if "otherwise" in entries:
+        otherwise = _route(ctx, entries["otherwise"][1], f"{name}/otherwise", "'otherwise'", OTHERWISE_KEYS)
+    final = bool("final" in entries and r.boolean(entries["final"][1], "'final'"))
+    return State(
+        name=name,
+        pos=r.pos(key_node),
+        say=say,
+        media=media,
+        choices=tuple(choices),
+        otherwise=otherwise,
+        final=final,
+    )
 
 
 def _route(
@@ -151,5 +161,6 @@ def _pattern(ctx: LoadContext, node: Node) -> re.Pattern[str] | None:
     compiled = compile_regex(source, re.IGNORECASE)
     if isinstance(compiled, str):
         ctx.reader.error(node, f"pattern {compiled}")
+        ctx.broken_pattern(source)
         return None
     return compiled

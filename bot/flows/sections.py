@@ -74,9 +74,13 @@ def read_numbers(ctx: LoadContext, node: Node) -> tuple[str, ...]:
 
 def read_settings(ctx: LoadContext, node: Node) -> Settings:
     r = ctx.reader
+    before = ctx.errors()
     entries = r.mapping(node, "'settings'", SETTING_KEYS) or {}
+    if ctx.errors() > before:  # an unknown or doubled key may be any setting, meant with another value
+        ctx.flawed_sections.add("settings.*")
     values: dict[str, object] = {"positions": {key: r.pos(value) for key, (_, value) in entries.items()}}
     for key, (_, value) in entries.items():
+        before = ctx.errors()
         if key in ("match_threshold", "ambiguity_margin"):
             parsed: object = r.integer(value, f"'{key}'", 0, 100)
         elif key in ("max_segments", "segment_budget"):
@@ -88,6 +92,8 @@ def read_settings(ctx: LoadContext, node: Node) -> Settings:
             parsed = r.duration(value, "'idle_timeout'")
         else:
             parsed = trim(r.text(value, f"'{key}'")) or None
+        if ctx.errors() > before:
+            ctx.flawed_sections.add(f"settings.{key}")
         if parsed is not None:
             values[key] = parsed
             if key == "lost_state":
@@ -99,23 +105,24 @@ def read_compliance(ctx: LoadContext, node: Node) -> Compliance:
     r = ctx.reader
     entries = r.mapping(node, "'compliance'", COMPLIANCE_KEYS) or {}
     lists: dict[str, tuple[str, ...]] = {}
-    bad = False
     for key, (_, value) in entries.items():
         items = r.texts(value, f"'{key}'") or []
         lists[key] = tuple(v for v, _ in items)
         if key != "revocation_patterns":
             continue
         # Each pattern on its own first, so a bad one is reported where it is
-        # written, whichever way re.compile refuses it.
+        # written, whichever way re.compile refuses it; the good ones are kept,
+        # so the keyword check below still runs.
+        good = []
         for source, item in items:
             compiled = compile_regex(source)
             if isinstance(compiled, str):
                 shown = source if len(source) <= 40 else source[:40] + "..."
                 r.error(item, f"revocation pattern '{shown}' {compiled}")
-                bad = True
+            else:
+                good.append(source)
+        lists[key] = tuple(good)
     compliance = Compliance(**lists)
-    if bad:
-        return compliance
     try:
         # Building the keyword set validates the additions: a word may not
         # change meaning (STOP cannot become an opt-in) and patterns compile.
@@ -127,18 +134,27 @@ def read_compliance(ctx: LoadContext, node: Node) -> Compliance:
         )
     except (ValueError, TypeError) as exc:
         r.error(node, f"compliance keywords: {exc}")
+        # The flow is still checked (reserved keywords...) with what is sure:
+        # the built-in words, and the patterns that compiled.
+        return Compliance(revocation_patterns=compliance.revocation_patterns)
     return compliance
 
 
 def read_variables(ctx: LoadContext, node: Node) -> dict[str, int]:
     r = ctx.reader
     out: dict[str, int] = {}
-    for name, (key_node, value) in (r.mapping(node, "'variables'") or {}).items():
+    before = ctx.errors()
+    entries = r.mapping(node, "'variables'")
+    if entries is None or ctx.errors() > before:  # a doubled name: which length was meant?
+        ctx.flawed_sections.add("variables.*")
+    for name, (key_node, value) in (entries or {}).items():
         if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
             r.error(key_node, f"variable name '{name}' should use only letters, digits and '_'")
             continue
         length = r.integer(value, f"the longest value of '{name}'", 1, 1600)
-        if length is not None:
+        if length is None:
+            ctx.unknown_lengths.add(name)
+        else:
             out[name] = length
     return out
 
