@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 from pathlib import Path
 
 import pytest
 
-from bench.corpus import faq_set
+from bench.corpus import faq_set, roughen
 from bot.cli import main
 from bot.flows import load_flow
 from bot.flows.lint import lint_flow, lint_flow_set, lint_paths
@@ -444,3 +445,21 @@ def test_faq_overlaps_are_those_of_scoring_every_pair(size: int) -> None:
     got = sorted(f.message for f in lint_flow(flow) if " competes with FAQ " in f.message)
     assert got == _overlaps_by_every_pair(flow)
     assert size == 179 or len(got) > 20  # the bigger set has competing FAQs to compare
+
+
+@pytest.mark.parametrize("threshold", [0, 40, 70, 95, 100])
+def test_faq_overlaps_equal_every_pair_at_any_threshold_and_with_typos(threshold: int) -> None:
+    # Typos and shorthand make pairs that share few or no words score through
+    # their characters: the part of the check bounded by sorted characters.
+    rng = random.Random(threshold)
+    faqs = [
+        dataclasses.replace(faq, phrasings=(*faq.phrasings, *(roughen(p, rng) for p in faq.phrasings)))
+        for faq in faq_set(400 if threshold > 70 else 150)
+    ]
+    base = load_flow(RETAIL)
+    flow = dataclasses.replace(
+        base, faqs=tuple(faqs), settings=dataclasses.replace(base.settings, match_threshold=threshold)
+    )
+    got = sorted(f.message for f in lint_flow(flow) if " competes with FAQ " in f.message)
+    assert got == _overlaps_by_every_pair(flow)
+    assert len(got) > 5
