@@ -426,18 +426,20 @@ def test_a_single_string_is_not_mistaken_for_a_list_of_letters() -> None:
 def test_reserved_words_lists_every_keyword_sorted() -> None:
     words = KW.reserved_words
     assert words == tuple(sorted(words))
-    assert set(words) == {*BASE_OPT_OUT_KEYWORDS, *BASE_OPT_IN_KEYWORDS, *BASE_HELP_KEYWORDS}
+    # YES acts only on an opted-out number, so flows may use it ("Reply YES to confirm").
+    assert set(words) == {*BASE_OPT_OUT_KEYWORDS, *BASE_OPT_IN_KEYWORDS, *BASE_HELP_KEYWORDS} - {"YES"}
     assert KW.keywords(Intent.OPT_IN) == ("START", "UNSTOP", "YES")
+    assert not KW.is_reserved("Yes!") and KW.is_reserved("start")
 
 
 @pytest.mark.parametrize(
-    "word", ["STOP", "Stop!", "opt-out", "OptOut", "stop all", "yes", "Help", "info", "stop please"]
+    "word", ["STOP", "Stop!", "opt-out", "OptOut", "stop all", "start", "Help", "info", "stop please"]
 )
 def test_is_reserved(word: str) -> None:
     assert KW.is_reserved(word)
 
 
-@pytest.mark.parametrize("word", ["MENU", "1", "AGENT", "hours", "stop by", "cancel order", ""])
+@pytest.mark.parametrize("word", ["MENU", "1", "AGENT", "hours", "stop by", "cancel order", "", "yes", "YES!"])
 def test_is_not_reserved(word: str) -> None:
     assert not KW.is_reserved(word)
 

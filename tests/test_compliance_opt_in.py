@@ -24,11 +24,18 @@ KW = ComplianceKeywords()
 TEXTS = ComplianceTexts(help="help text", opt_out_reply="opted out", opt_in_reply="opted in")
 
 
-@pytest.mark.parametrize("text", ["START", "yes", "Unstop!"])
+@pytest.mark.parametrize("text", ["START", "Unstop!"])
 def test_an_opt_in_word_from_a_number_never_opted_out_records_nothing(text: str) -> None:
     decision = decide(KW, TEXTS, text, "", opted_out=False)
     assert (decision.intent, decision.handled, decision.replies) == (Intent.OPT_IN, True, (Reply("opted in"),))
     assert (decision.ledger, decision.restart, decision.opted_out_after) == ("", False, False)
+
+
+@pytest.mark.parametrize("text", ["yes", "YES!", "Yes."])
+def test_yes_from_a_number_not_opted_out_goes_to_the_flow(text: str) -> None:
+    # "Reply YES to confirm": no block to lift, so the flow answers it.
+    decision = decide(KW, TEXTS, text, "", opted_out=False)
+    assert (decision.intent, decision.handled, decision.replies, decision.ledger) == (None, False, (), "")
 
 
 @pytest.mark.parametrize("text", ["START", "yes", "Unstop!"])
@@ -51,10 +58,35 @@ async def test_start_without_an_opt_out_is_answered_but_not_recorded(make_client
     client = await make_client()
     phone = Phone(client, "+15550006001")
     assert (await phone.text("3")).body  # in the middle of the order question
-    assert "subscribed" in (await phone.text("YES")).body
+    assert "subscribed" not in (await phone.text("YES")).body  # the flow's: nothing to lift
     assert "subscribed" in (await phone.text("START")).body
     assert db_rows(db_path, "SELECT count(*) FROM consent_events") == [(0,)]
     assert db_rows(db_path, "SELECT count(*) FROM consent") == [(0,)]
     await phone.text("STOP")
     assert "subscribed" in (await phone.text("START")).body
     assert db_rows(db_path, "SELECT event FROM consent_events ORDER BY id") == [("opt_out",), ("opt_in",)]
+    await phone.text("STOP")
+    assert "subscribed" in (await phone.text("yes")).body  # after a STOP, YES resubscribes
+    assert db_rows(db_path, "SELECT event FROM consent_events ORDER BY id") == [
+        ("opt_out",), ("opt_in",), ("opt_out",), ("opt_in",)]
+
+
+async def test_a_flow_may_ask_reply_yes_to_confirm(make_client: AppFactory, tmp_path: Path, db_path: Path) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "book.yaml").write_text(
+        "flow: book\ndefault: true\nnumbers: ['+15555550100']\nstart: ask\n"
+        "states:\n"
+        "  ask:\n"
+        "    say: Book Tuesday 3pm? Reply YES to confirm.\n"
+        "    choices:\n"
+        "      - keywords: [yes, y]\n"
+        "        go: booked\n"
+        "  booked:\n"
+        "    say: Booked for Tuesday 3pm.\n"
+    )
+    client = await make_client(flows_dir=flows)
+    phone = Phone(client, "+15550006002")
+    assert "Reply YES" in (await phone.text("hi")).body
+    assert (await phone.text("Yes!")).body == "Booked for Tuesday 3pm."
+    assert db_rows(db_path, "SELECT count(*) FROM consent_events") == [(0,)]

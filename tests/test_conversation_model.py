@@ -10,7 +10,8 @@ flow's wording:
   and the carrier's media limit;
 - opted out (a STOP word), a customer gets nothing but the HELP text, until
   a START word; the first STOP gets exactly one confirmation, a repeated one none;
-  every START is confirmed, and recorded only when it ends an opt-out;
+  every START is confirmed, and recorded only when it ends an opt-out; YES
+  is a START after a STOP and otherwise the flow's to answer;
 - a customer who is not opted out always gets an answer;
 - a carrier retry gets exactly the first answer again (nothing, if the customer
   opted out since and the message was not itself a compliance message);
@@ -35,6 +36,7 @@ from tests.conftest import FLOWS, AppFactory, Phone, db_rows, new_sid
 
 STOPS = ("STOP", "stop", "Stop!", "unsubscribe", "please stop texting me", "ＳＴＯＰ", "cancel")
 STARTS = ("START", "start", "Unstop")
+YESES = ("YES", "yes", "Yes!")  # an opt-in only after a STOP; otherwise the flow's
 HELPS = ("HELP", "help", "INFO")
 OTHERS = (
     "1", "2", " 3 ", "4.", "5", "7", "9", "MENU", "menu", "AGENT", "hi", "hello there",
@@ -83,8 +85,9 @@ async def test_random_conversations_keep_every_promise(
             expected = [] if customer.opted_out and not was_compliance else first
             assert again.messages == expected, (seed, step, sid)
             continue
-        kind = rng.choices(("stop", "start", "help", "other", "photo"), (2, 1, 1, 12, 1))[0]
-        pool = {"stop": STOPS, "start": STARTS, "help": HELPS, "other": OTHERS, "photo": ("", "here")}[kind]
+        kind = rng.choices(("stop", "start", "yes", "help", "other", "photo"), (2, 1, 1, 1, 12, 1))[0]
+        pool = {"stop": STOPS, "start": STARTS, "yes": YESES, "help": HELPS, "other": OTHERS,
+                "photo": ("", "here")}[kind]
         text = rng.choice(pool)
         media = ["https://api.twilio.com/media/ME1"] if kind == "photo" else None
         sid = new_sid()
@@ -102,6 +105,13 @@ async def test_random_conversations_keep_every_promise(
             # Recorded only when it lifts an opt-out (tests/test_compliance_opt_in.py).
             ledger_changes += customer.opted_out
             customer.opted_out = False
+        elif kind == "yes" and customer.opted_out:
+            assert bodies == [texts.opt_in_reply], where
+            ledger_changes += 1
+            customer.opted_out = False
+            kind = "start"  # answered by compliance, as a START is
+        elif kind == "yes":
+            assert bodies and texts.opt_in_reply not in bodies, where
         elif kind == "help":
             assert bodies == [texts.help], where
         elif customer.opted_out:

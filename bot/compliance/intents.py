@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["BASE_HELP_KEYWORDS", "BASE_OPT_IN_KEYWORDS", "BASE_OPT_OUT_KEYWORDS", "Intent"]
+__all__ = [
+    "BASE_HELP_KEYWORDS", "BASE_OPT_IN_KEYWORDS", "BASE_OPT_OUT_KEYWORDS", "LIFT_ONLY_OPT_IN_KEYWORDS", "Intent",
+]
 
 
 class Intent(enum.Enum):
@@ -38,4 +40,10 @@ BASE_OPT_OUT_KEYWORDS: tuple[str, ...] = (
     "OPT OUT",
 )
 BASE_OPT_IN_KEYWORDS: tuple[str, ...] = ("START", "UNSTOP", "YES")
+# Opt-in words that act only on an opted-out number. "Reply YES to confirm" is
+# the commonest question a flow asks; from a number that is not opted out
+# there is no block to lift, so YES goes to the flow (as RapidPro passes it,
+# and as Twilio's Advanced Opt-Out lets a business remove it), while after a
+# STOP it still resubscribes. START and UNSTOP always act (and are confirmed).
+LIFT_ONLY_OPT_IN_KEYWORDS: tuple[str, ...] = ("YES",)
 BASE_HELP_KEYWORDS: tuple[str, ...] = ("HELP", "INFO")

@@ -45,7 +45,13 @@ import re
 from collections.abc import Iterable
 
 from bot.compliance.clauses import Clause, keyword_forms, split_clauses
-from bot.compliance.intents import BASE_HELP_KEYWORDS, BASE_OPT_IN_KEYWORDS, BASE_OPT_OUT_KEYWORDS, Intent
+from bot.compliance.intents import (
+    BASE_HELP_KEYWORDS,
+    BASE_OPT_IN_KEYWORDS,
+    BASE_OPT_OUT_KEYWORDS,
+    LIFT_ONLY_OPT_IN_KEYWORDS,
+    Intent,
+)
 from bot.compliance.revocation import REVOCATION_PATTERNS, compile_pattern, negated
 
 __all__ = [
@@ -128,7 +134,7 @@ class ComplianceKeywords:
         <Intent.OPT_OUT: 'STOP'>
     """
 
-    __slots__ = ("_displays", "_keywords", "_memo", "_misspelt", "_patterns", "_spaced")
+    __slots__ = ("_displays", "_keywords", "_lift_only", "_memo", "_misspelt", "_patterns", "_spaced")
 
     def __init__(
         self,
@@ -185,6 +191,7 @@ class ComplianceKeywords:
                 for variant in _misspellings(key):
                     if variant not in self._keywords:
                         self._misspelt.setdefault(variant, self._displays[key])
+        self._lift_only = frozenset(keyword_forms(word)[0] for word in LIFT_ONLY_OPT_IN_KEYWORDS)
         # Opt-out is checked first, so such a keyword would silently never
         # fire; refusing it tells the flow author now instead.
         for key, intent in self._keywords.items():
@@ -206,13 +213,22 @@ class ComplianceKeywords:
 
     @property
     def reserved_words(self) -> tuple[str, ...]:
-        """Every whole-message compliance keyword, uppercase, sorted.
+        """Every whole-message compliance keyword a flow may not use, uppercase, sorted.
 
-        These are the words a flow must not use as a menu keyword. Longer
-        phrases caught by revocation patterns are not listed (they are not
-        enumerable); :meth:`is_reserved` checks those too.
+        These are the words a flow must not use as a menu keyword (YES is not
+        one: see :meth:`lifts_only`). Longer phrases caught by revocation
+        patterns are not listed (they are not enumerable); :meth:`is_reserved`
+        checks those too.
         """
-        return tuple(sorted(self._spaced.values()))
+        return tuple(sorted(d for s, d in self._spaced.items() if "".join(s.split()) not in self._lift_only))
+
+    def lifts_only(self, text: str) -> bool:
+        """Whether ``text`` is an opt-in keyword that acts only on an opted-out number (YES).
+
+        From any other number such a message goes to the flow.
+        """
+        key = "".join(clause.key for clause in split_clauses(text))
+        return key in self._lift_only and self._keywords.get(key) is Intent.OPT_IN
 
     @property
     def revocation_patterns(self) -> tuple[str, ...]:
@@ -249,9 +265,11 @@ class ComplianceKeywords:
             word: A keyword as written in a flow file.
 
         Returns:
-            True if the compliance layer would claim that message.
+            True if the compliance layer would claim that message from a
+            number that is not opted out (YES it leaves to the flow).
         """
-        return self.classify(word) is not None
+        intent = self.classify(word)
+        return intent is not None and not (intent is Intent.OPT_IN and self.lifts_only(word))
 
     def classify(self, text: str) -> Intent | None:
         """Classify an inbound text.

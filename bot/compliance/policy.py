@@ -8,7 +8,8 @@ shared/reference/carriers.md §11):
   with the time and the text, send exactly one confirmation (brand, "no more
   messages", how to resubscribe; no marketing). A second STOP while opted out
   is recorded but answered with nothing: nothing may be sent any more.
-- Opt-in (START, UNSTOP, YES): confirm it. Only when it lifts an opt-out is it
+- Opt-in (START, UNSTOP, YES): confirm it; YES only from an opted-out number
+  (from any other it goes to the flow: "Reply YES to confirm"). Only when it lifts an opt-out is it
   recorded (and the conversation restarts cleanly at the flow's start): these
   words "remove the block" (carriers.md §11.2); from a number that never
   opted out there is none, and a bare "yes" is not the consent to marketing
@@ -74,6 +75,9 @@ def decide(
         return ComplianceDecision(
             intent, reason, True, replies, ledger="opt_out", source="keyword", opted_out_after=True
         )
+    if intent is Intent.OPT_IN and not opted_out and keywords.lifts_only(text):
+        # "Reply YES to confirm": with no opt-out to lift, YES is the flow's.
+        return ComplianceDecision(None, f"{reason}: not opted out, so for the flow", False)
     if intent is Intent.OPT_IN:
         ledger = "opt_in" if opted_out else ""
         return ComplianceDecision(

@@ -23,13 +23,31 @@ def texts_for(flow: Flow) -> ComplianceTexts:
     settings = flow.settings
     brand = settings.brand or flow.name
     return ComplianceTexts(
-        help=settings.help or f"{brand}: for help reply AGENT. Reply STOP to opt out. Msg&data rates may apply.",
+        help=settings.help or _default_help(flow, brand),
         opt_out_reply=settings.opt_out_reply
         or f"{brand}: You are unsubscribed and will receive no more messages from this number. "
         "Reply START to resubscribe.",
         opt_in_reply=settings.opt_in_reply
         or f"{brand}: You are subscribed again. Reply HELP for help, STOP to opt out. Msg&data rates may apply.",
     )
+
+
+def _default_help(flow: Flow, brand: str) -> str:
+    """HELP names a way to get help only when the flow has it.
+
+    "Reply AGENT" to a flow without an AGENT keyword sent the customer to a
+    word that only answers with the fallback: a global AGENT (or failing that
+    MENU) keyword is offered; otherwise the text says how to opt out and the
+    rates, and lint asks the editor for a contact (``settings.help``).
+    """
+    words = {key for route in flow.global_routes for key in route.keys}
+    if "agent" in words:
+        offer = " for help reply AGENT."
+    elif "menu" in words:
+        offer = " reply MENU for options."
+    else:
+        offer = ""
+    return f"{brand}:{offer} Reply STOP to opt out. Msg&data rates may apply."
 
 
 def keywords_for(flow: Flow) -> ComplianceKeywords:
