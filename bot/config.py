@@ -8,7 +8,6 @@ never show up in ``ps`` output or shell history.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -250,17 +249,9 @@ def _carrier(name: str, prefix: str) -> str:
 
 def _carrier_names() -> tuple[str, ...]:
     """Every carrier's channel name, as bot.carriers.registry would mount them."""
-    from bot.carriers.registry import OPTIONAL_CARRIERS  # imported here: only the server needs carriers
-    from bot.carriers.twilio import TwilioCarrier
+    from bot.carriers.registry import carrier_names  # imported here: only the server needs carriers
 
-    names = [TwilioCarrier.name]
-    for module_name, class_name in OPTIONAL_CARRIERS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        names.append(getattr(module, class_name).name)
-    return tuple(names)
+    return carrier_names()
 
 
 def _number(value: str, what: str, low: float, high: float) -> float:

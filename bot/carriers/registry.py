@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from typing import Any
 
 from bot.carriers.base import Carrier
 from bot.carriers.twilio import TwilioCarrier
 
-__all__ = ["OPTIONAL_CARRIERS", "Carriers", "carriers_from_env"]
+__all__ = ["OPTIONAL_CARRIERS", "Carriers", "carrier_names", "carriers_from_env"]
 
 
 class Carriers(dict[str, Carrier]):
@@ -30,19 +31,31 @@ OPTIONAL_CARRIERS: dict[str, str] = {
 }
 
 
-def carriers_from_env(env: Mapping[str, str], insecure_dev: bool = False) -> Carriers:
-    mounted = Carriers()
-    twilio = TwilioCarrier.from_env(env, insecure_dev)
-    if twilio is not None:
-        mounted[twilio.name] = twilio
+def _optional_classes() -> list[Any]:
+    """The optional adapters' classes whose modules are present."""
+    classes = []
     for module_name, class_name in OPTIONAL_CARRIERS.items():
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError:
             continue
         carrier_class = getattr(module, class_name, None)
-        if carrier_class is None:  # pragma: no cover - a module without its adapter class
-            continue
+        if carrier_class is not None:
+            classes.append(carrier_class)
+    return classes
+
+
+def carrier_names() -> tuple[str, ...]:
+    """Every carrier's channel name (its webhook path and per-carrier settings' suffix)."""
+    return (TwilioCarrier.name, *(carrier_class.name for carrier_class in _optional_classes()))
+
+
+def carriers_from_env(env: Mapping[str, str], insecure_dev: bool = False) -> Carriers:
+    mounted = Carriers()
+    twilio = TwilioCarrier.from_env(env, insecure_dev)
+    if twilio is not None:
+        mounted[twilio.name] = twilio
+    for carrier_class in _optional_classes():
         carrier = carrier_class.from_env(env)
         if carrier is not None:
             mounted[carrier.name] = carrier
