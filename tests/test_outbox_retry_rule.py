@@ -62,3 +62,18 @@ async def test_a_refusal_is_not_retried(open_desk: Any, driver: Driver, status: 
 )  # fmt: skip
 def test_retryable_status(status: int, retry: bool) -> None:
     assert retryable_status(status) is retry
+
+
+@pytest.mark.parametrize("status", [0, 99, 400, 404, 408, 409, 429, 500, 502, 599])
+@pytest.mark.parametrize("driver", ASYNC, ids=lambda d: d.id)
+def test_every_adapter_classifies_an_answer_by_the_one_rule(driver: Driver, status: int) -> None:
+    """Each adapter's own verdict follows ``retryable_status``, not only the outbox's override of it.
+
+    The outbox widens an adapter's verdict, but an adapter with a rule of its own (Twilio
+    retried only 429 and 5xx) disagrees with the others wherever its verdict is read alone.
+    """
+    carrier = driver.carrier("http://127.0.0.1:9")
+    for body in (b"", b"{}", b"<html><body>Bad Gateway</body></html>"):
+        result = carrier.parse_send_response(status, body)
+        assert not result.ok
+        assert result.retry is retryable_status(status), (status, body)

@@ -24,6 +24,7 @@ from bot.carriers.base import (
     decode_form,
 )
 from bot.carriers.fields import env_url, has_surrogate, xml_text
+from bot.carriers.sending import retryable_status
 from bot.carriers.twilio_signature import verify_signature
 from bot.replies import media_url
 from bot.types import InboundMedia, InboundMessage, Reply
@@ -290,6 +291,6 @@ class TwilioCarrier:
             return SendResult(True, sid if isinstance(sid, str) else "", status)
         code = str(data.get("code", ""))
         message = str(data.get("message", "")) or f"HTTP {status}"
-        retry = status == 429 or status >= 500
+        retry = retryable_status(status)  # the one rule every carrier follows (408 included)
         return SendResult(False, "", status, f"{code} {message}".strip(), retry, code in OPTED_OUT_ERRORS)
 
