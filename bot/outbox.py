@@ -26,8 +26,7 @@ import email.utils
 import logging
 import random
 import re
-from collections.abc import Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Mapping
 
 import aiohttp
 
@@ -40,7 +39,7 @@ from bot.sms import analyze
 from bot.store import ConsentChange, OutboxItem, Store
 from bot.types import Reply
 
-__all__ = ["Outbox", "PartsStore", "RateLimiter", "retry_after"]
+__all__ = ["Outbox", "RateLimiter", "retry_after"]
 
 log = logging.getLogger("textdesk.outbox")
 
@@ -87,21 +86,6 @@ class RateLimiter:
         return True
 
 
-@runtime_checkable
-class PartsStore(Protocol):
-    """A store that records a reply sent as several carrier messages (bot.store.outbox).
-
-    Not part of ``Store`` (bot/store/base.py): a store without it gets one id
-    per reply, as before, so receipts for the other parts go unmatched.
-    """
-
-    async def chunks_sent(self, item_id: int) -> int: ...
-
-    async def mark_parts_sent(
-        self, item_id: int, chunk: int, provider_ids: Sequence[str], now: float, *, done: bool
-    ) -> None: ...
-
-
 class Outbox:
     def __init__(
         self,
@@ -129,7 +113,6 @@ class Outbox:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.rng = rng or random.Random()
         self.metrics = metrics or Metrics()
-        self.parts = store if isinstance(store, PartsStore) else None
         self.running = False
         self.sent = 0
         self.retries = 0
@@ -165,9 +148,7 @@ class Outbox:
 
     def _chunks(self, carrier: Carrier, item: OutboxItem) -> tuple[Reply, ...]:
         reply = Reply(item.text, item.media)
-        # Without a store that records each accepted chunk, a retry could not
-        # resume after it: such a store sends the reply whole, as it always did.
-        if isinstance(carrier, ChunkedSends) and self.parts is not None:
+        if isinstance(carrier, ChunkedSends):
             return carrier.chunks(reply) or (reply,)
         return (reply,)
 
@@ -180,7 +161,7 @@ class Outbox:
         sending a message twice or out of order.
         """
         chunks = self._chunks(carrier, item)
-        first = await self.parts.chunks_sent(item.id) if self.parts is not None and len(chunks) > 1 else 0
+        first = await self.store.chunks_sent(item.id) if len(chunks) > 1 else 0
         sent_any = False
         for index in range(first, len(chunks)):
             chunk = chunks[index]
@@ -197,8 +178,8 @@ class Outbox:
                 self.sent += 1
                 self.metrics.messages_out.labels(item.channel, "sent").inc()
             ids = result.part_ids or (result.provider_id,)
-            if self.parts is not None and (len(chunks) > 1 or len(ids) > 1):
-                await self.parts.mark_parts_sent(item.id, index, ids, self.clock.now(), done=last)
+            if len(chunks) > 1 or len(ids) > 1:
+                await self.store.mark_parts_sent(item.id, index, ids, self.clock.now(), done=last)
             else:
                 await self.store.mark_sent(item.id, result.provider_id, self.clock.now())
         return sent_any, False

@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
+import bot.outbox
 from bot.carriers.vonage_sms import VonageSmsCarrier
-from bot.store import SQLiteStore
+from bot.store import SQLiteStore, Store
 from bot.types import Reply
 from tests.conftest import db_rows
 from tests.test_carriers_e2e import Desk, VonageSms
@@ -149,3 +150,14 @@ async def test_a_chunk_accepted_without_an_id_still_counts_as_sent(store: SQLite
     await store.mark_parts_sent(item_id, 1, ("uuid-2",), T0 + 2, done=True)
     assert db_rows(store.path, "SELECT status, provider_id FROM outbound") == [("sent", "")]
     assert await store.record_receipt("vonage-sms", "", "delivered", "", T0 + 3) is None
+
+
+def test_every_store_records_parts() -> None:
+    """Recording parts is part of the storage interface, not a feature the outbox probes for.
+
+    A store that only might record them (a ``PartsStore`` protocol checked with
+    isinstance) would send long replies whole and lose parts' receipts without a word;
+    as abstract methods of ``Store`` a backend without them cannot even be built.
+    """
+    assert {"chunks_sent", "mark_parts_sent"} <= Store.__abstractmethods__
+    assert not hasattr(bot.outbox, "PartsStore")

@@ -140,6 +140,23 @@ class Store(ABC):
         """The carrier accepted the message and gave it ``provider_id``."""
 
     @abstractmethod
+    async def chunks_sent(self, item_id: int) -> int:
+        """How many requests of a row's send the carrier has accepted (``mark_parts_sent``), 0 if none."""
+
+    @abstractmethod
+    async def mark_parts_sent(
+        self, item_id: int, chunk: int, provider_ids: Sequence[str], now: float, *, done: bool
+    ) -> None:
+        """Request ``chunk`` of a row's send was accepted as the messages ``provider_ids``.
+
+        For a reply the carrier takes in several requests (``ChunkedSends``) or sends as
+        several messages with receipts of their own (the Vonage SMS API's parts): each id
+        is a part whose receipts ``record_receipt`` combines into the row's status. An
+        empty id still records the request as accepted. ``done``: that was the last
+        request, and the row is sent. A row no longer queued is left as it is.
+        """
+
+    @abstractmethod
     async def mark_retry(self, item_id: int, error: str, next_attempt_at: float) -> None:
         """A send failed in a way worth retrying at ``next_attempt_at``."""
 
