@@ -66,6 +66,13 @@ _MESSAGE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # DLR status (sms.yml DeliveryReceipt) → textdesk's receipt vocabulary.
 _STATUSES = {"delivered": "delivered", "accepted": "sent", "buffered": "sent", "expired": "undelivered",
              "failed": "failed", "rejected": "failed", "unknown": "unknown"}  # fmt: skip
+# A send answer's per-part ``status`` that says "back off and try again" (developer.vonage.com
+# api-errors/sms): 1 throttled, 5 internal error, 10 too many binds. Every other non-zero
+# status refuses the request: bad parameters or credentials, no credit, an invalid sender,
+# 7 "number barred" (the destination is blacklisted) and 29 "non-whitelisted destination"
+# (a trial account's pre-approved list). Neither 7 nor 29 is the customer's STOP, so
+# neither is recorded as an opt-out: the consent ledger holds only what customers asked.
+_RETRY_CODES = frozenset({"1", "5", "10"})
 
 
 def compute_signature(params: Mapping[str, str], secret: str, method: str, skip_blank: bool = False) -> str:
@@ -239,7 +246,7 @@ class VonageSmsCarrier:
         return HttpRequest("POST", f"{self.api_base_url}/sms/json", headers, urlencode(fields).encode("ascii"))
 
     def parse_send_response(self, status: int, body: bytes) -> SendResult:
-        """One entry per SMS part: all ``"0"`` is sent; ``"1"`` (throttled) everywhere is retried.
+        """One entry per SMS part: all ``"0"`` is sent; retried when every part says try later (``_RETRY_CODES``).
 
         A partly accepted message is not retried: resending would repeat the
         parts that went out. Receipts come per part (§3.3), so every part's id
@@ -262,7 +269,7 @@ class VonageSmsCarrier:
         failed = [(part, code) for part, code in zip(parts, codes, strict=True) if code != "0"]
         errors = "; ".join(f"status {code}: {part.get('error-text', '')}" for part, code in failed)
         error = (f"partly sent ({len(ids)} of {len(codes)} parts): " if ids else "") + errors
-        retry = not ids and all(code == "1" for code in codes)
+        retry = not ids and all(code in _RETRY_CODES for code in codes)
         return SendResult(ok=False, provider_id=ids[0] if ids else "", status=status, error=error[:500], retry=retry)
 
 
