@@ -26,7 +26,7 @@ import email.utils
 import logging
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import aiohttp
 
@@ -171,8 +171,8 @@ class Outbox:
             key = f"textdesk-{item.id}" + (f".{index}" if index else "")  # a chunk is its own send
             result = await self._send(carrier, item, chunk, key)
             if not result.ok:
-                await self._failed(item, result, now)
-                return True, result.retry
+                await self._failed(item, result, now, index)
+                return True, result.retry and not result.part_ids
             last = index == len(chunks) - 1
             if last:
                 self.sent += 1
@@ -184,7 +184,13 @@ class Outbox:
                 await self.store.mark_sent(item.id, result.provider_id, self.clock.now())
         return sent_any, False
 
-    async def _failed(self, item: OutboxItem, result: SendResult, now: float) -> None:
+    async def _failed(self, item: OutboxItem, result: SendResult, now: float, chunk: int = 0) -> None:
+        if result.part_ids:
+            # Accepted in part (a Vonage SMS answer refusing some parts): the accepted
+            # parts are on their way, so the row is never sent again (a resend would
+            # repeat them); their ids are kept with it, so that their receipts find it.
+            await self._give_up(item, result.error, (chunk, result.part_ids))
+            return
         if result.retry:
             self.retries += 1
             self.metrics.outbox_retries.labels(item.channel).inc()
@@ -199,11 +205,16 @@ class Outbox:
             change = ConsentChange("opt_out", f"carrier refused a send: {result.error}")
             await self.store.record_consent(item.customer, item.business, change, now)
 
-    async def _give_up(self, item: OutboxItem, error: str) -> None:
+    async def _give_up(self, item: OutboxItem, error: str, accepted: tuple[int, Sequence[str]] | None = None) -> None:
+        """Mark the row failed; ``accepted``: ``(chunk, ids)`` of parts the carrier took all the same."""
         self.failures += 1
         self.metrics.messages_out.labels(item.channel, "failed").inc()
         log.warning("outbox %s to %s failed: %s", item.id, mask(item.customer), error)
-        await self.store.mark_failed(item.id, error)
+        if accepted is None:
+            await self.store.mark_failed(item.id, error)
+        else:  # the parts and the failure in one transaction: a crash between them would resend
+            chunk, ids = accepted
+            await self.store.mark_parts_sent(item.id, chunk, ids, self.clock.now(), done=True, error=error)
 
     async def _send(self, carrier: Carrier, item: OutboxItem, reply: Reply, key: str) -> SendResult:
         try:

@@ -161,3 +161,20 @@ def test_every_store_records_parts() -> None:
     """
     assert {"chunks_sent", "mark_parts_sent"} <= Store.__abstractmethods__
     assert not hasattr(bot.outbox, "PartsStore")
+
+
+async def test_parts_a_failed_send_got_accepted_are_kept_with_the_failure(store: SQLiteStore) -> None:
+    # One call, one transaction: a crash can leave the row queued with nothing recorded
+    # (sent again whole) or failed with its parts, never queued with parts that a retry
+    # of a one-request send would not see.
+    item_id = await queued(store)
+    assert await store.record_receipt("vonage-sms", PARTS[1], "delivered", "", T0 + 1) is None  # beat the answer
+    await store.mark_parts_sent(item_id, 0, PARTS[:2], T0 + 2, done=True, error="partly sent (2 of 3 parts)")
+    assert db_rows(store.path, "SELECT status, last_error, provider_id, delivery_status FROM outbound") == [
+        ("failed", "partly sent (2 of 3 parts)", PARTS[0], "")
+    ]
+    assert await store.due_outbox(T0 + 10_000) == []
+    assert db_rows(store.path, "SELECT delivery_status FROM outbound_parts ORDER BY part") == [("",), ("delivered",)]
+    assert db_rows(store.path, "SELECT count(*) FROM early_receipts") == [(0,)]
+    outcome = await store.record_receipt("vonage-sms", PARTS[0], "delivered", "", T0 + 3)
+    assert outcome is not None and outcome.customer == "+15556001234" and not outcome.updated

@@ -261,6 +261,8 @@ class SendResult:
     retry_after: float = 0.0
     # Every id when the carrier sent the reply as several messages, each with its
     # own receipts (the Vonage SMS API: one per SMS part); ``provider_id`` is the first.
+    # On a send that failed, the parts the carrier accepted all the same (a Vonage SMS
+    # answer refusing only some parts): they are recorded and never sent again.
     part_ids: tuple[str, ...] = ()
 
 

@@ -248,9 +248,15 @@ class VonageSmsCarrier:
     def parse_send_response(self, status: int, body: bytes) -> SendResult:
         """One entry per SMS part: all ``"0"`` is sent; retried when every part says try later (``_RETRY_CODES``).
 
-        A partly accepted message is not retried: resending would repeat the
-        parts that went out. Receipts come per part (§3.3), so every part's id
-        is given (``part_ids``); ``provider_id`` is the first part's.
+        Receipts come per part (§3.3), so every part's id is given (``part_ids``);
+        ``provider_id`` is the first part's.
+
+        A message accepted only in part fails and is never retried (exactly once
+        for what Vonage accepted): the accepted parts are on their way and cannot
+        be recalled, the API cannot send the missing part alone, and a resend of
+        the whole text would give the customer the accepted parts twice. Its
+        ``part_ids`` are the accepted parts', so that their receipts still find
+        the message (bot.outbox records them before giving the row up).
         """
         if retryable_status(status):
             return SendResult(ok=False, status=status, error=f"HTTP {status}", retry=True)
@@ -270,7 +276,8 @@ class VonageSmsCarrier:
         errors = "; ".join(f"status {code}: {part.get('error-text', '')}" for part, code in failed)
         error = (f"partly sent ({len(ids)} of {len(codes)} parts): " if ids else "") + errors
         retry = not ids and all(code in _RETRY_CODES for code in codes)
-        return SendResult(ok=False, provider_id=ids[0] if ids else "", status=status, error=error[:500], retry=retry)
+        return SendResult(ok=False, provider_id=ids[0] if ids else "", status=status, error=error[:500], retry=retry,
+                          part_ids=tuple(ids))  # fmt: skip
 
 
 if TYPE_CHECKING:

@@ -145,7 +145,7 @@ class Store(ABC):
 
     @abstractmethod
     async def mark_parts_sent(
-        self, item_id: int, chunk: int, provider_ids: Sequence[str], now: float, *, done: bool
+        self, item_id: int, chunk: int, provider_ids: Sequence[str], now: float, *, done: bool, error: str = ""
     ) -> None:
         """Request ``chunk`` of a row's send was accepted as the messages ``provider_ids``.
 
@@ -153,7 +153,9 @@ class Store(ABC):
         several messages with receipts of their own (the Vonage SMS API's parts): each id
         is a part whose receipts ``record_receipt`` combines into the row's status. An
         empty id still records the request as accepted. ``done``: that was the last
-        request, and the row is sent. A row no longer queued is left as it is.
+        request, and the row is sent; with ``error`` it is failed instead (the carrier
+        accepted only these parts), in the same transaction. A row no longer queued is
+        left as it is.
         """
 
     @abstractmethod

@@ -164,12 +164,13 @@ class OutboxMixin:
         return sum(int(count) for (count,) in rows)
 
     async def mark_parts_sent(
-        self, item_id: int, chunk: int, provider_ids: Sequence[str], now: float, *, done: bool
+        self, item_id: int, chunk: int, provider_ids: Sequence[str], now: float, *, done: bool, error: str = ""
     ) -> None:
         """Request ``chunk`` of the row's send was accepted as messages ``provider_ids``.
 
         Each id becomes a part with receipts of its own. ``done``: that was the
-        last request, and the row is sent, under its first part's id.
+        last request, and the row is sent, under its first part's id; or, with
+        ``error``, failed with that error (accepted in part, never to be resent).
         """
         async with self._immediate() as db:
             rows = await db.execute_fetchall(
@@ -184,18 +185,19 @@ class OutboxMixin:
             # An empty id (a 2xx without one) is kept too: the part marks its chunk as sent.
             for part, provider_id in enumerate(provider_ids or ("",), first):
                 early = await self._claim_early(channel, provider_id) if provider_id else None
-                status, error, at = early or ("", "", 0.0)
+                status, part_error, at = early or ("", "", 0.0)
                 await db.execute(
                     "INSERT INTO outbound_parts (outbound_id, part, chunk, channel, provider_id, delivery_status, "
                     "delivery_error, delivery_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (item_id, part, chunk, channel, provider_id, status, error, at),
+                    (item_id, part, chunk, channel, provider_id, status, part_error, at),
                 )
             if done:
+                # sent_at: when the carrier took (the first of) it, failed or not.
                 await db.execute(
-                    "UPDATE outbound SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = '', "
+                    "UPDATE outbound SET status = ?3, sent_at = ?2, attempts = attempts + 1, last_error = ?4, "
                     "provider_id = coalesce((SELECT provider_id FROM outbound_parts WHERE outbound_id = ?1 "
                     "ORDER BY part LIMIT 1), '') WHERE id = ?1",
-                    (item_id, now),
+                    (item_id, now, "failed" if error else "sent", error),
                 )
                 await self._combine(item_id)
 
