@@ -24,7 +24,7 @@ from bot.carriers.vonage_sms import VonageSmsCarrier
 from bot.store import SQLiteStore, Store
 from bot.types import Reply
 from tests.conftest import db_rows
-from tests.test_carriers_e2e import Desk, VonageSms
+from tests.test_carriers_e2e import Desk, Plivo, VonageSms
 from tests.test_receipts_send_answers import ScriptedApi, open_desk  # noqa: F401 (a fixture)
 from tests.test_store_sqlite import T0, inbound, key_for, session_for
 
@@ -178,3 +178,26 @@ async def test_parts_a_failed_send_got_accepted_are_kept_with_the_failure(store:
     assert db_rows(store.path, "SELECT count(*) FROM early_receipts") == [(0,)]
     outcome = await store.record_receipt("vonage-sms", PARTS[0], "delivered", "", T0 + 3)
     assert outcome is not None and outcome.customer == "+15556001234" and not outcome.updated
+
+
+async def test_plivo_reports_a_long_message_once_under_its_own_uuid(open_desk: Any) -> None:  # noqa: F811
+    """Plivo is not the Vonage SMS API: one ``MessageUUID`` per message, whatever its parts.
+
+    Plivo's status callback names the parts only as a count (``Units``); its
+    ``ParentMessageUUID`` and ``PartInfo`` are "reserved for future use", the former
+    "same as the MessageUUID" (plivo.com/docs/messaging/api/message/message-status-callbacks,
+    carriers.md §4.5). So a reply Plivo splits into three SMS has one id, one receipt
+    per status, and no parts: the first ``delivered`` is the reply's.
+    """
+    driver = Plivo(sync=False)
+    uuid = "db3ce55a-7f1d-11e1-8ea7-000000000031"
+    api = ScriptedApi([(202, {}, json.dumps({"message": "message(s) queued", "message_uuid": [uuid],
+                                             "api_id": "db342550-7f1d-11e1-8ea7-1231380bc196"}).encode())])  # fmt: skip
+    desk: Desk = await open_desk(driver, api.app())
+    await desk.deliver(driver.inbound(driver.message_id(1), "1"))
+    assert await desk.outbox.run_once() == 1
+    long = {"Units": "3", "ParentMessageUUID": uuid, "PartInfo": "", "TotalRate": "0.0050", "TotalAmount": "0.0150"}
+    answer = await desk.deliver(driver.receipt(uuid, delivered=True) | long, driver.status_path)
+    assert answer.status == driver.ack
+    assert desk.rows("SELECT status, provider_id, delivery_status FROM outbound") == [("sent", uuid, "delivered")]
+    assert desk.count("outbound_parts") == 0 and desk.count("early_receipts") == 0
