@@ -194,7 +194,9 @@ class Outbox:
         if result.retry:
             self.retries += 1
             self.metrics.outbox_retries.labels(item.channel).inc()
-            delay = min(self.max_delay, self.base_delay * 2**item.attempts) * (0.5 + self.rng.random() / 2)
+            # The exponent is capped: 2**1024 overflows a float, and a row may be
+            # retried that often (TEXTDESK_OUTBOX_MAX_AGE allows a week at max_delay).
+            delay = min(self.max_delay, self.base_delay * 2.0 ** min(item.attempts, 64)) * (0.5 + self.rng.random() / 2)
             # A carrier that says how long to wait (429/503 Retry-After) is
             # believed, up to max_age: a row never due could never be given up.
             delay = max(delay, min(result.retry_after, self.max_age))
