@@ -227,8 +227,13 @@ class Outbox:
             # would stop every pass at this row, holding up the whole queue.
             return SendResult(False, error=f"cannot send: {exc}")
         try:
+            # Redirects are not followed: aiohttp turns a POST redirected by 301/302/303
+            # into a GET without the message, whose 2xx would read as accepted; a 307/308
+            # would take the message and the credentials to wherever it points. Every
+            # carrier answers a send itself, so a 3xx is a wrong API base URL: refused.
             async with self.http.request(
-                request.method, request.url, headers=dict(request.headers), data=request.body, timeout=self.timeout
+                request.method, request.url, headers=dict(request.headers), data=request.body, timeout=self.timeout,
+                allow_redirects=False,
             ) as response:
                 body = await response.read()
                 result = carrier.parse_send_response(response.status, body)

@@ -6,7 +6,11 @@ answering what each test scripts; the database a real SQLite file; time a virtua
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
+
+import pytest
+from aiohttp import web
 
 from tests.test_carriers_e2e import CUSTOMER, Desk, Twilio
 from tests.test_receipts_send_answers import ScriptedApi, open_desk  # noqa: F401 (a fixture)
@@ -38,3 +42,46 @@ async def test_a_row_retried_a_thousand_times_backs_off_and_the_pass_goes_on(ope
     assert (customer, status, attempts) == (CUSTOMER, "queued", 1101)
     assert start < next_at <= start + 300  # max_delay, the cap on every backoff
     assert (other, other_status) == (OTHER, "sent")
+
+
+@dataclass
+class MovedApi:
+    """Answers every send with a redirect; what the redirect points at answers 200 to anything.
+
+    An API base URL with ``http://`` (or an old host) gets exactly this from a real API's
+    front end. Followed, a 301/302/303 turns the POST into a GET without the message,
+    and the 200 of whatever answers that GET (Twilio: the list of messages) read as the
+    send's answer marked a reply sent that no carrier ever received.
+    """
+
+    status: int
+    posts: int = 0
+    elsewhere: list[str] = field(default_factory=list)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/2010-04-01/{path:.*}", self.send)
+        app.router.add_route("*", "/moved/{path:.*}", self.moved)
+        return app
+
+    async def send(self, request: web.Request) -> web.Response:
+        await request.read()
+        self.posts += 1
+        return web.Response(status=self.status, headers={"Location": "/moved" + request.path})
+
+    async def moved(self, request: web.Request) -> web.Response:
+        await request.read()
+        self.elsewhere.append(request.method)
+        return web.json_response({"messages": [], "page": 0, "sid": "SM" + "0" * 31 + "8"}, status=201)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_a_redirect_is_a_refusal_never_followed(open_desk: Any, status: int) -> None:  # noqa: F811
+    driver = Twilio(sync=False)
+    api = MovedApi(status)
+    desk: Desk = await open_desk(driver, api.app())
+    await desk.deliver(driver.inbound(driver.message_id(1), "1"))
+    assert await desk.outbox.run_once() == 1
+    ((state, error),) = desk.rows("SELECT status, last_error FROM outbound")
+    assert state == "failed" and str(status) in error, error
+    assert (api.posts, api.elsewhere) == (1, [])  # neither the message nor the credentials went elsewhere
