@@ -62,6 +62,23 @@ def retry_after(value: str, now: float) -> float:
     return max(0.0, when.timestamp() - now) if when.tzinfo is not None else 0.0
 
 
+# The most of a send's answer that is read. Real answers are a few hundred bytes
+# (ten Vonage SMS parts: about 2 KB); past this it is no answer of the carrier's,
+# and the adapter gets what was read (a truncated body reads as unreadable).
+MAX_ANSWER = 65_536
+
+
+async def _read_answer(response: aiohttp.ClientResponse) -> bytes:
+    """At most ``MAX_ANSWER`` bytes of the body; leaving the rest unread closes the connection."""
+    body = bytearray()
+    while len(body) < MAX_ANSWER:
+        chunk = await response.content.read(MAX_ANSWER - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return bytes(body)
+
+
 class RateLimiter:
     """Paces each sender to ``rate`` segments per second (carriers meter segments).
 
@@ -235,7 +252,7 @@ class Outbox:
                 request.method, request.url, headers=dict(request.headers), data=request.body, timeout=self.timeout,
                 allow_redirects=False,
             ) as response:
-                body = await response.read()
+                body = await _read_answer(response)
                 result = carrier.parse_send_response(response.status, body)
                 if not result.ok and not result.retry and retryable_status(response.status):
                     # One rule for every carrier (bot.carriers.sending.retryable_status): an

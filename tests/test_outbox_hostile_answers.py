@@ -85,3 +85,53 @@ async def test_a_redirect_is_a_refusal_never_followed(open_desk: Any, status: in
     ((state, error),) = desk.rows("SELECT status, last_error FROM outbound")
     assert state == "failed" and str(status) in error, error
     assert (api.posts, api.elsewhere) == (1, [])  # neither the message nor the credentials went elsewhere
+
+
+@dataclass
+class EndlessApi:
+    """Accepts the send (201) and then sends a body far longer than any answer: 32 MiB
+    written of the 1 GiB its Content-Length promises, then the connection drops."""
+
+    posts: int = 0
+    written: int = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/{path:.*}", self.send)
+        return app
+
+    async def send(self, request: web.Request) -> web.StreamResponse:
+        await request.read()
+        self.posts += 1
+        response = web.StreamResponse(status=201, headers={"Content-Type": "application/json"})
+        response.content_length = 1 << 30
+        await response.prepare(request)
+        chunk = b'{"sid": "SM' + b"0" * 31 + b'6", "padding": "' + b"x" * (65_536 - 48)
+        try:
+            while self.written < 32 << 20:
+                await response.write(chunk)
+                self.written += len(chunk)
+                chunk = b"x" * 65_536
+        except ConnectionError:
+            pass  # the client hung up, as it should, long before the end
+        return response
+
+
+async def test_a_huge_answer_is_read_only_as_far_as_an_answer_goes(open_desk: Any) -> None:  # noqa: F811
+    """A send's answer is read up to 64 KiB, never whole into memory.
+
+    Read whole, an answer that never ends (a proxy's error page streaming, a wrong base URL
+    pointing at a download) filled memory until the timeout, and a 2xx then counted as no
+    answer at all: retried, so the customer got the text twice. A 2xx means accepted, so
+    the reply is sent once, without an id, as with any 2xx whose body is unreadable.
+    """
+    driver = Twilio(sync=False)
+    api = EndlessApi()
+    desk: Desk = await open_desk(driver, api.app())
+    await desk.deliver(driver.inbound(driver.message_id(1), "1"))
+    assert await desk.outbox.run_once() == 1
+    desk.clock.advance(600)
+    await desk.outbox.run_once()
+    assert desk.rows("SELECT status, provider_id FROM outbound") == [("sent", "")]
+    assert api.posts == 1
+    assert api.written < 32 << 20  # we stopped reading: it could not write it all
