@@ -25,7 +25,7 @@ from aiohttp import web
 
 from bot.api import context
 from bot.api.errors import ApiError
-from bot.api.inputs import Body, read_body
+from bot.api.inputs import Body, read_body, read_query
 from bot.api.outreach import check_variables
 from bot.api.senders import resolve_sender
 from bot.api.subscribers import iso
@@ -44,6 +44,7 @@ _IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{0,200}")
 
 
 async def post_broadcast(request: web.Request) -> web.Response:
+    read_query(request).done()
     body = await read_body(request)
     service = context.service(request)
     sender = resolve_sender(body, service.flows, context.carriers(request))
@@ -100,6 +101,7 @@ async def post_broadcast(request: web.Request) -> web.Response:
 
 async def get_broadcast(request: web.Request) -> web.Response:
     broadcast_id = request.match_info["id"]
+    read_query(request).done()
     store = context.service(request).store
     spec = await store.broadcast(broadcast_id) if _BROADCAST_ID.fullmatch(broadcast_id) else None
     if spec is None:

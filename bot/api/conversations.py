@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.api import context
 from bot.api.errors import ApiError
-from bot.api.inputs import read_body
+from bot.api.inputs import read_body, read_query
 from bot.api.outreach import check_variables, start_conversation
 from bot.api.senders import resolve_sender
 
@@ -22,6 +22,7 @@ __all__ = ["post_conversation"]
 
 
 async def post_conversation(request: web.Request) -> web.Response:
+    read_query(request).done()
     body = await read_body(request)
     service = context.service(request)
     customer = body.number("to")

@@ -21,7 +21,7 @@ from bot.api.numbers import NumberError, to_e164
 from bot.carriers.base import WebhookError
 from bot.carriers.fields import string
 
-__all__ = ["MAX_API_BODY", "Body", "read_body"]
+__all__ = ["MAX_API_BODY", "Body", "read_body", "read_query"]
 
 MAX_API_BODY = 4 * 1024 * 1024  # about 100,000 numbers in one broadcast
 # Patterns of this package are used with fullmatch: "$" would also match before a final
@@ -48,6 +48,30 @@ async def read_body(request: web.Request, limit: int = MAX_API_BODY) -> Body:
     if not isinstance(value, dict):
         raise ApiError("invalid_json", f"the body should be a JSON object, got {type(value).__name__}")
     return Body(value)
+
+
+def read_query(request: web.Request, names: tuple[str, ...] = ()) -> Body:
+    """The query string as a ``Body``: each parameter at most once, and only ``names``.
+
+    Every API endpoint reads its query through this (those taking none with no
+    ``names``), so ``?limit=5&limit=6`` is refused wherever it is sent rather
+    than read as one of the two, and a parameter the endpoint does not take
+    (``POST /api/broadcasts?from=...``) is refused rather than ignored.
+    """
+    values: dict[str, str] = {}
+    for key, value in request.query.items():
+        if key in values:
+            times = len(request.query.getall(key))
+            raise ApiError("invalid_field", f"the query parameter '{key}' is given {times} times; give it once",
+                           field=key)
+        values[key] = value
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        listed = ", ".join(f"'{key}'" for key in unknown)
+        takes = f"it takes {', '.join(names)}" if names else "it takes none"
+        raise ApiError("unknown_field", f"unknown query parameter(s) {listed} for this endpoint ({takes})",
+                       field=unknown[0])
+    return Body(values)
 
 
 def _not_json(constant: str) -> Any:

@@ -59,7 +59,9 @@ _OPERATIONS: dict[tuple[str, str], tuple[str, dict[str, Any] | None, int, dict[s
         202, _BROADCAST,
         (*_BODY, *_SENDER, "unknown_state", "empty_audience", "idempotency_key_reused"),
     ),
-    ("get", "/api/broadcasts/{id}"): ("A broadcast's progress", None, 200, _BROADCAST, ("not_found",)),
+    ("get", "/api/broadcasts/{id}"): (
+        "A broadcast's progress", None, 200, _BROADCAST, ("invalid_field", "unknown_field", "not_found"),
+    ),
     ("get", _SUBSCRIBER_PATH): (
         "An audience's current subscribers, by number (page with 'limit' and 'after')", None, 200,
         _obj(("audience", "from", "subscribers", "next"), audience=_S, **{"from": _NUMBER},
@@ -146,7 +148,9 @@ OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "textdesk API", "version": "1",
              "description": "Business-initiated messages: conversations, broadcasts, audiences, verification "
-                            "codes. Errors are {\"error\": {\"code\", \"message\", ...}}."},
+                            "codes. Errors are {\"error\": {\"code\", \"message\", ...}}. A query parameter given "
+                            "twice is refused (invalid_field), and so is one an operation does not take "
+                            "(unknown_field)."},
     "security": [{"bearer": []}],
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.api import context
 from bot.api.errors import ApiError
-from bot.api.inputs import Body, read_body
+from bot.api.inputs import read_body, read_query
 from bot.api.senders import resolve_sender
 
 __all__ = ["add_subscribers", "audience_of", "iso", "list_subscribers", "remove_subscriber"]
@@ -40,16 +40,16 @@ def audience_of(request: web.Request) -> str:
 
 async def list_subscribers(request: web.Request) -> web.Response:
     audience = audience_of(request)
-    query = Body({k: v for k, v in request.query.items() if k not in ("limit", "after")})
+    query = read_query(request, ("from", "flow", "region", "limit", "after"))
+    raw_limit = query.data.pop("limit", "100")
+    after = query.data.pop("after", "")
     sender = resolve_sender(query, context.service(request).flows, context.carriers(request), sends=False)
     query.done()
-    raw_limit = request.query.get("limit", "100")
     # ASCII digits only: str.isdigit() also takes "²", which int() refuses, and int() of
     # thousands of digits raises rather than comparing.
     if not _LIMIT.fullmatch(raw_limit) or not 1 <= int(raw_limit) <= 1000:
         raise ApiError("invalid_field", "'limit' should be a whole number from 1 to 1000", field="limit")
     limit = int(raw_limit)
-    after = request.query.get("after", "")
     found = await context.service(request).store.subscribers(audience, sender.business, limit + 1, after)
     page = found[:limit]
     return web.json_response({
@@ -63,6 +63,7 @@ async def list_subscribers(request: web.Request) -> web.Response:
 
 async def add_subscribers(request: web.Request) -> web.Response:
     audience = audience_of(request)
+    read_query(request).done()
     body = await read_body(request)
     numbers = body.numbers("numbers", most=10_000)
     source = body.text("source", max_length=200).strip()
@@ -83,7 +84,7 @@ async def add_subscribers(request: web.Request) -> web.Response:
 
 async def remove_subscriber(request: web.Request) -> web.Response:
     audience = audience_of(request)
-    query = Body(dict(request.query))
+    query = read_query(request, ("from", "flow", "region"))
     number = query.parse_number(request.match_info["number"], "number")
     service = context.service(request)
     sender = resolve_sender(query, service.flows, context.carriers(request), sends=False)

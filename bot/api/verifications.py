@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.api import context
 from bot.api.errors import ApiError
-from bot.api.inputs import read_body
+from bot.api.inputs import read_body, read_query
 from bot.api.keys import VERIFIER
 from bot.api.ratelimit import WindowLimit
 from bot.api.senders import resolve_sender
@@ -52,6 +52,7 @@ async def post_verification(request: web.Request) -> web.Response:
     verifier = request.config_dict[VERIFIER]
     service = context.service(request)
     _limit(verifier.per_ip, request, service.clock.now())
+    read_query(request).done()
     body = await read_body(request)
     customer = body.number("to")
     sender = resolve_sender(body, service.flows, context.carriers(request))
@@ -92,6 +93,7 @@ async def check_verification(request: web.Request) -> web.Response:
     verifier = request.config_dict[VERIFIER]
     service = context.service(request)
     _limit(verifier.checks_per_ip, request, service.clock.now())
+    read_query(request).done()
     body = await read_body(request)
     customer = body.number("to")
     code = body.text("code", max_length=20).strip()
