@@ -115,3 +115,34 @@ def test_flow_key_subscribe_is_validated() -> None:
     assert flow.states["a"].choices[0].subscribe == "vip-list"
     with pytest.raises(FlowLoadError, match="audience name 'vip list'"):
         load_flow_text(base + "        subscribe: vip list\n", "f.yaml", "media")
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("d" * 101, "got 101 characters"),
+        ("d" * 5000, "got 5000 characters"),
+        ("-deals", "starting with a letter or digit"),
+        ("_deals", "starting with a letter or digit"),
+        ("deals%20list", "letters, digits"),
+    ],
+    ids=["101-chars", "5000-chars", "leading-dash", "leading-underscore", "space"],
+)
+async def test_an_audience_name_refused_says_what_is_expected(api: Api, name: str, said: str) -> None:
+    # The rule in full, wherever the name comes: the path of every subscribers call, or a broadcast's body.
+    expected = "1 to 100 characters"
+    for method, path, body in (
+        ("GET", f"/api/audiences/{name}/subscribers", None),
+        ("POST", f"/api/audiences/{name}/subscribers", {"numbers": ["+15550003005"], "source": "form"}),
+        ("DELETE", f"/api/audiences/{name}/subscribers/+15550003005", None),
+        ("POST", "/api/broadcasts", {"audience": name.replace("%20", " "), "text": "hi"}),
+    ):
+        status, data = await api.call(method, path, body)
+        assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "audience"), data
+        assert expected in data["error"]["message"] and said in data["error"]["message"], (method, path, data)
+
+
+async def test_an_audience_name_of_exactly_100_characters_is_taken(api: Api) -> None:
+    status, data = await api.post(f"/api/audiences/{'d' * 100}/subscribers",
+                                  {"numbers": ["+15550003005"], "source": "form"})
+    assert (status, data["subscribed"]) == (200, 1), data

@@ -76,8 +76,8 @@ async def test_names_typed_by_hand_are_one_path_segment(
     monkeypatch.setenv("TEXTDESK_API_URL", str(api.client.make_url("")))
     monkeypatch.setenv("TEXTDESK_API_TOKEN", API_TOKEN)
     assert await asyncio.to_thread(main, ["subscribers", "list", "summer deals"]) == 1
-    assert "invalid_field: an audience name uses only letters" in capsys.readouterr().err
+    assert "invalid_field: 'audience' should be a name of 1 to 100 characters" in capsys.readouterr().err
     assert await asyncio.to_thread(main, ["subscribers", "list", "deals?limit=1"]) == 1
-    assert "invalid_field: an audience name uses only letters" in capsys.readouterr().err
+    assert 'starting with a letter or digit; got "deals?limit=1"' in capsys.readouterr().err
     assert await asyncio.to_thread(main, ["broadcast", "--status", "no such id"]) == 1
     assert "textdesk broadcast: error: not_found" in capsys.readouterr().err

@@ -21,13 +21,23 @@ from bot.api.numbers import NumberError, to_e164
 from bot.carriers.base import WebhookError
 from bot.carriers.fields import string
 
-__all__ = ["MAX_API_BODY", "Body", "read_body", "read_query"]
+__all__ = ["MAX_API_BODY", "MAX_NAME", "Body", "check_name", "read_body", "read_query"]
 
 MAX_API_BODY = 4 * 1024 * 1024  # about 100,000 numbers in one broadcast
 # Patterns of this package are used with fullmatch: "$" would also match before a final
 # newline, letting "deals\n" through as a name.
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # flow, state and audience names (as the loader)
+MAX_NAME = 100
+
+
+def check_name(value: str, field: str) -> None:
+    """Refuse a flow, state, channel or audience name, saying the whole rule and what was wrong."""
+    if len(value) <= MAX_NAME and _NAME.fullmatch(value):
+        return
+    got = f"{len(value)} characters" if len(value) > MAX_NAME else json.dumps(value)
+    raise ApiError("invalid_field", f"'{field}' should be a name of 1 to {MAX_NAME} characters: letters, digits, "
+                   f"'_' and '-', starting with a letter or digit; got {got}", field=field)
 
 
 async def read_body(request: web.Request, limit: int = MAX_API_BODY) -> Body:
@@ -134,9 +144,12 @@ class Body:
         return value
 
     def name(self, name: str, required: bool = True) -> str:
-        value = self.text(name, required, max_length=100)
-        if value and not _NAME.fullmatch(value):
-            raise ApiError("invalid_field", f"'{name}' should use only letters, digits, '_' and '-'", field=name)
+        value = self._take(name, required)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise ApiError("invalid_field", f"'{name}' should be a string", field=name)
+        check_name(value, name)
         return value
 
     def integer(self, name: str, low: int, high: int, default: int) -> int:

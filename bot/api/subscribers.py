@@ -17,12 +17,11 @@ from aiohttp import web
 
 from bot.api import context
 from bot.api.errors import ApiError
-from bot.api.inputs import read_body, read_query
+from bot.api.inputs import check_name, read_body, read_query
 from bot.api.senders import resolve_sender
 
 __all__ = ["add_subscribers", "audience_of", "iso", "list_subscribers", "remove_subscriber"]
 
-_AUDIENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 _LIMIT = re.compile(r"[0-9]{1,4}")
 _STATUS = {"subscribed": "subscribed", "already": "already_subscribed", "opted_out": "opted_out"}
 
@@ -33,8 +32,7 @@ def iso(seconds: float) -> str:
 
 def audience_of(request: web.Request) -> str:
     audience = request.match_info["audience"]
-    if not _AUDIENCE.fullmatch(audience):
-        raise ApiError("invalid_field", "an audience name uses only letters, digits, '_' and '-'", field="audience")
+    check_name(audience, "audience")
     return audience
 
 
