@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.flows import FlowLoadError, load_flow_text
+from bot.web.keys import SERVICE
 from tests.conftest import db_rows
 from tests.test_api_harness import BUSINESS, Api
 
@@ -146,3 +147,25 @@ async def test_an_audience_name_of_exactly_100_characters_is_taken(api: Api) -> 
     status, data = await api.post(f"/api/audiences/{'d' * 100}/subscribers",
                                   {"numbers": ["+15550003005"], "source": "form"})
     assert (status, data["subscribed"]) == (200, 1), data
+
+
+async def test_adding_ten_thousand_subscribers_is_a_transaction_per_chunk(api: Api, db_path: Path) -> None:
+    store = api.client.server.app[SERVICE].store
+    await api.phone("+15551000007").text("STOP")
+    numbers = [f"+1555100{i:04d}" for i in range(10_000)]
+    begun: list[str] = []
+    await store.db.set_trace_callback(lambda sql: begun.append(sql) if sql.startswith("BEGIN") else None)
+    status, data = await api.post(DEALS, {"numbers": numbers, "source": "spring import"})
+    await store.db.set_trace_callback(None)
+    assert status == 200, data
+    assert (data["subscribed"], data["already_subscribed"], data["opted_out"]) == (9_999, 0, 1)
+    assert data["results"][7] == {"number": "+15551000007", "status": "opted_out"}
+    assert [r["number"] for r in data["results"]] == numbers  # in the order given
+    assert len(begun) == -(-len(numbers) // store.subscribe_chunk) <= 20  # was one per number
+    # Each subscription still has its own ledger event, with the source as proof of consent.
+    assert db_rows(db_path, "SELECT count(*) FROM subscriptions AS s JOIN consent_events AS e ON e.id = s.event_id "
+                            "WHERE e.customer = s.customer AND e.source = 'api: spring import (audience deals)'"
+                   ) == [(9_999,)]
+    status, data = await api.post(DEALS, {"numbers": numbers, "source": "spring import"})
+    assert (data["subscribed"], data["already_subscribed"], data["opted_out"]) == (0, 9_999, 1)
+    assert db_rows(db_path, "SELECT count(*) FROM consent_events WHERE event = 'subscribe'") == [(9_999,)]

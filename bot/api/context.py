@@ -7,13 +7,23 @@ from aiohttp import web
 from bot.carriers.registry import Carriers
 from bot.config import Config
 from bot.service import ConversationService
+from bot.store.api_store import ApiStoreMixin
 from bot.web.keys import CARRIERS, CONFIG, SERVICE
 
-__all__ = ["carriers", "client_ip", "config", "media_base", "service"]
+__all__ = ["api_store", "carriers", "client_ip", "config", "media_base", "service"]
 
 
 def service(request: web.Request) -> ConversationService:
     return request.config_dict[SERVICE]
+
+
+def api_store(request: web.Request) -> ApiStoreMixin:
+    """The store, for the API's operations that the ``Store`` interface does not declare
+    (``subscribe_many``): every store the server runs on has them (``SQLiteStore``)."""
+    store = service(request).store
+    if not isinstance(store, ApiStoreMixin):  # pragma: no cover - a store without the API's mixin
+        raise TypeError(f"the API needs a store with ApiStoreMixin, not {type(store).__name__}")
+    return store
 
 
 def carriers(request: web.Request) -> Carriers:

@@ -71,11 +71,11 @@ async def add_subscribers(request: web.Request) -> web.Response:
     service = context.service(request)
     sender = resolve_sender(body, service.flows, context.carriers(request), sends=False)
     body.done()
-    results = []
-    for number in numbers:
-        outcome = await service.store.subscribe(audience, number, sender.business, f"api: {source}",
-                                                service.clock.now())
-        results.append({"number": number, "status": _STATUS[outcome]})
+    # Written a chunk of numbers per transaction (bot.store.audiences), each with its ledger event.
+    outcomes = await context.api_store(request).subscribe_many(audience, numbers, sender.business,
+                                                               f"api: {source}", service.clock.now())
+    results = [{"number": number, "status": _STATUS[outcome]} for number, outcome in zip(numbers, outcomes,
+                                                                                          strict=True)]
     counts = {status: sum(1 for r in results if r["status"] == status) for status in _STATUS.values()}
     return web.json_response({"audience": audience, "from": sender.business, "results": results, **counts})
 

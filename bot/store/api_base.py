@@ -24,7 +24,10 @@ import aiosqlite
 
 from bot.store.base import StoreError
 
-__all__ = ["ALREADY", "NO_CONSENT", "OPTED_IN", "OPTED_OUT", "QUEUED", "SUBSCRIBED", "ApiMixinBase", "consent"]
+__all__ = [
+    "ALREADY", "NO_CONSENT", "OPTED_IN", "OPTED_OUT", "QUEUED", "SUBSCRIBED", "ApiMixinBase", "consent",
+    "consent_on_thread",
+]
 
 # Consent verdicts (``consent``) and outcomes of the API store's writes.
 OPTED_IN, OPTED_OUT, NO_CONSENT = "opted_in", "opted_out", "no_consent"
@@ -65,7 +68,7 @@ class ApiMixinBase:
             raise StoreError(str(exc)) from exc
 
 
-async def consent(db: aiosqlite.Connection, customer: str, business: str, audience: str | None) -> str:
+def _consent_query(customer: str, business: str, audience: str | None) -> tuple[str, tuple[str, ...]]:
     # The subscription query for ``audience=None`` looks for any active audience.
     subscribed = (
         "SELECT max(event_id) FROM subscriptions WHERE customer = ?1 AND business = ?2 AND active = 1"
@@ -79,13 +82,27 @@ async def consent(db: aiosqlite.Connection, customer: str, business: str, audien
         "(SELECT max(id) FROM consent_events WHERE customer = ?1 AND business = ?2 AND event = 'opt_out'), "
         f"({subscribed}){opt_in}"
     )
-    params: tuple[str, ...] = (customer, business) if audience is None else (customer, business, audience)
-    try:
-        rows = [tuple(row) for row in await db.execute_fetchall(sql, params)]
-    except sqlite3.Error as exc:
-        raise StoreError(str(exc)) from exc
-    opted_out, last_out, *ins = rows[0]
+    return sql, (customer, business) if audience is None else (customer, business, audience)
+
+
+def _verdict(row: Sequence[Any]) -> str:
+    opted_out, last_out, *ins = row
     if opted_out:
         return OPTED_OUT
     newest_in = max((int(value) for value in ins if value is not None), default=0)
     return OPTED_IN if newest_in > int(last_out or 0) else NO_CONSENT
+
+
+async def consent(db: aiosqlite.Connection, customer: str, business: str, audience: str | None) -> str:
+    sql, params = _consent_query(customer, business, audience)
+    try:
+        rows = [tuple(row) for row in await db.execute_fetchall(sql, params)]
+    except sqlite3.Error as exc:
+        raise StoreError(str(exc)) from exc
+    return _verdict(rows[0])
+
+
+def consent_on_thread(conn: sqlite3.Connection, customer: str, business: str, audience: str | None) -> str:
+    """``consent`` for work already on SQLite's thread (``bot.store.hops.run_on_thread``)."""
+    sql, params = _consent_query(customer, business, audience)
+    return _verdict(tuple(conn.execute(sql, params).fetchone()))

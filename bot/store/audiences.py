@@ -8,37 +8,47 @@ verdict (bot.store.api_base) orders it against the last opt-out.
 
 from __future__ import annotations
 
-from bot.store.api_base import ALREADY, OPTED_IN, OPTED_OUT, SUBSCRIBED, ApiMixinBase, consent
+import sqlite3
+from collections.abc import Sequence
+from functools import partial
+
+from bot.store.api_base import ALREADY, OPTED_IN, OPTED_OUT, SUBSCRIBED, ApiMixinBase, consent_on_thread
+from bot.store.hops import run_on_thread
 from bot.store.records import Subscriber
 
 __all__ = ["AudiencesMixin"]
 
 
 class AudiencesMixin(ApiMixinBase):
+    # Subscriptions written per transaction (``subscribe_many``): a few milliseconds of the
+    # write lock each, so webhooks' turns get in between the chunks of a large import.
+    subscribe_chunk = 500
+
     async def subscribe(
         self, audience: str, customer: str, business: str, source: str, now: float,
         origin: tuple[str, str, str] = ("", "", ""),
     ) -> str:
         """Add a subscriber: ``subscribed``, ``already`` or ``opted_out`` (refused: STOP wins)."""
         async with self._transaction() as db:
-            status = await consent(db, customer, business, audience)
-            if status == OPTED_OUT:
-                return OPTED_OUT
-            if status == OPTED_IN:
-                return ALREADY
-            channel, provider_id, text = origin
-            cursor = await db.execute(
-                "INSERT INTO consent_events (customer, business, event, source, channel, provider_id, body, at) "
-                "VALUES (?, ?, 'subscribe', ?, ?, ?, ?, ?)",
-                (customer, business, f"{source} (audience {audience})", channel, provider_id, text, now),
-            )
-            await db.execute(
-                "INSERT INTO subscriptions (audience, business, customer, active, event_id, source, updated_at) "
-                "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (audience, business, customer) DO UPDATE SET "
-                "active = 1, event_id = excluded.event_id, source = excluded.source, updated_at = excluded.updated_at",
-                (audience, business, customer, cursor.lastrowid, source, now),
-            )
-            return SUBSCRIBED
+            return await run_on_thread(db, partial(_subscribe, audience=audience, customer=customer,
+                                                   business=business, source=source, now=now, origin=origin))
+
+    async def subscribe_many(
+        self, audience: str, customers: Sequence[str], business: str, source: str, now: float
+    ) -> list[str]:
+        """``subscribe`` for each number, in order: ``subscribe_chunk`` numbers per transaction.
+
+        Each subscription is decided and written exactly as ``subscribe`` does (its
+        consent verdict, its own ledger event), so a retry after a failure part-way
+        finds the numbers already written ``already`` and writes only the rest.
+        """
+        outcomes: list[str] = []
+        for start in range(0, len(customers), self.subscribe_chunk):
+            chunk = customers[start:start + self.subscribe_chunk]
+            async with self._transaction() as db:
+                outcomes += await run_on_thread(db, partial(_subscribe_all, audience=audience, customers=chunk,
+                                                            business=business, source=source, now=now))
+        return outcomes
 
     async def unsubscribe(self, audience: str, customer: str, business: str, source: str, now: float) -> bool:
         """Remove a subscriber (recorded in the ledger); False when not subscribed."""
@@ -68,3 +78,34 @@ class AudiencesMixin(ApiMixinBase):
             (audience, business, after, limit),
         )
         return [Subscriber(str(c), business, audience, str(s), float(at)) for c, s, at in rows]
+
+
+def _subscribe(
+    conn: sqlite3.Connection, *, audience: str, customer: str, business: str, source: str, now: float,
+    origin: tuple[str, str, str] = ("", "", ""),
+) -> str:
+    status = consent_on_thread(conn, customer, business, audience)
+    if status == OPTED_OUT:
+        return OPTED_OUT
+    if status == OPTED_IN:
+        return ALREADY
+    channel, provider_id, text = origin
+    cursor = conn.execute(
+        "INSERT INTO consent_events (customer, business, event, source, channel, provider_id, body, at) "
+        "VALUES (?, ?, 'subscribe', ?, ?, ?, ?, ?)",
+        (customer, business, f"{source} (audience {audience})", channel, provider_id, text, now),
+    )
+    conn.execute(
+        "INSERT INTO subscriptions (audience, business, customer, active, event_id, source, updated_at) "
+        "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (audience, business, customer) DO UPDATE SET "
+        "active = 1, event_id = excluded.event_id, source = excluded.source, updated_at = excluded.updated_at",
+        (audience, business, customer, cursor.lastrowid, source, now),
+    )
+    return SUBSCRIBED
+
+
+def _subscribe_all(
+    conn: sqlite3.Connection, *, audience: str, customers: Sequence[str], business: str, source: str, now: float
+) -> list[str]:
+    return [_subscribe(conn, audience=audience, customer=customer, business=business, source=source, now=now)
+            for customer in customers]
