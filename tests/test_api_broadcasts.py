@@ -246,3 +246,34 @@ async def test_a_broadcast_cut_short_while_written_is_never_sent_until_a_retry_f
     await drive(api, clock, broadcast_id)
     sent = Counter(r.form["To"][0] for r in api.fake.received)
     assert sent == Counter(n for n in subscribed if n != subscribed[1])
+
+
+async def test_a_broadcast_cut_short_without_a_key_is_swept_by_the_feeder_once_old(
+    api: Api, clock: VirtualClock, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Without an Idempotency-Key no retry can finish it: it used to stay "preparing"
+    # in the database for ever. The feeder deletes it once it is an hour old.
+    numbers = [f"+1555009{i:04d}" for i in range(600)]
+    assert (await api.post(DEALS, {"numbers": numbers[:5], "source": "web form"}))[0] == 200
+    store = api.client.server.app[SERVICE].store
+    store.broadcast_chunk = 20
+    pages = int((await store.db.execute_fetchall("PRAGMA page_count"))[0][0])
+    await store.db.execute(f"PRAGMA max_page_count = {pages + 2}")
+    headers = {"Authorization": f"Bearer {api.token}"}
+    response = await api.client.post("/api/broadcasts", json={"numbers": numbers, "text": "Sale"}, headers=headers)
+    assert response.status == 503, await response.text()
+    await store.db.execute("PRAGMA max_page_count = 1073741823")
+    ((broadcast_id, written),) = db_rows(db_path, "SELECT broadcast_id, count(*) FROM broadcast_recipients")
+    assert 0 < written < len(numbers)
+    assert await api.feeder.run_once() == 0
+    assert db_rows(db_path, "SELECT count(*) FROM broadcasts") == [(1,)]  # too young to be called abandoned
+    clock.advance(3600)
+    with caplog.at_level("WARNING", logger="textdesk.broadcast"):
+        assert await api.feeder.run_once() == 0
+    assert "removed 1 broadcast(s) a failure left half-written" in caplog.text
+    assert db_rows(db_path, "SELECT count(*) FROM broadcasts") == [(0,)]
+    assert db_rows(db_path, "SELECT count(*) FROM broadcast_recipients") == [(0,)]
+    status, data = await api.get(f"/api/broadcasts/{broadcast_id}")
+    assert (status, data["error"]["code"]) == (404, "not_found")
+    await api.outbox.run_once()
+    assert api.fake.received == []

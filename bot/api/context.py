@@ -8,6 +8,7 @@ from bot.carriers.registry import Carriers
 from bot.config import Config
 from bot.service import ConversationService
 from bot.store.api_store import ApiStoreMixin
+from bot.store.api_store import api_store as as_api_store
 from bot.web.keys import CARRIERS, CONFIG, SERVICE
 
 __all__ = ["api_store", "carriers", "client_ip", "config", "media_base", "service"]
@@ -18,12 +19,8 @@ def service(request: web.Request) -> ConversationService:
 
 
 def api_store(request: web.Request) -> ApiStoreMixin:
-    """The store, for the API's operations that the ``Store`` interface does not declare
-    (``subscribe_many``): every store the server runs on has them (``SQLiteStore``)."""
-    store = service(request).store
-    if not isinstance(store, ApiStoreMixin):  # pragma: no cover - a store without the API's mixin
-        raise TypeError(f"the API needs a store with ApiStoreMixin, not {type(store).__name__}")
-    return store
+    """The store, with the API's operations the ``Store`` interface does not declare."""
+    return as_api_store(service(request).store)
 
 
 def carriers(request: web.Request) -> Carriers:

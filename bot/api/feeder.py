@@ -10,6 +10,10 @@ Each recipient is decided once, in one transaction that checks consent and
 writes its outbound rows (``Store.queue_messages`` with ``recipient_of``), so
 a restart resumes from the recipients still ``pending`` and never queues a
 number twice. ``run_once`` is what tests drive with a virtual clock.
+
+Each pass (at most once a minute on the service's clock) also sweeps broadcasts
+a failure left half-written, which nothing would ever send nor finish
+(``Store.sweep_abandoned_broadcasts``: old enough, and not being written).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from bot.api.outreach import send_message, start_conversation
 from bot.flows import Flow
 from bot.outbox import RateLimiter
 from bot.service import ConversationService
-from bot.store.api_store import Broadcast
+from bot.store.api_store import Broadcast, api_store
 from bot.types import Reply
 
 __all__ = ["BroadcastFeeder"]
@@ -40,12 +44,15 @@ class BroadcastFeeder:
         self.ahead = ahead  # seconds of sending to keep queued per broadcast
         self.minimum = minimum
         self.running = False
+        self.sweep_every = 60.0  # seconds between sweeps of half-written broadcasts
+        self._next_sweep = -math.inf
 
     def window(self, channel: str) -> int:
         return max(self.minimum, math.ceil(self.limiter.rate_for(channel) * self.ahead))
 
     async def run_once(self) -> int:
         """Top up every unfinished broadcast's share of the outbox; return recipients decided."""
+        await self.sweep()
         decided = 0
         store = self.service.store
         for broadcast_id in await store.unfinished_broadcasts():
@@ -68,6 +75,17 @@ class BroadcastFeeder:
                     decided += 1
                     room -= status == "queued"
         return decided
+
+    async def sweep(self) -> int:
+        """Delete half-written broadcasts that nothing can finish (not more than once per ``sweep_every``)."""
+        now = self.service.clock.now()
+        if now < self._next_sweep:
+            return 0
+        self._next_sweep = now + self.sweep_every
+        removed = await api_store(self.service.store).sweep_abandoned_broadcasts(now)
+        if removed:
+            log.warning("removed %d broadcast(s) a failure left half-written (none of it was sent)", removed)
+        return removed
 
     async def _one(self, spec: Broadcast, flow: Flow, customer: str) -> str:
         # An audience broadcast needs a current subscription to that audience;

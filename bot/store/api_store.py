@@ -20,8 +20,16 @@ from bot.store.outreach import OutreachMixin
 from bot.store.records import Broadcast, BroadcastProgress, Subscriber, Verification
 from bot.store.verifications import VerificationsMixin
 
-__all__ = ["ApiStoreMixin", "Broadcast", "BroadcastProgress", "Subscriber", "Verification"]
+__all__ = ["ApiStoreMixin", "Broadcast", "BroadcastProgress", "Subscriber", "Verification", "api_store"]
 
 
 class ApiStoreMixin(AudiencesMixin, OutreachMixin, VerificationsMixin):
     """Every API-facing store operation; needs ``self.db`` (aiosqlite connection) and ``self._write_lock``."""
+
+
+def api_store(store: object) -> ApiStoreMixin:
+    """``store`` as what the API uses beyond the ``Store`` interface (``subscribe_many``,
+    ``sweep_abandoned_broadcasts``): every store the server runs on has it (``SQLiteStore``)."""
+    if not isinstance(store, ApiStoreMixin):  # pragma: no cover - a store without the API's mixin
+        raise TypeError(f"the API needs a store with ApiStoreMixin, not {type(store).__name__}")
+    return store

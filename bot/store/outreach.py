@@ -8,12 +8,19 @@ Why it is built this way:
   pending rows and can never queue a number twice.
 - A broadcast's progress is read back from its outbound rows (found by their
   ``origin``), so there is one source of truth for what was sent.
+- A broadcast whose recipients a failure left half-written stays ``preparing``
+  (never sent). Without an Idempotency-Key nothing can finish it (its client got
+  an error, never its id), so ``sweep_abandoned_broadcasts`` deletes it once it
+  is ``ABANDONED_AFTER`` old; with a key, a retry can finish it, so it waits
+  ``KEYED_ABANDONED_AFTER`` (a day, as long as payment APIs keep keys). One this
+  process is still writing is never swept, however old: ``_writing`` counts them.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -26,14 +33,26 @@ from bot.store.records import Broadcast, BroadcastProgress
 from bot.store.turns import UPSERT_SESSION, session_row
 from bot.types import Reply, Session
 
-__all__ = ["OutreachMixin"]
+__all__ = ["ABANDONED_AFTER", "KEYED_ABANDONED_AFTER", "OutreachMixin"]
 
+ABANDONED_AFTER = 3600.0  # seconds before a half-written broadcast without a key is swept
+KEYED_ABANDONED_AFTER = 86_400.0  # ... and one with a key, which a retry could still finish
 _FAILED_DELIVERY = "('failed', 'undelivered', 'rejected', 'canceled')"
 
 
 class OutreachMixin(ApiMixinBase):
     # Recipients written per transaction: 15-20 ms of the write lock here (100,000 in one: 0.3-0.37 s).
     broadcast_chunk = 5_000
+    # Ids of broadcasts whose recipients this process is writing, with how many writers
+    # (two retries with one key can finish the same one): never swept.
+    _writing: Counter[str]
+
+    def _writers(self) -> Counter[str]:
+        try:
+            return self._writing
+        except AttributeError:  # a mixin has no __init__ of its own
+            self._writing = Counter()
+            return self._writing
 
     # -- queueing ------------------------------------------------------------
 
@@ -106,25 +125,71 @@ class OutreachMixin(ApiMixinBase):
         """
         chunks = [numbers[i:i + self.broadcast_chunk] for i in range(0, len(numbers), self.broadcast_chunk)] or [[]]
         target = spec
-        for index, chunk in enumerate(chunks):
-            last = index == len(chunks) - 1
-            async with self._transaction() as db:
-                if index == 0:
-                    found = await _broadcast_by_key(db, idempotency_key) if idempotency_key else None
-                    if found is not None and (found.ready or found.differences(spec)):
-                        return found  # a retry of a finished one, or another request under its key
-                    if found is not None:
-                        target = found  # finish what the first request began
-                    else:
-                        await _insert_broadcast(db, spec, idempotency_key, preparing=not last)
-                await db.executemany(
-                    "INSERT INTO broadcast_recipients (broadcast_id, customer, position) VALUES (?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    [(target.id, number, index * self.broadcast_chunk + n) for n, number in enumerate(chunk)],
-                )
-                if last:
-                    await db.execute("UPDATE broadcasts SET preparing = 0 WHERE id = ? AND preparing", (target.id,))
+        writers = self._writers()
+        writing = ""
+        try:
+            for index, chunk in enumerate(chunks):
+                last = index == len(chunks) - 1
+                async with self._transaction() as db:
+                    if index == 0:
+                        found = await _broadcast_by_key(db, idempotency_key) if idempotency_key else None
+                        if found is not None and (found.ready or found.differences(spec)):
+                            return found  # a retry of a finished one, or another request under its key
+                        if found is not None:
+                            target = found  # finish what the first request began
+                        else:
+                            await _insert_broadcast(db, spec, idempotency_key, preparing=not last)
+                        # Counted while the write lock is held: a sweep never sees it unclaimed.
+                        writing = target.id
+                        writers[writing] += 1
+                    await db.executemany(
+                        "INSERT INTO broadcast_recipients (broadcast_id, customer, position) VALUES (?, ?, ?) "
+                        "ON CONFLICT DO NOTHING",
+                        [(target.id, number, index * self.broadcast_chunk + n) for n, number in enumerate(chunk)],
+                    )
+                    if last:
+                        await db.execute("UPDATE broadcasts SET preparing = 0 WHERE id = ? AND preparing",
+                                         (target.id,))
+        finally:
+            if writing:
+                writers[writing] -= 1
+                if writers[writing] <= 0:
+                    del writers[writing]
         return replace(target, ready=True)
+
+    async def sweep_abandoned_broadcasts(self, now: float) -> int:
+        """Delete broadcasts a failure left half-written (never sent, never to be); return how many.
+
+        ``preparing`` ones created ``ABANDONED_AFTER`` before ``now`` (without an
+        Idempotency-Key) or ``KEYED_ABANDONED_AFTER`` (with one), except those this
+        process is still writing. They are first marked abandoned (``preparing = 2``)
+        and lose their key, in one transaction, so no retry can resume one while its
+        recipients are deleted, ``broadcast_chunk`` per transaction like their writing.
+        """
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall(
+                # "preparing AND": what lets SQLite use the partial index broadcasts_preparing.
+                "SELECT id FROM broadcasts WHERE preparing AND preparing = 1 AND created_at <= ?1 - ?2 "
+                "AND (idempotency_key IS NULL OR created_at <= ?1 - ?3)",
+                (now, ABANDONED_AFTER, KEYED_ABANDONED_AFTER),
+            )
+            writing = self._writers()
+            abandoned = [str(bid) for (bid,) in rows if str(bid) not in writing]
+            await db.executemany("UPDATE broadcasts SET preparing = 2, idempotency_key = NULL WHERE id = ?",
+                                 [(bid,) for bid in abandoned])
+        # Also those a sweep cut short before (a crash, a failed write).
+        for (bid,) in await self._rows("SELECT id FROM broadcasts WHERE preparing AND preparing = 2"):
+            while True:
+                async with self._transaction() as db:
+                    cursor = await db.execute(
+                        "DELETE FROM broadcast_recipients WHERE broadcast_id = ?1 AND customer IN (SELECT customer "
+                        "FROM broadcast_recipients WHERE broadcast_id = ?1 LIMIT ?2)",
+                        (bid, self.broadcast_chunk),
+                    )
+                    if cursor.rowcount == 0:
+                        await db.execute("DELETE FROM broadcasts WHERE id = ? AND preparing = 2", (bid,))
+                        break
+        return len(abandoned)
 
     async def broadcast(self, broadcast_id: str) -> Broadcast | None:
         try:

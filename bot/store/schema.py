@@ -249,4 +249,9 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX outbound_parts_by_provider_id ON outbound_parts (channel, provider_id);
     """,
+    # 14: broadcasts still preparing, by age, so those a failure left half-written
+    # are found without a scan (bot.store.outreach.sweep_abandoned_broadcasts).
+    """
+    CREATE INDEX broadcasts_preparing ON broadcasts (created_at) WHERE preparing;
+    """,
 )
