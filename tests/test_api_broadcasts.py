@@ -63,13 +63,12 @@ async def test_broadcast_to_1000_numbers_reaches_exactly_the_consenting_once_pac
         elif i % 10 == 5:
             if i % 20 == 5:
                 await phone.text("STOP")
-                await phone.text("START")  # the carriers' opt-in keyword lifts an opt-out: consent again
-                consenting.add(number)
+                await phone.text("START")  # lifts the opt-out, but was never consent to marketing
             else:
-                await phone.text("START")  # ...but from a number never opted out it lifts nothing: no consent
+                await phone.text("START")  # ...and from a number never opted out it lifts nothing: no consent
         elif i % 10 == 9:
             await phone.text("what are your hours?")  # asking a question is not consent to marketing
-    assert len(consenting) == 400
+    assert len(consenting) == 350
     shuffled = numbers[::-1]
     status, data = await api.post("/api/broadcasts", {
         "numbers": [*shuffled, shuffled[0]], "text": "Flash sale: 20% off today only!", "media": ["pic.png"],
@@ -90,8 +89,8 @@ async def test_broadcast_to_1000_numbers_reaches_exactly_the_consenting_once_pac
     assert (len(times) - 1) * 0.1 - 1e-3 <= times[-1] - times[0] <= (len(times) - 1) * 0.1 * 1.25
     status, final = await api.get(f"/api/broadcasts/{data['id']}")
     assert final["status"] == "done"
-    assert final["counts"] == {"total": 1000, "pending": 0, "queued": 0, "sent": 400, "delivered": 0, "failed": 0,
-                               "skipped_opted_out": 150, "skipped_no_consent": 450}
+    assert final["counts"] == {"total": 1000, "pending": 0, "queued": 0, "sent": 350, "delivered": 0, "failed": 0,
+                               "skipped_opted_out": 150, "skipped_no_consent": 500}
 
 
 async def test_restart_in_the_middle_resumes_without_duplicates(
@@ -277,3 +276,29 @@ async def test_a_broadcast_cut_short_without_a_key_is_swept_by_the_feeder_once_o
     assert (status, data["error"]["code"]) == (404, "not_found")
     await api.outbox.run_once()
     assert api.fake.received == []
+
+
+async def test_start_after_stop_lifts_the_block_but_is_no_consent_to_broadcasts(
+    api: Api, clock: VirtualClock, db_path: Path
+) -> None:
+    # START answers "Reply START to resubscribe": it lifts a block (replies, conversations and
+    # codes reach the number again), but a keyword is no prior express written consent to
+    # marketing (TCPA), and the STOP revoked whatever consent there was (FCC 24-24). Only a
+    # subscription newer than the last STOP (JOIN again, or the API with its 'source') is.
+    never, joined, rejoined = (api.phone(n) for n in ("+15550060001", "+15550060002", "+15550060003"))
+    for phone in (never, joined, rejoined):
+        if phone is not never:
+            await phone.text("JOIN")
+        await phone.text("STOP")
+        await phone.text("START")
+    await rejoined.text("JOIN")
+    numbers = [never.number, joined.number, rejoined.number]
+    status, data = await api.post("/api/broadcasts", {"numbers": numbers, "text": "Flash sale"})
+    assert status == 202, data
+    await drive(api, clock, data["id"])
+    assert [r.form["To"][0] for r in api.fake.received] == [rejoined.number]
+    _, final = await api.get(f"/api/broadcasts/{data['id']}")
+    assert (final["counts"]["sent"], final["counts"]["skipped_no_consent"]) == (1, 2)
+    # The block is lifted all the same: a one-to-one conversation reaches them.
+    status, data = await api.post("/api/conversations", {"to": never.number})
+    assert status == 201, data

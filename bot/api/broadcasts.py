@@ -5,9 +5,10 @@ list of numbers or to an audience's subscribers at the time of the request.
 The request only records it (202 Accepted); the feeder (bot.api.feeder) and
 the outbox send it, paced per sender number, and resume after a restart.
 
-Consent: a list of numbers reaches only those with a recorded opt-in (START or
-an audience subscription) and no opt-out since; an audience broadcast only
-current subscribers. Everyone else is counted as skipped, never texted.
+Consent: a list of numbers reaches only those with a recorded opt-in (a
+subscription to any of the business number's audiences) and no opt-out since;
+an audience broadcast only current subscribers. START after a STOP lifts the
+block but is no opt-in (bot.store.api_base). Everyone else is counted as skipped, never texted.
 Marketing texts must tell how to stop them, so a message broadcast without the
 word STOP gets "Reply STOP to opt out." appended.
 

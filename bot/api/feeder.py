@@ -89,7 +89,7 @@ class BroadcastFeeder:
 
     async def _one(self, spec: Broadcast, flow: Flow, customer: str) -> str:
         # An audience broadcast needs a current subscription to that audience;
-        # a list of numbers needs any recorded opt-in (bot.store.api_store).
+        # a list of numbers, a current subscription to any audience (bot.store.api_base).
         audience = spec.audience or None
         origin = f"broadcast:{spec.id}"
         if not spec.state:

@@ -53,7 +53,8 @@ _OPERATIONS: dict[tuple[str, str], tuple[str, dict[str, Any] | None, int, dict[s
         (*_BODY, *_SENDER, "unknown_state", "opted_out"),
     ),
     ("post", "/api/broadcasts"): (
-        "Send one message or one flow start to numbers with a recorded opt-in, or to an audience",
+        "Send one message or one flow start to numbers with a recorded opt-in (a current subscription to "
+        "any audience of the business number), or to an audience",
         _obj((), numbers={"type": "array", "items": _NUMBER}, audience=_S, text=_S,
              media={"type": "array", "items": _S}, state=_S, variables=_VARIABLES, **_SENDER_FIELDS),
         202, _BROADCAST,

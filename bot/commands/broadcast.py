@@ -2,9 +2,9 @@
 
 Creates a broadcast through the running server's API and follows it with a
 progress bar until every recipient is decided (``--no-wait`` returns at once).
-Only numbers with a recorded opt-in are texted; the server paces the sends and
-resumes them after a restart, so stopping this command stops nothing: run
-``textdesk broadcast --status ID`` to look again. Exit codes: 0 done (or
+Only numbers with a recorded opt-in (subscribed to an audience) are texted;
+the server paces the sends and resumes them after a restart, so stopping this
+command stops nothing: run ``textdesk broadcast --status ID`` to look again. Exit codes: 0 done (or
 queued with ``--no-wait``), 1 refused or server unreachable, 2 bad arguments.
 """
 
@@ -35,7 +35,8 @@ def register(commands: Any, env: Mapping[str, str]) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "broadcast", help="text one message (or start a flow) for opted-in numbers, with progress",
         description="Broadcast to the numbers of a CSV file or to an audience. Numbers without a recorded "
-        "opt-in, and opted-out numbers, are skipped and counted.",
+        "opt-in (a subscription to one of the business number's audiences), and opted-out numbers, are "
+        "skipped and counted.",
     )
     parser.add_argument("csv", nargs="?", metavar="FILE.csv", help="numbers, one per row (column 'number' "
                         "or 'phone', else the first)")

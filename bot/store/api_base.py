@@ -6,10 +6,18 @@ Why it is built this way:
 - Consent is decided inside the write transaction that queues a message, so a
   STOP committed a moment earlier always wins; the outbox checks again before
   each send.
-- "Opted in" means a ledger event newer than the last opt-out: an ``opt_in``
-  (START) or an active audience subscription. Event ids, not times, order the
-  ledger, because many events can share one (virtual or coarse) timestamp. A
-  STOP therefore ends every subscription; START restores general consent only.
+- "Opted in" (consent to broadcasts) means an active audience subscription
+  whose ledger event is newer than the last opt-out: a keyword route with
+  ``subscribe:`` (JOIN) or the API with the ``source`` of the consent. Event
+  ids, not times, order the ledger, because many events can share one (virtual
+  or coarse) timestamp. A STOP therefore ends every subscription.
+- START (UNSTOP, YES) after a STOP lifts the block, as at Twilio: replies,
+  conversations and codes reach the number again. It is no consent to
+  broadcasts: it used to count as one, so a customer who had only ever asked
+  questions, texted STOP and then START got promotions. A keyword is not the
+  prior express written consent marketing texts need (TCPA), the STOP revoked
+  whatever consent there was (FCC 24-24: a revocation covers every kind of
+  message), and START renews no subscription; so only a new subscription is.
 """
 
 from __future__ import annotations
@@ -69,28 +77,24 @@ class ApiMixinBase:
 
 
 def _consent_query(customer: str, business: str, audience: str | None) -> tuple[str, tuple[str, ...]]:
-    # The subscription query for ``audience=None`` looks for any active audience.
+    # ``audience=None`` (a broadcast to a list of numbers) takes a subscription to any audience.
     subscribed = (
         "SELECT max(event_id) FROM subscriptions WHERE customer = ?1 AND business = ?2 AND active = 1"
         + ("" if audience is None else " AND audience = ?3")
     )
-    opt_in = "" if audience is not None else (
-        ", (SELECT max(id) FROM consent_events WHERE customer = ?1 AND business = ?2 AND event = 'opt_in')"
-    )
     sql = (
         "SELECT (SELECT opted_out FROM consent WHERE customer = ?1 AND business = ?2), "
         "(SELECT max(id) FROM consent_events WHERE customer = ?1 AND business = ?2 AND event = 'opt_out'), "
-        f"({subscribed}){opt_in}"
+        f"({subscribed})"
     )
     return sql, (customer, business) if audience is None else (customer, business, audience)
 
 
 def _verdict(row: Sequence[Any]) -> str:
-    opted_out, last_out, *ins = row
+    opted_out, last_out, newest_subscription = row
     if opted_out:
         return OPTED_OUT
-    newest_in = max((int(value) for value in ins if value is not None), default=0)
-    return OPTED_IN if newest_in > int(last_out or 0) else NO_CONSENT
+    return OPTED_IN if int(newest_subscription or 0) > int(last_out or 0) else NO_CONSENT
 
 
 async def consent(db: aiosqlite.Connection, customer: str, business: str, audience: str | None) -> str:
