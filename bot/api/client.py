@@ -74,16 +74,31 @@ class ApiClient:
         })
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read() or b"null")
+                status, raw = response.status, response.read()
         except urllib.error.HTTPError as exc:
-            try:
-                error = json.loads(exc.read())["error"]
-            except (ValueError, KeyError, TypeError):
-                raise ClientError(f"{self.url} answered {exc.code} {exc.reason}", status=exc.code) from exc
-            raise ClientError(f"{error['code']}: {error['message']}", error["code"], exc.code) from exc
+            raise self._refusal(exc) from exc
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ClientError(f"cannot reach the textdesk server at {self.url}: {reason}") from exc
+        try:
+            answer = json.loads(raw)
+        except ValueError:  # not JSON (an HTML page), or not UTF-8
+            answer = None
+        if not isinstance(answer, dict):  # every answer of the API is a JSON object
+            raise ClientError(f"{self.url} answered {status} with something other than the textdesk API's JSON; "
+                              "is --url (TEXTDESK_API_URL) the textdesk server?", status=status)
+        return answer
+
+    def _refusal(self, exc: urllib.error.HTTPError) -> ClientError:
+        """The API's ``{"error": {"code", "message"}}``, or what another server (a proxy) said."""
+        try:
+            error = json.loads(exc.read())["error"]
+            code, message = error["code"], error["message"]
+        except (ValueError, KeyError, TypeError, OSError):
+            code = message = None
+        if not isinstance(code, str) or not isinstance(message, str):
+            return ClientError(f"{self.url} answered {exc.code} {exc.reason}", status=exc.code)
+        return ClientError(f"{code}: {message}", code, exc.code)
 
     def post(self, path: str, body: Any, headers: Mapping[str, str] | None = None) -> Any:
         return self.call("POST", path, body, headers)
@@ -127,6 +142,11 @@ def guarded(command: str, run: Callable[[argparse.Namespace], int], args: argpar
     except ClientError as exc:
         print(f"textdesk {command}: error: {exc}", file=sys.stderr)
         return 2 if exc.code == "usage" else 1
+    except (KeyError, TypeError, IndexError) as exc:  # a 2xx JSON object without what the API answers
+        print(f"textdesk {command}: error: {getattr(args, 'url', 'the server')} answered without the fields the "
+              f"textdesk API gives ({type(exc).__name__}: {exc}); is --url (TEXTDESK_API_URL) the textdesk server?",
+              file=sys.stderr)
+        return 1
     except OSError as exc:  # a CSV file that cannot be read
         print(f"textdesk {command}: error: {exc}", file=sys.stderr)
         return 2

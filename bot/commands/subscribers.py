@@ -89,7 +89,9 @@ def _remove(args: argparse.Namespace) -> int:
     missing = 0
     for number in args.numbers:
         try:
-            client.delete(f"{_path(args)}/{quote_number(number)}" + (f"?{query}" if query else ""))
+            answer = client.delete(f"{_path(args)}/{quote_number(number)}" + (f"?{query}" if query else ""))
+            if answer["removed"] is not True:  # the API's answer says so (not some other server's 200)
+                raise KeyError("removed")
             print(f"{number}: removed")
         except ClientError as exc:
             if exc.code != "not_found":
