@@ -38,8 +38,8 @@ def register(commands: Any, env: Mapping[str, str]) -> None:
         "opt-in (a subscription to one of the business number's audiences), and opted-out numbers, are "
         "skipped and counted.",
     )
-    parser.add_argument("csv", nargs="?", metavar="FILE.csv", help="numbers, one per row (column 'number' "
-                        "or 'phone', else the first)")
+    parser.add_argument("csv", nargs="?", metavar="FILE.csv", help="numbers, one per row (the column headed "
+                        "number, phone, mobile..., else the one of phone numbers; ',' ';' or tab separated)")
     parser.add_argument("--audience", metavar="NAME", help="send to this audience's subscribers instead")
     parser.add_argument("--status", metavar="ID", help="follow an existing broadcast instead of creating one")
     parser.add_argument("--text", help="the message (Reply STOP to opt out. is added unless it says STOP)")
