@@ -125,3 +125,19 @@ def test_progress_line() -> None:
     counts = {"total": 10, "pending": 4, "queued": 1, "sent": 3, "delivered": 1, "failed": 0,
               "skipped_opted_out": 1, "skipped_no_consent": 0}
     assert progress_line(counts, width=10) == "[#####.....]  50%  5/10  sent 4  failed 0  skipped 1"
+
+
+async def test_subscribers_add_sends_a_csv_longer_than_one_request_takes_in_several(
+    cli_env: Api, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The server takes 10,000 numbers a request: a sheet of 10,003 was refused whole.
+    await cli_env.phone("+15550200007").text("STOP")
+    numbers = [f"+1555020{i:04d}" for i in range(10_000)] + [f"+1555021{i:04d}" for i in range(3)]
+    sheet = tmp_path / "big.csv"
+    sheet.write_text("phone\n" + "\n".join(numbers) + "\n", encoding="utf-8")
+    assert await run_cli("subscribers", "add", "deals", "--csv", str(sheet), "--source", "store sign-ups") == 0
+    out = capsys.readouterr().out
+    assert "+15550200007: opted out (texted STOP); not added" in out
+    assert "10002 subscribed, 0 already subscribed, 1 opted out, to deals on +15555550100" in out
+    _, data = await cli_env.get("/api/audiences/deals/subscribers?limit=1&after=%2B15550209999")
+    assert [s["number"] for s in data["subscribers"]] == ["+15550210000"]

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 __all__ = [
+    "SUBSCRIBERS_PER_REQUEST",
     "ApiClient",
     "ClientError",
     "add_client_arguments",
@@ -31,6 +32,10 @@ __all__ = [
     "quote_number",
     "sender_fields",
 ]
+
+# The most numbers one POST /api/audiences/{a}/subscribers takes (bot.api.subscribers);
+# ``textdesk subscribers add`` sends a longer list in requests of this many.
+SUBSCRIBERS_PER_REQUEST = 10_000
 
 
 class ClientError(Exception):

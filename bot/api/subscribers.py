@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from bot.api import context
+from bot.api.client import SUBSCRIBERS_PER_REQUEST
 from bot.api.errors import ApiError
 from bot.api.inputs import check_name, read_body, read_query
 from bot.api.senders import resolve_sender
@@ -63,7 +64,7 @@ async def add_subscribers(request: web.Request) -> web.Response:
     audience = audience_of(request)
     read_query(request).done()
     body = await read_body(request)
-    numbers = body.numbers("numbers", most=10_000)
+    numbers = body.numbers("numbers", most=SUBSCRIBERS_PER_REQUEST)
     source = body.text("source", max_length=200).strip()
     if not source:  # what the ledger keeps as proof of consent: blank says nothing
         raise ApiError("missing_field", "'source' should say where these customers consented (e.g. 'web form "

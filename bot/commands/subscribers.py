@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from bot.api.client import (
+    SUBSCRIBERS_PER_REQUEST,
     ApiClient,
     ClientError,
     add_client_arguments,
@@ -73,13 +74,20 @@ def _add(args: argparse.Namespace) -> int:
     numbers = list(args.numbers) + (numbers_from_csv(args.csv) if args.csv else [])
     if not numbers:
         raise ClientError("give numbers, or --csv FILE.csv", code="usage")
-    answer = checked_client(args).post(_path(args), {"numbers": numbers, "source": args.source,
-                                                       **sender_fields(args)})
-    for result in answer["results"]:
-        if result["status"] == "opted_out":
-            print(f"{result['number']}: opted out (texted STOP); not added")
-    print(f"{answer['subscribed']} subscribed, {answer['already_subscribed']} already subscribed, "
-          f"{answer['opted_out']} opted out, to {answer['audience']} on {answer['from']}")
+    client = checked_client(args)
+    totals = {"subscribed": 0, "already_subscribed": 0, "opted_out": 0}
+    # The server takes SUBSCRIBERS_PER_REQUEST numbers a request; a longer list (a big CSV)
+    # goes in several. Each is safe to repeat: a number added before is 'already subscribed'.
+    for start in range(0, len(numbers), SUBSCRIBERS_PER_REQUEST):
+        batch = numbers[start:start + SUBSCRIBERS_PER_REQUEST]
+        answer = client.post(_path(args), {"numbers": batch, "source": args.source, **sender_fields(args)})
+        for result in answer["results"]:
+            if result["status"] == "opted_out":
+                print(f"{result['number']}: opted out (texted STOP); not added")
+        for name in totals:
+            totals[name] += answer[name]
+    print(f"{totals['subscribed']} subscribed, {totals['already_subscribed']} already subscribed, "
+          f"{totals['opted_out']} opted out, to {answer['audience']} on {answer['from']}")
     return 0
 
 
