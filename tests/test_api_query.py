@@ -77,3 +77,29 @@ async def test_single_parameters_still_work(api: Api) -> None:
     assert status == 200 and [s["number"] for s in data["subscribers"]] == ["+15550001234"], data
     status, data = await api.call("DELETE", DEALS + "/5550001235?region=US")
     assert (status, data["removed"]) == (200, True), data
+
+
+@pytest.mark.parametrize("name", ["after", "from"])
+async def test_a_plus_left_unencoded_in_the_query_is_refused_with_the_fix(api: Api, name: str) -> None:
+    # "?after=+1555..." reads as " 1555...": as a cursor it sorted before every number, so
+    # a client copying 'next' into the URL got page one again, for ever.
+    await api.post(DEALS, {"numbers": ["+15550001234", "+15550001235"], "source": "form"})
+    status, data = await api.get(DEALS + f"?limit=1&{name}=+15550001234")
+    assert (status, data["error"]["code"], data["error"]["field"]) == (400, "malformed_number", name), data
+    assert "%2B" in data["error"]["message"], data
+
+
+async def test_the_after_cursor_is_a_number_and_pages_to_the_end(api: Api) -> None:
+    numbers = [f"+1555000{i:04d}" for i in range(5)]
+    await api.post(DEALS, {"numbers": numbers, "source": "form"})
+    seen: list[str] = []
+    after = ""
+    for _ in range(10):
+        _, data = await api.get(DEALS + "?limit=2" + (f"&after={after.replace('+', '%2B')}" if after else ""))
+        seen += [s["number"] for s in data["subscribers"]]
+        if data["next"] is None:
+            break
+        after = data["next"]
+    assert seen == numbers
+    status, data = await api.get(DEALS + "?after=nobody")
+    assert (status, data["error"]["code"], data["error"]["field"]) == (400, "malformed_number", "after"), data

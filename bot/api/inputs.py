@@ -81,7 +81,7 @@ def read_query(request: web.Request, names: tuple[str, ...] = ()) -> Body:
         takes = f"it takes {', '.join(names)}" if names else "it takes none"
         raise ApiError("unknown_field", f"unknown query parameter(s) {listed} for this endpoint ({takes})",
                        field=unknown[0])
-    return Body(values)
+    return Body(values, in_query=True)
 
 
 def _not_json(constant: str) -> Any:
@@ -112,8 +112,9 @@ def _check_sendable(value: str, name: str) -> None:
 class Body:
     """One JSON object; each getter removes the field it reads."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], in_query: bool = False) -> None:
         self.data = dict(data)
+        self.in_query = in_query
         self.region = ""
         region = self.text("region", required=False, max_length=2).upper()
         if region and region not in phonenumbers.SUPPORTED_REGIONS:
@@ -170,7 +171,10 @@ class Body:
         try:
             return to_e164(raw, self.region)
         except NumberError as exc:
-            raise ApiError("malformed_number", f"'{name}': {exc}", field=name) from exc
+            # A '+' written as is in a query string is read as a space (form encoding).
+            spaced = self.in_query and raw[:1] == " "
+            hint = "; a '+' in a query string reads as a space: write it %2B" if spaced else ""
+            raise ApiError("malformed_number", f"'{name}': {exc}{hint}", field=name) from exc
 
     def numbers(self, name: str, required: bool = True, most: int = 100_000) -> list[str]:
         """A list of numbers, normalised, duplicates dropped (first one kept)."""

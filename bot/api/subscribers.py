@@ -42,6 +42,8 @@ async def list_subscribers(request: web.Request) -> web.Response:
     query = read_query(request, ("from", "flow", "region", "limit", "after"))
     raw_limit = query.data.pop("limit", "100")
     after = query.data.pop("after", "")
+    if after:  # a number (the 'next' of the page before): anything else would restart at page one
+        after = query.parse_number(after, "after")
     sender = resolve_sender(query, context.service(request).flows, context.carriers(request), sends=False)
     query.done()
     # ASCII digits only: str.isdigit() also takes "²", which int() refuses, and int() of
