@@ -3,12 +3,11 @@
 carriers.md §11.1-11.2: the opt-in keywords (Twilio: START, YES, UNSTOP)
 "remove the block" an opt-out put in place; toll-free carriers answer "you
 will begin receiving messages again". From a number that never opted out
-there is nothing to lift, and a bare "yes" is not the consent to marketing
-that the ledger's opt-in stands for (the API broadcasts to numbers with a
-recorded opt-in). So: the confirmation is still sent, as carriers send
-theirs, but only an opt-in after an opt-out is recorded.
+there is nothing to lift: START and UNSTOP are still confirmed, as carriers
+confirm theirs, but nothing is recorded, and YES goes to the flow ("Reply YES
+to confirm"). The ledger's opt-in only lifts the block; it is no consent to
+broadcasts, which need an audience subscription newer than the last STOP.
 """
-
 from __future__ import annotations
 
 from pathlib import Path

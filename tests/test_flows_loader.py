@@ -549,6 +549,24 @@ def test_state_and_flow_names_are_checked() -> None:
     ]
 
 
+def test_names_are_at_most_100_characters_and_have_no_line_break() -> None:
+    # The API refuses longer names: an audience joined by texting could never
+    # be listed or broadcast to. A block scalar ends in a line break, which
+    # "$" used to let through.
+    long = "a" * 101
+    text = (
+        "flow: support\nstart: menu\nstates:\n  menu:\n    say: Hi\n    choices:\n"
+        f"      - keywords: [join]\n        subscribe: {long}\n"
+        f"  {long}:\n    say: Bye\n"
+    )
+    assert errors(text) == [
+        f"{FLOW}:8:20: error: audience name of 101 characters is too long: at most 100",
+        f"{FLOW}:9:3: error: state name of 101 characters is too long: at most 100",
+    ]
+    text = "flow: |\n  support\nstart: menu\nstates:\n  menu:\n    say: Hi\n"
+    assert errors(text) == [f"{FLOW}:1:7: error: flow name 'support\\n' should use only letters, digits, '_' and '-'"]
+
+
 def test_wrong_shapes_are_reported() -> None:
     text = """\
     flow: support

@@ -20,10 +20,11 @@ from bot.flows.errors import did_you_mean
 from bot.flows.yamlnodes import Reader
 from bot.matching.normalize import normalize
 
-__all__ = ["NAME", "SOUND", "Flaws", "LoadContext", "trim"]
+__all__ = ["MAX_NAME", "NAME", "SOUND", "Flaws", "LoadContext", "trim"]
 
 # The rule for every name a flow gives: the flow's, its states', audiences' and FAQ ids.
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+MAX_NAME = 100  # as the API (bot.api.inputs.MAX_NAME)
 
 
 # Groups named in a pattern, read from its text: for a pattern that does not compile.
@@ -105,8 +106,17 @@ class LoadContext:
 
     def name(self, node: Node, what: str) -> str | None:
         value = self.reader.text(node, what)
-        if value is not None and not NAME.match(value):
-            self.reader.error(node, f"{what} '{value}' should use only letters, digits, '_' and '-'")
+        # fullmatch: "$" would let a trailing line break (a YAML block scalar) through.
+        # The API takes names of at most MAX_NAME characters: a longer audience
+        # could be joined by texting and never listed or broadcast to.
+        if value is None:
+            return None
+        if len(value) > MAX_NAME:
+            self.reader.error(node, f"{what} of {len(value)} characters is too long: at most {MAX_NAME}")
+            return None
+        if not NAME.fullmatch(value):
+            # repr: a line break in the name is shown, not printed as a second line.
+            self.reader.error(node, f"{what} {value!r} should use only letters, digits, '_' and '-'")
             return None
         return value
 
