@@ -186,6 +186,8 @@ async def test_idempotency_key_returns_the_first_broadcast(api: Api, clock: Virt
         ({"numbers": ["+15550001234"], "audience": "deals", "text": "hi"}, 400, "invalid_field"),
         ({"numbers": ["+15550001234"]}, 400, "missing_field"),
         ({"numbers": ["+15550001234", "+15550001235", "bad"], "text": "hi"}, 400, "malformed_number"),
+        # A long list is parsed on a worker thread: its refusal is the same.
+        ({"numbers": [f"+1555{n:07d}" for n in range(700)] + ["bad"], "text": "hi"}, 400, "malformed_number"),
         ({"numbers": ["+15550001234"], "text": "hi", "state": "menu"}, 400, "invalid_field"),
         ({"numbers": ["+15550001234"], "state": "gone"}, 422, "unknown_state"),
         ({"numbers": ["+15550001234"], "text": "hi", "variables": {"a": "b"}}, 400, "invalid_field"),

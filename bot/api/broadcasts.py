@@ -49,7 +49,7 @@ async def post_broadcast(request: web.Request) -> web.Response:
     body = await read_body(request)
     service = context.service(request)
     sender = resolve_sender(body, service.flows, context.carriers(request))
-    numbers = body.numbers("numbers", required=False)
+    numbers = await body.numbers("numbers", required=False)
     audience = body.name("audience", required=False)
     if bool(numbers) == bool(audience):
         code = "invalid_field" if numbers else "missing_field"

@@ -66,7 +66,7 @@ async def add_subscribers(request: web.Request) -> web.Response:
     audience = audience_of(request)
     read_query(request).done()
     body = await read_body(request)
-    numbers = body.numbers("numbers", most=SUBSCRIBERS_PER_REQUEST)
+    numbers = await body.numbers("numbers", most=SUBSCRIBERS_PER_REQUEST)
     source = body.text("source", max_length=200).strip()
     if not source:  # what the ledger keeps as proof of consent: blank says nothing
         raise ApiError("missing_field", "'source' should say where these customers consented (e.g. 'web form "
