@@ -635,3 +635,15 @@ async def test_bad_host_header_with_derived_public_url_is_a_400(
     answer = await raw_request(client.port, "POST", WEBHOOK, headers, urlencode(pairs).encode())
     assert answer.status == 400, answer.body
     assert _counts(db_path) == before
+
+
+@pytest.mark.parametrize("field", ["Body", "MediaUrl0", "MediaContentType0"])
+def test_parse_inbound_refuses_a_lone_surrogate(field: str) -> None:
+    # Found by the property above: the webhook's readers refuse undecodable
+    # bytes first, but parse_inbound must hold to it whatever gave it the pairs.
+    fields = {**_valid_twilio_fields(), "NumMedia": "1", "MediaUrl0": "https://api.twilio.com/m/ME1",
+              "MediaContentType0": "image/jpeg"}
+    fields[field] = fields[field] + "\ud800"
+    with pytest.raises(WebhookError) as info:
+        parse_inbound(list(fields.items()))
+    assert (info.value.status, info.value.code) == (400, "invalid_encoding")

@@ -102,6 +102,10 @@ def parse_inbound(pairs: Sequence[tuple[str, str]]) -> InboundMessage:
     if "\x00" in body:
         raise WebhookError(400, "invalid_field", "Body contains a NUL character")
     media = _media(fields)
+    # The webhook's own readers refuse undecodable bytes before this; parsing
+    # holds to it whatever handed it the pairs: a lone surrogate cannot be stored.
+    if has_surrogate(body) or any(has_surrogate(m.url + m.content_type) for m in media):
+        raise WebhookError(400, "invalid_encoding", "Body or a media field is not valid UTF-8")
     opt_out = fields.get("OptOutType", "").strip().upper()
     if opt_out not in ("", "STOP", "START", "HELP"):
         raise WebhookError(400, "invalid_field", "OptOutType should be STOP, START or HELP")
