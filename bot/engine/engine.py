@@ -22,7 +22,7 @@ from bot.engine.machine import FALLBACK, FAQ, RELOCATE, RESTART, SAY, Turn, buil
 from bot.engine.templates import fill
 from bot.flows.model import Faq, Flow, Route
 from bot.matching.faq import FaqIndex, FaqMatch, has_evidence, score_text
-from bot.matching.normalize import match_form, normalize, pattern_text, squeeze
+from bot.matching.normalize import keyword_core, match_form, normalize, pattern_text, squeeze
 from bot.types import ConversationKey, Reply, Session
 
 __all__ = ["Decision", "FlowEngine", "Outcome"]
@@ -198,6 +198,19 @@ class FlowEngine:
             if key in route.keys:
                 self._fire(route.route_id, turn)
                 return Decision("choice", route_id=route.route_id, score=100.0)
+        # "2 please", "option 3", "menu pls": what is left without the courtesy
+        # is compared with the keywords once more, global ones first, as the
+        # whole text was. Only after every exact comparison of the whole text.
+        core = keyword_core(key)
+        if core and core != key:
+            for route in self.flow.global_routes:
+                if core in route.keys:
+                    self._fire(route.route_id, turn)
+                    return Decision("keyword", route_id=route.route_id, score=100.0, phrasing=core)
+            for route in state.choices:
+                if core in route.keys:
+                    self._fire(route.route_id, turn)
+                    return Decision("choice", route_id=route.route_id, score=100.0, phrasing=core)
         searched: str | None = None
         for route in state.choices:
             if route.pattern is None:
@@ -233,6 +246,8 @@ class FlowEngine:
 
     def _pick(self, pending: tuple[str, ...], norm: str, key: str) -> tuple[Faq, float] | None:
         """Resolve an answer to "Did you mean: 1) ... 2) ...": a number or the question."""
+        if not key.isdigit():
+            key = keyword_core(key)  # "the first one", "2 please"
         if key.isdigit() and 1 <= int(key) <= len(pending):
             # The number names a line of the question as it was sent: an FAQ
             # removed since by a reload leaves a gap, it does not shift the rest.

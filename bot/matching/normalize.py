@@ -26,8 +26,8 @@ import re
 import unicodedata
 
 __all__ = [
-    "INVISIBLE", "SHORTHAND", "STOPWORDS", "content_words", "match_form", "normalize", "pattern_text", "squeeze",
-    "stem", "visible",
+    "COURTESY", "INVISIBLE", "NUMBER_WORDS", "SHORTHAND", "STOPWORDS", "content_words", "keyword_core", "match_form",
+    "normalize", "pattern_text", "squeeze", "stem", "visible",
 ]
 
 # Characters a phone does not show, which copy-pasted text and some keyboards
@@ -254,3 +254,43 @@ def stem(word: str) -> str:
 def match_form(normalised: str) -> str:
     """Content words, stemmed: the form fuzzy scores are computed on."""
     return " ".join(stem(w) for w in content_words(normalised).split())
+
+
+# Words customers wrap around a menu number or a keyword ("2 please", "option 3",
+# "menu pls", "hi, agent please", "ok 2"): they say how, not what. Only
+# ``keyword_core`` drops them, for a second exact comparison with keywords; FAQ
+# and option scoring never see this form. Written squeezed (``squeeze``), as
+# keywords are compared.
+COURTESY: frozenset[str] = frozenset(
+    "please thanks thank ok hi helo hey the option number no nr num choice".split()
+)
+# Menu numbers spelled out: "two", "the first one", "3rd" (squeezed: "thre").
+NUMBER_WORDS: dict[str, str] = {
+    **{w: str(i) for i, w in enumerate("one two thre four five six seven eight nine".split(), start=1)},
+    **{w: str(i) for i, w in enumerate("first second third fourth fifth sixth seventh eighth ninth".split(), start=1)},
+    **{f"{i}{s}": str(i) for i, s in enumerate("st nd rd th th th th th th".split(), start=1)},
+}
+_ORDINALS = frozenset(w for w in NUMBER_WORDS if w not in {"one", "two", "thre", "four", "five", "six", "seven",
+                                                           "eight", "nine"})
+
+
+def keyword_core(normalised: str) -> str:
+    """What a text says once the courtesy around it is dropped: "2 please" -> "2".
+
+    Returns the squeezed form keywords are compared in (``squeeze``). Drops
+    ``COURTESY`` words (and "you" after "thank"), reads spelled-out numbers
+    as digits ("two", "second" -> "2") and drops the pronoun "one" after an
+    ordinal ("the first one" -> "1"). Every other word is kept, so "2 or 3",
+    "not 2" or "i like turtles" stay what they are and match no keyword.
+    Empty when nothing but courtesy is left ("thank you").
+    """
+    out: list[str] = []
+    previous = ""
+    for word in squeeze(normalised).split():
+        dropped = word in COURTESY or (word == "you" and previous == "thank") or (
+            word == "one" and previous in _ORDINALS
+        )
+        previous = word
+        if not dropped:
+            out.append(NUMBER_WORDS.get(word, word))
+    return " ".join(out)
