@@ -143,11 +143,12 @@ def test_scripted_conversation_through_a_pipe(retail: FlowSet) -> None:
     ]
     assert got[3] == [f"state demo_jacket (flow retail, version {version})"]
     assert got[4] == ["(no variables)"]
-    # A final state has no menu numbers: "3" is the fallback until MENU.
-    assert got[5] == [
-        "bot: Sorry, I didn't get that. Reply MENU for options or AGENT to text with a person.",
-        "     [1 segment, GSM-7]",
-        "     (state demo_jacket | fallback | score -)",
+    # A product takes the demo menu's numbers: "3" after the jacket is the pack's video.
+    assert got[5][0].startswith("bot: Here's a quick look at the Summit 28L daypack.")
+    assert got[5][1:] == [
+        "     media: summit-pack-demo.mp4",
+        "     [MMS, 1 file, GSM-7]",
+        "     (state demo_clip | choice demo_jacket/choice 3 | score 100.0)",
     ]
     assert got[6][-1] == "     (state menu | keyword global/1 | score 100.0)"
     assert got[7][-1] == "     (state order_ask | choice menu/choice 3 | score 100.0)"
