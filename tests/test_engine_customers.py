@@ -155,3 +155,72 @@ def test_did_you_mean_picked_in_words(retail: FlowEngine, text: str, line: int) 
     chat.say(text)
     assert chat.last.decision.kind == "picked", text
     assert chat.last.decision.faq_id == pending[line]
+
+
+def test_a_finished_conversation_reads_the_start_menu(menu: FlowEngine) -> None:
+    # At a final state the conversation is over; the customer still has the
+    # menu on screen, and "2" means its second line, not "Sorry, I didn't get that".
+    chat = Chat(menu)
+    chat.say("hi")
+    assert chat.say("1") == "Open 9-5."
+    assert chat.say("2") == "60 days."
+    assert chat.state == "returns"
+    assert chat.last.decision.kind == "choice" and chat.last.decision.route_id == "menu/choice 2"
+    assert chat.say("three please") == "Your order number please"
+    assert chat.last.decision.state_from == "returns"
+
+
+def test_a_final_state_s_own_choices_come_first(tmp_path: Path) -> None:
+    engine = FlowEngine(load_flow_text(
+        "start: menu\n"
+        "states:\n"
+        "  menu:\n"
+        "    say: Reply 1 Products\n"
+        "    choices:\n"
+        "      - keywords: ['1']\n"
+        "        go: products\n"
+        "      - keywords: ['2']\n"
+        "        go: other\n"
+        "  products:\n"
+        "    say: Reply 1 Jacket, 2 Pack\n"
+        "    choices:\n"
+        "      - keywords: ['1']\n"
+        "        go: jacket\n"
+        "      - keywords: ['2']\n"
+        "        go: pack\n"
+        "  jacket:\n"
+        "    say: The jacket.\n"
+        "    final: true\n"
+        "    choices:\n"
+        "      - keywords: ['2']\n"
+        "        go: pack\n"
+        "  pack: {say: The pack., final: true}\n"
+        "  other: {say: Other., final: true}\n",
+        "tiny.yaml", str(tmp_path)))
+    chat = Chat(engine)
+    chat.say("1")
+    chat.say("1")
+    assert chat.say("2") == "The pack."  # the jacket's own "2", not the menu's
+    assert chat.say("2") == "Other."  # the pack has none: the menu's
+
+
+def test_a_state_that_is_not_final_does_not_read_the_start_menu(menu: FlowEngine, tmp_path: Path) -> None:
+    engine = FlowEngine(load_flow_text(MENU.replace("  order: {say: Your order number please, final: true}\n", (
+        "  order:\n"
+        "    say: Your order number please\n"
+        "    choices:\n"
+        "      - pattern: '[0-9]{6}'\n"
+        "        go: hours\n"
+        "    otherwise:\n"
+        "      say: Six digits please.\n")), "tiny.yaml", str(tmp_path)))
+    chat = Chat(engine)
+    chat.say("3")
+    assert chat.say("2") == "Six digits please."
+    assert chat.state == "order"
+
+
+def test_nothing_matched_in_a_finished_conversation_is_still_the_fallback(menu: FlowEngine) -> None:
+    chat = Chat(menu)
+    chat.say("1")
+    assert chat.say("i like turtles") == menu.flow.settings.fallback
+    assert chat.state == "hours"

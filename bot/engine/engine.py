@@ -6,7 +6,8 @@ conversations can be tested in memory and replayed deterministically.
 Order of decisions for one text (documented for editors in flows/README.md):
 1. a pending "Did you mean" is answered by ``1``/``2`` or the question's text;
 2. global keywords; 3. the state's choices (keywords, then patterns, then the
-best fuzzy ``option``); 4. FAQs; 5. the state's ``otherwise``; 6. fallback.
+best fuzzy ``option``), and in a final state then the start state's choices;
+4. FAQs; 5. the state's ``otherwise``; 6. fallback.
 A new, expired or lost conversation restarts at the start state; if nothing in
 steps 2-4 matched, the start state's greeting is the answer.
 """
@@ -158,6 +159,16 @@ class FlowEngine:
                 self._fire(route.route_id, turn)
                 return Decision("keyword", route_id=route.route_id, score=100.0), None, ()
         decision = self._choices(turn, norm, raw, key, media_types)
+        if decision is None and turn.state != flow.start and flow.states[turn.state].final:
+            # The conversation is finished here, and the customer still has the
+            # menu on screen: "2" after the store hours means the menu's 2. The
+            # text is read at the start state, as a new conversation's is (placed
+            # there, not entered: no greeting again); if the start's choices do
+            # not take it either, the conversation stays where it was.
+            finished, turn.state = turn.state, flow.start
+            decision = self._choices(turn, norm, raw, key, media_types)
+            if decision is None:
+                turn.state = finished
         if decision is not None:
             return decision, None, ()
         match = self.faq_index.match(norm)
