@@ -145,7 +145,7 @@ def test_bundled_retail_flow_loads_completely() -> None:
     routes = [*flow.global_routes]
     for state in flow.states.values():
         routes += [*state.choices, *([state.otherwise] if state.otherwise else [])]
-    assert len(routes) == 26
+    assert len(routes) == 27
     assert {r.go for r in routes if r.go is not None} <= set(flow.states)
     assert [sorted(r.keys)[:4] for r in flow.global_routes] == [
         ["0", "back", "go back", "home"],
