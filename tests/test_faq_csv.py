@@ -98,10 +98,10 @@ def test_export_writes_every_faq_to_stdout_in_file_order(capsys: pytest.CaptureF
 
 def test_export_to_a_file_is_utf8_with_bom_and_crlf_for_excel(capsys: pytest.CaptureFixture[str]) -> None:
     assert faq("export", "-o", CSV) == 0
-    assert "wrote 30 FAQs to faqs.csv" in capsys.readouterr().err
+    assert "wrote 31 FAQs to faqs.csv" in capsys.readouterr().err
     data = CSV.read_bytes()
     assert data.startswith(b"\xef\xbb\xbfid,question,alternates,answer,media\r\n")
-    assert data.count(b"\r\n") == 31 and data.count(b"\n") == 31
+    assert data.count(b"\r\n") == 32 and data.count(b"\n") == 32
     umask = os.umask(0)
     os.umask(umask)
     assert CSV.stat().st_mode & 0o777 == 0o666 & ~umask  # like any new file, not mkstemp's 0600
@@ -125,7 +125,7 @@ def test_export_then_import_changes_no_byte(capsys: pytest.CaptureFixture[str], 
     exported(capsys)
     assert faq("import", CSV, *(["--prune"] if prune else [])) == 0
     out = capsys.readouterr().out
-    assert "flows/retail.yaml: 0 added, 0 updated, 0 removed, 30 unchanged\n" in out
+    assert "flows/retail.yaml: 0 added, 0 updated, 0 removed, 31 unchanged\n" in out
     assert "nothing to write: flows/retail.yaml already matches faqs.csv" in out
     assert FLOW.read_bytes() == before
 
@@ -138,7 +138,7 @@ def test_import_updates_one_answer_and_touches_no_other_line(capsys: pytest.Capt
     write_csv(rows)
     assert faq("import", CSV) == 0
     out = capsys.readouterr().out
-    assert "0 added, 1 updated, 0 removed, 29 unchanged" in out
+    assert "0 added, 1 updated, 0 removed, 30 unchanged" in out
     assert "  updated: shipping-cost\n" in out
     assert "wrote flows/retail.yaml" in out
     after = FLOW.read_text()
@@ -164,7 +164,7 @@ def test_everything_outside_the_faqs_and_every_comment_survive_a_big_import(
     rows.append(["", "Do you rent tents?", "tent rental|camping gear", "Yes, from $20 a night.", ""])
     write_csv(rows)
     assert faq("import", CSV) == 0
-    assert "1 added, 3 updated, 0 removed, 27 unchanged" in capsys.readouterr().out
+    assert "1 added, 3 updated, 0 removed, 28 unchanged" in capsys.readouterr().out
     after = FLOW.read_text()
     head = before[: before.index("\nfaqs:\n")]
     assert after.startswith(head + "\nfaqs:\n  # Shipping and orders\n  - id: shipping-cost\n")
@@ -233,7 +233,7 @@ def test_rows_without_ids_match_by_normalised_question_and_absent_columns_keep_v
                before.faqs[17].answer]])
     assert faq("import", CSV) == 0
     out = capsys.readouterr().out
-    assert "0 added, 1 updated, 0 removed, 1 unchanged, 28 kept" in out
+    assert "0 added, 1 updated, 0 removed, 1 unchanged, 29 kept" in out
     assert "  kept (not in faqs.csv; --prune removes them): shipping-time, " in out
     after = loaded()
     shipping = after.faq("shipping-cost")
@@ -249,11 +249,11 @@ def test_prune_removes_faqs_the_csv_does_not_list_and_keeps_the_headings(capsys:
     gone = {"damaged-item", "contact-email", "shipping-cost"}
     write_csv([r for r in rows if r[0] not in gone])
     assert faq("import", CSV) == 0
-    assert "0 removed, 27 unchanged, 3 kept\n" in capsys.readouterr().out
+    assert "0 removed, 28 unchanged, 3 kept\n" in capsys.readouterr().out
     assert FLOW.read_bytes() == before.encode()  # without --prune, nothing to write
     assert faq("import", CSV, "--prune") == 0
     out = capsys.readouterr().out
-    assert "0 added, 0 updated, 3 removed, 27 unchanged" in out
+    assert "0 added, 0 updated, 3 removed, 28 unchanged" in out
     assert "  removed: shipping-cost, damaged-item, contact-email\n" in out
     after = FLOW.read_text()
     assert comments(after) == comments(before)
@@ -268,7 +268,7 @@ def test_dry_run_reports_and_writes_nothing(capsys: pytest.CaptureFixture[str]) 
     write_csv([HEADER, ["tents", "Do you rent tents?", "", "Yes.", ""]])
     assert faq("import", CSV, "--dry-run") == 0
     out = capsys.readouterr().out
-    assert "1 added, 0 updated, 0 removed, 0 unchanged, 30 kept" in out and "dry run" in out
+    assert "1 added, 0 updated, 0 removed, 0 unchanged, 31 kept" in out and "dry run" in out
     assert FLOW.read_bytes() == before
 
 
@@ -296,7 +296,7 @@ def test_an_faq_without_id_exports_an_empty_id_and_takes_the_one_the_sheet_gives
     rows = exported(capsys)
     parking = next(r for r in rows if r[1] == "Is there parking at the store?")
     assert parking[0] == ""
-    assert faq("import", CSV) == 0 and "30 unchanged" in capsys.readouterr().out
+    assert faq("import", CSV) == 0 and "31 unchanged" in capsys.readouterr().out
     parking[0] = "parking"
     write_csv(rows)
     assert faq("import", CSV) == 0

@@ -163,8 +163,8 @@ def test_bundled_retail_flow_loads_completely() -> None:
     found = pattern.search("my order is ac 123456 thanks")
     assert found is not None and found.group("order_number") == "123456"
 
-    assert len(flow.faqs) == 30
-    assert len({faq.faq_id for faq in flow.faqs}) == 30
+    assert len(flow.faqs) == 31
+    assert len({faq.faq_id for faq in flow.faqs}) == 31
     for faq in flow.faqs:
         assert faq.phrasings[0] == faq.question
         assert len(faq.phrasings) - 1 >= 4, faq.faq_id  # the question plus at least 4 other ways

@@ -131,7 +131,7 @@ def test_bundled_flows_folder_loads() -> None:
     assert flows.default.name == "retail"
     assert flows.for_number("+15555550100").name == "retail"
     assert flows.by_number == {"+15555550100": flows.flows["retail"]}
-    assert len(flows.default.faqs) == 30
+    assert len(flows.default.faqs) == 31
 
 
 # --- folder rules -----------------------------------------------------------------------------
