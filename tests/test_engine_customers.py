@@ -224,3 +224,11 @@ def test_nothing_matched_in_a_finished_conversation_is_still_the_fallback(menu: 
     chat.say("1")
     assert chat.say("i like turtles") == menu.flow.settings.fallback
     assert chat.state == "hours"
+
+
+@pytest.mark.parametrize("text", ["no agent", "no menu", "no 2 or 3"])
+def test_no_before_a_keyword_is_not_courtesy(menu: FlowEngine, text: str) -> None:
+    chat = Chat(menu)
+    chat.say("hi")
+    chat.say(text)
+    assert chat.last.decision.kind not in ("keyword", "choice"), text

@@ -262,7 +262,7 @@ def match_form(normalised: str) -> str:
 # and option scoring never see this form. Written squeezed (``squeeze``), as
 # keywords are compared.
 COURTESY: frozenset[str] = frozenset(
-    "please thanks thank ok hi helo hey the option number no nr num choice".split()
+    "please thanks thank ok hi helo hey the option number nr num choice".split()
 )
 # Menu numbers spelled out: "two", "the first one", "3rd" (squeezed: "thre").
 NUMBER_WORDS: dict[str, str] = {
@@ -286,8 +286,11 @@ def keyword_core(normalised: str) -> str:
     """
     out: list[str] = []
     previous = ""
-    for word in squeeze(normalised).split():
-        dropped = word in COURTESY or (word == "you" and previous == "thank") or (
+    words = squeeze(normalised).split()
+    for index, word in enumerate(words):
+        # "no" only as "No. 3": "no agent" and "no menu" say the opposite of the keyword.
+        numbered = word == "no" and index + 1 < len(words) and words[index + 1].isdigit()
+        dropped = word in COURTESY or numbered or (word == "you" and previous == "thank") or (
             word == "one" and previous in _ORDINALS
         )
         previous = word
