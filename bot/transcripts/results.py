@@ -74,7 +74,9 @@ class Touched:
 
 @dataclass(frozen=True, slots=True)
 class CaseResult:
-    transcript: Transcript
+    # Left out of the repr: every result holds the same whole file, and asyncio
+    # reprs a finished run's result (quadratic in the number of tests).
+    transcript: Transcript = field(repr=False)
     case: Case
     flow: str
     customer: str

@@ -1,0 +1,62 @@
+"""Conversation tests at the edges of their format and size, run as an editor runs them.
+
+Each test writes a real flow and real transcript files into a temporary
+folder and goes through ``read_transcripts``/``run_suite`` or ``textdesk test``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.flows import load_flows
+from bot.transcripts import read_transcripts, run_suite
+
+SHOP = """\
+flow: shop
+start: menu
+states:
+  menu:
+    say: Hi! Reply 1 for hours.
+    choices:
+      - keywords: ["1"]
+        go: hours
+    otherwise:
+      say: Please reply 1.
+  hours:
+    say: We're open 9-5.
+    final: true
+"""
+
+
+@pytest.fixture
+def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A flows folder with the shop flow and an empty tests/ folder; the cwd is its parent."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "flows" / "media").mkdir(parents=True)
+    (tmp_path / "flows" / "tests").mkdir()
+    (tmp_path / "flows" / "shop.yaml").write_text(SHOP, encoding="utf-8")
+    return tmp_path / "flows"
+
+
+def write(text: str, name: str) -> Path:
+    path = Path("flows/tests") / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def test_a_result_does_not_drag_its_whole_file_into_its_repr(shop: Path, tmp_path: Path) -> None:
+    # asyncio.Runner (Python 3.11) builds the repr of the finished task, and so
+    # of the suite's result, when it restores the SIGINT handler. Each case's
+    # result held its whole transcript in its repr: quadratic in the number of
+    # tests, 50 s of a 200-test file's run spent on a string nobody read.
+    cases = "".join(f"  - name: case number {i}\n    steps: [hi]\n" for i in range(30))
+    path = write(f"tests:\n{cases}", "many.yaml")
+    flows = load_flows("flows")
+    transcripts, findings = read_transcripts([path], flows)
+    assert findings == []
+    suite = await run_suite(flows, transcripts, workdir=tmp_path)
+    first = repr(suite.results[0])
+    assert "case number 0" in first
+    assert "case number 29" not in first
