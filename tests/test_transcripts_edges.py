@@ -60,3 +60,34 @@ async def test_a_result_does_not_drag_its_whole_file_into_its_repr(shop: Path, t
     first = repr(suite.results[0])
     assert "case number 0" in first
     assert "case number 29" not in first
+
+
+def findings_of(text: str) -> list[str]:
+    path = write(text, "t.yaml")
+    _, findings = read_transcripts([path], load_flows("flows"))
+    return [str(f) for f in findings]
+
+
+STEP = "tests:\n  - name: x\n    steps:\n      - text: hi\n        {}\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("contains: []", "'contains' is an empty list, so it checks nothing; write the texts the reply must "
+                         "contain, or leave 'contains' out"),
+        ("not_contains: []", "'not_contains' is an empty list, so it checks nothing; write the texts the reply "
+                             "must not contain, or leave 'not_contains' out"),
+        ("regex: []", "'regex' is an empty list, so it checks nothing; write the regular expressions the reply "
+                      "must match, or leave 'regex' out"),
+        ("vars: {}", "'vars' is empty, so it checks nothing; write the variables to check, like "
+                     "{order_number: \"123456\"}, or leave 'vars' out"),
+        ("media: []", "'media' is an empty list, so the customer sends no attachment; write what they send "
+                      "(photo, video, audio, ...), true/false to check the reply, or leave 'media' out"),
+    ],
+)  # fmt: skip
+def test_an_empty_list_of_checks_is_a_mistake_not_a_pass(shop: Path, line: str, message: str) -> None:
+    # 'contains: []' (a list emptied while editing) once passed whatever the
+    # reply: a check that cannot fail reads as a test that covers something.
+    assert findings_of(STEP.format(line)) == [f"flows/tests/t.yaml:5:{9 + len(line.split(':')[0]) + 2}: error: "
+                                              f"{message}"]

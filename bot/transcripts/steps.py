@@ -11,7 +11,7 @@ from __future__ import annotations
 import mimetypes
 import re
 
-from yaml.nodes import Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.flows import Pos
 from bot.flows.regexes import NESTED_REPEAT, compile_regex
@@ -47,6 +47,16 @@ _HANGS = (
     "of its own ('+', '*' or '{m,n}' inside '(...)+'); write it with one repeat, or make the inner one atomic: "
     "(?>...) or a possessive '++'"
 )
+# What an empty list (or mapping) would have meant: written so, it checks or
+# sends nothing, and a check that cannot fail reads as covered.
+_EMPTY = {
+    "contains": "is an empty list, so it checks nothing; write the texts the reply must contain",
+    "not_contains": "is an empty list, so it checks nothing; write the texts the reply must not contain",
+    "regex": "is an empty list, so it checks nothing; write the regular expressions the reply must match",
+    "vars": "is empty, so it checks nothing; write the variables to check, like {order_number: \"123456\"}",
+    "media": "is an empty list, so the customer sends no attachment; write what they send "
+    "(photo, video, audio, ...), true/false to check the reply",
+}
 # Where the customer's attachments pretend to live; never fetched.
 INBOUND_MEDIA_BASE = "https://customer-media.invalid/"
 
@@ -59,6 +69,9 @@ def read_step(r: Reader, node: Node) -> Step | None:
     entries = r.mapping(node, "a step", STEP_KEYS)
     if entries is None:
         return None
+    for key, (_, value) in entries.items():
+        if key in _EMPTY and isinstance(value, SequenceNode | MappingNode) and not value.value:
+            r.error(value, f"'{key}' {_EMPTY[key]}, or leave '{key}' out")
     values: dict[str, object] = {}
     checks = {key: r.pos(value) for key, (_, value) in entries.items() if key in CHECK_KEYS}
     text: str | None = None
