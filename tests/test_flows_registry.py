@@ -14,6 +14,7 @@ import pytest
 
 from bot.flows import FlowLoadError, FlowSet, flow_files, load_flows
 from bot.flows.lint import lint_flow_set
+from bot.reload import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -226,6 +227,22 @@ def test_flow_files_are_sorted_yaml_and_yml() -> None:
     for name in ("b.yml", "a.yaml", "c.yaml"):
         put(name, flow(name.split(".")[0]))
     assert flow_files("flows") == [Path("flows/a.yaml"), Path("flows/b.yml"), Path("flows/c.yaml")]
+
+
+def test_uppercase_extensions_are_flows_for_loading_lint_and_reload() -> None:
+    # Windows and some exporters save 'Shop.YAML': once silently skipped, so a
+    # deploy served the other flows and nobody learnt why this one was missing.
+    put("Shop.YAML", flow(default=True, numbers=("+15555550100",)))
+    put("deals.Yml", flow("deals", numbers=("+15555550101",), say="Hi {x}"))
+    assert flow_files("flows") == [Path("flows/Shop.YAML"), Path("flows/deals.Yml")]
+    assert [f"{f.pos.file}: {f.message}" for f in lint_flow_set("flows")] == [
+        "flows/deals.Yml: '{x}' in the 'say' of state 'menu' is never set: no pattern in this flow has a group "
+        "(?P<x>...)"
+    ]
+    put("deals.Yml", flow("deals", numbers=("+15555550101",)))
+    flows = load_flows("flows")
+    assert sorted(flows.flows) == ["Shop", "deals"]  # named after the file, without its extension
+    assert str(Path("flows/deals.Yml")) in snapshot(Path("flows"))  # an edit to it hot-reloads
 
 
 def test_one_broken_file_rejects_the_whole_folder() -> None:

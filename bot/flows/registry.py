@@ -54,10 +54,14 @@ def is_litter(name: str) -> bool:
 
 
 def yaml_files(folder: str | os.PathLike[str]) -> list[Path]:
-    """The ``*.yaml``/``*.yml`` files directly in ``folder``, sorted, without ``is_litter`` ones."""
+    """The ``*.yaml``/``*.yml`` files directly in ``folder``, sorted, without ``is_litter`` ones.
+
+    The extension in any case: Windows tools and exporters write ``Shop.YAML``,
+    and a flow skipped for its capitals is missing with nothing said.
+    """
     root = Path(folder)
     return sorted(
-        p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and not is_litter(p.name) and p.is_file()
+        p for p in root.iterdir() if p.suffix.lower() in (".yaml", ".yml") and not is_litter(p.name) and p.is_file()
     )
 
 
