@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Finding", "FlowLoadError", "Pos", "decode_utf8", "did_you_mean"]
+__all__ = ["Finding", "FlowLoadError", "Pos", "closest", "decode_utf8", "did_you_mean"]
 
 Severity = Literal["error", "warning"]
 
@@ -50,10 +50,16 @@ class FlowLoadError(Exception):
         super().__init__("\n".join(str(f) for f in self.findings))
 
 
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate ``word`` is most likely a typo of, if any is close enough."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """Return `` (did you mean 'x'?)`` for the closest candidate, or ``""``."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    close = closest(word, candidates)
+    return f" (did you mean '{close}'?)" if close is not None else ""
 
 
 def decode_utf8(data: bytes, file: str) -> str | Finding:
