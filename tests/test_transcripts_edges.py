@@ -91,3 +91,37 @@ def test_an_empty_list_of_checks_is_a_mistake_not_a_pass(shop: Path, line: str, 
     # reply: a check that cannot fail reads as a test that covers something.
     assert findings_of(STEP.format(line)) == [f"flows/tests/t.yaml:5:{9 + len(line.split(':')[0]) + 2}: error: "
                                               f"{message}"]
+
+
+def test_a_misspelt_key_is_reported_once_not_also_as_missing(shop: Path) -> None:
+    # 'nmae' was reported as unknown (did you mean 'name'?) and again as "a
+    # test needs a 'name'", sending the editor to add a key that is there.
+    text = """\
+test:
+  - name: x
+    steps: [hi]
+"""
+    assert findings_of(text) == [
+        "flows/tests/t.yaml:1:1: error: unknown key 'test' in the transcript file (did you mean 'tests'?); "
+        "expected one of: flow, from, tests",
+    ]
+    text = """\
+tests:
+  - nmae: x
+    stpes: [hi]
+  - name: y
+    start: {stat: menu}
+    steps: [hi]
+  - name: z
+    colour: red
+"""
+    assert findings_of(text) == [
+        "flows/tests/t.yaml:2:5: error: unknown key 'nmae' in a test (did you mean 'name'?); "
+        "expected one of: name, start, steps",
+        "flows/tests/t.yaml:3:5: error: unknown key 'stpes' in a test (did you mean 'steps'?); "
+        "expected one of: name, start, steps",
+        "flows/tests/t.yaml:5:13: error: unknown key 'stat' in 'start' (did you mean 'state'?); "
+        "expected one of: state, vars",
+        "flows/tests/t.yaml:7:5: error: a test needs 'steps': a list of texts the customer sends",
+        "flows/tests/t.yaml:8:5: error: unknown key 'colour' in a test; expected one of: name, start, steps",
+    ]

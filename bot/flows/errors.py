@@ -9,11 +9,11 @@ carries every finding, not just the first, so one run shows all of them.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Finding", "FlowLoadError", "Pos", "closest", "decode_utf8", "did_you_mean"]
+__all__ = ["Finding", "FlowLoadError", "Pos", "closest", "decode_utf8", "did_you_mean", "typo_targets"]
 
 Severity = Literal["error", "warning"]
 
@@ -54,6 +54,16 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate ``word`` is most likely a typo of, if any is close enough."""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return close[0] if close else None
+
+
+def typo_targets(keys: Iterable[str], allowed: Sequence[str]) -> set[str]:
+    """The ``allowed`` keys that some of ``keys`` (those not allowed) are likely typos of.
+
+    A required key missing because it is misspelt is already reported with
+    "did you mean" where the typo is; reporting it missing too would send the
+    editor to add a key that is there.
+    """
+    return {close for key in keys if key not in allowed and (close := closest(key, allowed)) is not None}
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

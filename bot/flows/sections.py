@@ -13,7 +13,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from bot.compliance.keywords import ComplianceKeywords
 from bot.flows.context import LoadContext, trim
-from bot.flows.errors import Pos, closest
+from bot.flows.errors import Pos, typo_targets
 from bot.flows.model import Compliance, Faq, Settings
 from bot.flows.regexes import compile_regex
 
@@ -180,9 +180,7 @@ def read_faqs(ctx: LoadContext, node: Node) -> tuple[Faq, ...]:
         seen.setdefault(faq_id, r.pos(item))
         question = r.text(entries["question"][1], "'question'") if "question" in entries else None
         answer = r.text(entries["answer"][1], "'answer'") if "answer" in entries else None
-        # A key missing because it is misspelt ('questionx') is already reported
-        # with "did you mean" where the typo is; "needs a 'question'" beside it
-        # would send the editor to add a key that is there.
+        # A key missing because it is misspelt ('questionx') is reported once, as the typo.
         misspelt = _misspelt(item, FAQ_KEYS)
         if question is None and "question" not in entries and "question" not in misspelt:
             r.error(item, "an FAQ needs a 'question'")
@@ -200,5 +198,4 @@ def _misspelt(node: Node, allowed: tuple[str, ...]) -> set[str]:
     """The allowed keys that an unknown key of mapping ``node`` reads as (its "did you mean")."""
     if not isinstance(node, MappingNode):
         return set()
-    unknown = [k.value for k, _ in node.value if isinstance(k, ScalarNode) and k.value not in allowed]
-    return {close for key in unknown if (close := closest(key, allowed)) is not None}
+    return typo_targets((k.value for k, _ in node.value if isinstance(k, ScalarNode)), allowed)

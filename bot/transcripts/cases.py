@@ -11,6 +11,7 @@ from __future__ import annotations
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from bot.flows import Pos
+from bot.flows.errors import typo_targets
 from bot.flows.sections import e164_number
 from bot.flows.yamlnodes import Reader
 from bot.transcripts.model import Case, Start, Step, Transcript
@@ -44,9 +45,7 @@ def read_transcript(r: Reader, node: Node) -> Transcript | None:
     if "from" in top:
         customer = _number(r, top["from"][1])
     cases: list[Case] = []
-    if "tests" not in top:
-        r.error(node, "the file has no 'tests:'; expected a list of tests, each with a 'name' and 'steps'")
-    else:
+    if "tests" in top:
         seen: dict[str, Pos] = {}
         for item in r.sequence(top["tests"][1], "'tests'") or []:
             case = _case(r, item)
@@ -57,6 +56,8 @@ def read_transcript(r: Reader, node: Node) -> Transcript | None:
                 continue
             seen[case.name] = case.pos
             cases.append(case)
+    elif "tests" not in _misspelt(node, TOP_KEYS):
+        r.error(node, "the file has no 'tests:'; expected a list of tests, each with a 'name' and 'steps'")
     return Transcript(r.file, r.pos(node), tuple(cases), flow, flow_pos, customer)
 
 
@@ -65,6 +66,12 @@ def _is_flow(node: Node) -> bool:
         return False
     keys = {key.value for key, _ in node.value if isinstance(key, ScalarNode)}
     return "states" in keys and "tests" not in keys
+
+
+def _misspelt(node: Node, allowed: tuple[str, ...]) -> set[str]:
+    """Keys of mapping ``node`` missing only because they are misspelt: reported once, as the typo."""
+    keys = (key.value for key, _ in node.value if isinstance(key, ScalarNode)) if isinstance(node, MappingNode) else ()
+    return typo_targets(keys, allowed)
 
 
 def _number(r: Reader, node: Node) -> str | None:
@@ -83,12 +90,14 @@ def _case(r: Reader, node: Node) -> Case | None:
     if entries is None:
         return None
     name = r.text(entries["name"][1], "the test's 'name'") if "name" in entries else None
-    if "name" not in entries:
+    misspelt = _misspelt(node, CASE_KEYS)
+    if "name" not in entries and "name" not in misspelt:
         r.error(node, "a test needs a 'name' (what it checks, in a few words)")
     start = _start(r, entries["start"][1]) if "start" in entries else None
     steps: list[Step] = []
     if "steps" not in entries:
-        r.error(node, "a test needs 'steps': a list of texts the customer sends")
+        if "steps" not in misspelt:
+            r.error(node, "a test needs 'steps': a list of texts the customer sends")
     else:
         items = r.sequence(entries["steps"][1], "'steps'")
         if items is not None and not items:
@@ -107,7 +116,8 @@ def _start(r: Reader, node: Node) -> Start | None:
     if entries is None:
         return None
     if "state" not in entries:
-        r.error(node, "'start' needs a 'state' to begin the conversation in")
+        if "state" not in _misspelt(node, START_KEYS):
+            r.error(node, "'start' needs a 'state' to begin the conversation in")
         return None
     state = r.text(entries["state"][1], "the start 'state'")
     variables: dict[str, str] = {}
