@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["Config", "ConfigError", "add_serve_arguments", "config_from_args", "database_path", "is_base_url"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "add_serve_arguments",
+    "config_from_args",
+    "database_path",
+    "is_base_url",
+    "prefixes_setting",
+]
 
 
 class ConfigError(Exception):
@@ -150,10 +158,10 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
     max_age = _number(environ.get("TEXTDESK_OUTBOX_MAX_AGE", "3600"), "TEXTDESK_OUTBOX_MAX_AGE", 1, 7 * 86400)
     flood_burst = _whole(environ.get("TEXTDESK_FLOOD_BURST", "10"), "TEXTDESK_FLOOD_BURST", 1, 10_000)
     flood_window = _number(environ.get("TEXTDESK_FLOOD_WINDOW", "10"), "TEXTDESK_FLOOD_WINDOW", 0.1, 86_400)
-    mms: dict[str, tuple[str, ...]] = {"*": _prefixes(str(args.mms_prefixes), _named("--mms-prefixes"))}
+    mms: dict[str, tuple[str, ...]] = {"*": prefixes_setting(str(args.mms_prefixes), _named("--mms-prefixes"))}
     for name, value in environ.items():
         if name.startswith("TEXTDESK_MMS_PREFIXES_"):
-            mms[_carrier(name, "TEXTDESK_MMS_PREFIXES_")] = _prefixes(value, name)
+            mms[_carrier(name, "TEXTDESK_MMS_PREFIXES_")] = prefixes_setting(value, name)
     return Config(
         host=host,
         port=port,
@@ -287,7 +295,11 @@ def _api_tokens(value: str) -> tuple[str, ...]:
     return tokens
 
 
-def _prefixes(value: str, what: str) -> tuple[str, ...]:
+def prefixes_setting(value: str, what: str) -> tuple[str, ...]:
+    """The MMS prefixes ``value`` lists (``()`` for ``none``); ``what`` names the setting in errors.
+
+    Public because ``textdesk chat`` reads ``--mms-prefixes`` by serve's own rule.
+    """
     if value.strip().lower() == "none":
         return ()
     prefixes = tuple(p.strip() for p in value.split(",") if p.strip())

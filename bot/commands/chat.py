@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.config import ConfigError, _prefixes, database_path
+from bot.config import ConfigError, database_path, prefixes_setting
 from bot.flows import FlowLoadError, FlowSet, load_flows
 from bot.flows.lint import lint_flow_set
 from bot.service import MmsPolicy, mms_by_prefix
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         # The server's own rule and wording: the chat shows media as the server
         # would send them to this customer (MMS, or links in the text).
-        mms = mms_by_prefix({"*": _prefixes(str(args.mms_prefixes), "--mms-prefixes/TEXTDESK_MMS_PREFIXES")})
+        mms = mms_by_prefix({"*": prefixes_setting(str(args.mms_prefixes), "--mms-prefixes/TEXTDESK_MMS_PREFIXES")})
     except ConfigError as exc:
         return _usage(str(exc))
     flows = _load(folder)
