@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bot.commands.paths import PathError, flows_folder
 from bot.config import ConfigError, database_path, prefixes_setting
 from bot.flows import FlowLoadError, FlowSet, load_flows
 from bot.flows.lint import lint_flow_set
@@ -73,7 +74,10 @@ def register(commands: Any, env: Mapping[str, str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    folder = Path(args.flows)
+    try:
+        folder = flows_folder(args.flows)
+    except PathError as exc:
+        return _usage(str(exc))
     if not folder.is_dir():
         return _usage(f"flows folder not found: {folder}")
     for flag, number in (("--from", args.customer), ("--to", args.to)):

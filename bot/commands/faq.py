@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from bot.commands.paths import PathError, flows_folder, given_file
 from bot.flows import FlowLoadError, flow_files, load_flows
 from bot.flows.faq_csv import FaqCsvError, export_csv, plan_import, read_csv, write_atomically
 from bot.flows.loader import load_flow, load_flow_text
@@ -55,7 +56,7 @@ def _guard(action: str, run: Callable[[argparse.Namespace], int], args: argparse
     """Run an action; every expected failure ends as its lines on stderr and an exit code."""
     try:
         code: int = run(args)
-    except _Usage as exc:
+    except (_Usage, PathError) as exc:
         print(f"textdesk faq {action}: error: {exc}", file=sys.stderr)
         return 2
     except FlowLoadError as exc:
@@ -78,7 +79,7 @@ def _guard(action: str, run: Callable[[argparse.Namespace], int], args: argparse
 
 def _import(args: argparse.Namespace) -> int:
     path = _flow_path(args)
-    csv_path = Path(args.csv_file)
+    csv_path = given_file(args.csv_file, "FILE.csv", "a CSV file")
     if not csv_path.is_file():
         raise _Usage(f"{csv_path}: no such file")
     rows = read_csv(csv_path.read_bytes(), str(csv_path))
@@ -135,12 +136,12 @@ def _check_output(value: str) -> None:
 
 def _flow_path(args: argparse.Namespace) -> Path:
     """``--flow``, else the only flow file in ``--flows``, else the one that says ``default: true``."""
-    if args.flow:
-        path = Path(args.flow)
+    if args.flow is not None:  # an empty --flow is a mistake, not "the default flow"
+        path = given_file(args.flow, "--flow", "a flow file")
         if not path.is_file():
             raise _Usage(f"{path}: no such flow file")
         return path
-    folder = Path(args.flows)
+    folder = flows_folder(args.flows)
     if not folder.is_dir():
         raise _Usage(f"no flows folder '{folder}'; name the flow file with --flow")
     files = flow_files(folder)

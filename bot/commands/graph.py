@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+from bot.commands.paths import PathError, flows_folder
 from bot.flows import FlowLoadError, load_flows
 from bot.flows.errors import did_you_mean
 from bot.flows.graph import render
@@ -40,7 +40,11 @@ def register(commands: Any, env: Mapping[str, str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    folder = Path(args.flows)
+    try:
+        folder = flows_folder(args.flows)
+    except PathError as exc:
+        print(f"textdesk graph: error: {exc}", file=sys.stderr)
+        return 2
     if not folder.is_dir():
         print(f"textdesk graph: error: flows folder not found: {folder}", file=sys.stderr)
         return 2

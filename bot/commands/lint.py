@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bot.commands.paths import PathError, flows_folder, given_path
 from bot.flows import Flow, flow_files, load_flow
 from bot.flows.checks import reply_costs
 from bot.flows.drift import drift
@@ -54,7 +55,14 @@ def register(commands: Any, env: Mapping[str, str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = [Path(p) for p in (args.paths or args.default_paths)]
+    try:
+        # The default is TEXTDESK_FLOWS (or flows): named as such when it is blank.
+        paths = [given_path(p, "a flow file or a folder of them") for p in args.paths] or [
+            flows_folder(p) for p in args.default_paths
+        ]
+    except PathError as exc:
+        print(f"textdesk lint: error: {exc}", file=sys.stderr)
+        return 2
     missing = [p for p in paths if not p.exists()]
     if missing:
         # A typo in a path must not read as "no findings": say so and stop.

@@ -14,9 +14,9 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+from bot.commands.paths import PathError, flows_folder, given_path
 from bot.flows import FlowLoadError, load_flows
 from bot.transcripts import find_files, format_coverage, format_failure, percent, read_transcripts, run_suite
 
@@ -61,10 +61,14 @@ def _percentage(value: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    folder = Path(args.flows)
+    try:
+        folder = flows_folder(args.flows)
+        given = [given_path(p, "a transcript file or a folder of them") for p in args.paths]
+    except PathError as exc:
+        return _usage(str(exc))
     if not folder.is_dir():
         return _usage(f"flows folder not found: {folder}")
-    paths = [Path(p) for p in args.paths] or [folder / "tests"]
+    paths = given or [folder / "tests"]
     missing = [p for p in paths if not p.exists()]
     for path in missing:
         _usage(f"no such file or folder: {path}")

@@ -1,0 +1,49 @@
+"""The paths commands take, checked before anything reads them.
+
+To ``pathlib`` an empty value is the current folder, so ``--flows ""``, a
+``TEXTDESK_FLOWS=`` left blank or the ``"$DIR"`` of an unset variable would
+quietly lint, draw, test or export whatever YAML lies there. Each check here
+raises ``PathError`` with one line naming the argument, what it should be and
+what it got; the command prints it and exits 2, like argparse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["FLOWS", "PathError", "flows_folder", "given_file", "given_path"]
+
+# Where --flows can come from; serve's own wording (bot.config), so one
+# message reads the same from every command.
+FLOWS = "--flows/TEXTDESK_FLOWS"
+
+
+class PathError(ValueError):
+    """A path argument that cannot be what the command needs."""
+
+
+def flows_folder(value: str) -> Path:
+    """The folder of flow files ``--flows`` (or ``TEXTDESK_FLOWS``) names; that it exists is the caller's to say."""
+    if not value.strip():
+        raise PathError(f"{FLOWS} should be the folder of flow files, got '{value}'")
+    path = Path(value)
+    if path.is_file():
+        raise PathError(f"{FLOWS} should be the folder of flow files, but '{value}' is a file")
+    return path
+
+
+def given_path(value: str, what: str) -> Path:
+    """A positional ``PATH`` (a file or folder, ``what`` says of what); its existence is the caller's to check."""
+    if not value.strip():
+        raise PathError(f"PATH should be {what}, got '{value}'")
+    return Path(value)
+
+
+def given_file(value: str, flag: str, what: str) -> Path:
+    """A file an argument names (``what``: "a flow file"), not a folder; that it exists is the caller's to say."""
+    if not value.strip():
+        raise PathError(f"{flag} should be the path of {what}, got '{value}'")
+    path = Path(value)
+    if path.is_dir():
+        raise PathError(f"{flag} should be the path of {what}, but '{value}' is a folder")
+    return path

@@ -1,0 +1,106 @@
+"""Every command refuses an empty, missing or wrong-kind path with one line and exit code 2.
+
+An empty value (``--flows ""``, ``TEXTDESK_FLOWS=`` left blank, ``"$DIR"`` of
+an unset variable) is the current folder to ``pathlib``: it once linted,
+drew, tested or exported whatever YAML lay there. Run as an operator runs
+them: a subprocess in a folder holding a real flow.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+SHOP = """\
+flow: shop
+start: menu
+states:
+  menu:
+    say: Hi! Reply 1 for hours.
+    choices:
+      - keywords: ["1"]
+        go: hours
+  hours:
+    say: We're open 9-5.
+    final: true
+faqs:
+  - id: parking
+    question: Where can I park?
+    answer: Behind the shop.
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "flows" / "tests").mkdir(parents=True)
+    (tmp_path / "flows" / "shop.yaml").write_text(SHOP, encoding="utf-8")
+    (tmp_path / "flows" / "tests" / "shop.yaml").write_text("tests:\n  - name: hi\n    steps: [hi]\n")
+    (tmp_path / "faqs.csv").write_text("id,question,alternates,answer,media\n")
+    # What an empty path would quietly have read instead: the current folder.
+    (tmp_path / "stray.yaml").write_text("not: [a flow\n")
+    return tmp_path
+
+
+def textdesk(folder: Path, *argv: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *argv],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, done.stderr
+
+
+EMPTY_FLOWS = "--flows/TEXTDESK_FLOWS should be the folder of flow files, got ''"
+FILE_FLOWS = "--flows/TEXTDESK_FLOWS should be the folder of flow files, but 'flows/shop.yaml' is a file"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["graph", "--flows", ""], f"textdesk graph: error: {EMPTY_FLOWS}"),
+        (["chat", "--flows", " "], "textdesk chat: error: " + EMPTY_FLOWS.replace("''", "' '")),
+        (["test", "--flows", ""], f"textdesk test: error: {EMPTY_FLOWS}"),
+        (["faq", "export", "--flows", ""], f"textdesk faq export: error: {EMPTY_FLOWS}"),
+        (["graph", "--flows", "flows/shop.yaml"], f"textdesk graph: error: {FILE_FLOWS}"),
+        (["chat", "--flows", "flows/shop.yaml"], f"textdesk chat: error: {FILE_FLOWS}"),
+        (["test", "--flows", "flows/shop.yaml"], f"textdesk test: error: {FILE_FLOWS}"),
+        (["faq", "export", "--flows", "flows/shop.yaml"], f"textdesk faq export: error: {FILE_FLOWS}"),
+        (["lint", ""], "textdesk lint: error: PATH should be a flow file or a folder of them, got ''"),
+        (["test", "flows/tests", ""], "textdesk test: error: PATH should be a transcript file or a folder of them, "
+                                      "got ''"),
+        (["faq", "export", "--flow", ""], "textdesk faq export: error: --flow should be the path of a flow file, "
+                                          "got ''"),
+        (["faq", "export", "--flow", "flows"], "textdesk faq export: error: --flow should be the path of a flow "
+                                               "file, but 'flows' is a folder"),
+        (["faq", "import", ""], "textdesk faq import: error: FILE.csv should be the path of a CSV file, got ''"),
+        (["faq", "import", "flows"], "textdesk faq import: error: FILE.csv should be the path of a CSV file, but "
+                                     "'flows' is a folder"),
+    ],
+)  # fmt: skip
+def test_an_empty_or_wrong_kind_of_path_is_refused(folder: Path, argv: list[str], message: str) -> None:
+    assert textdesk(folder, *argv) == (2, message + "\n")
+
+
+@pytest.mark.parametrize("command", [["graph"], ["chat"], ["test"], ["lint"], ["faq", "export"]])
+def test_an_empty_textdesk_flows_is_refused_not_read_as_the_current_folder(folder: Path, command: list[str]) -> None:
+    code, err = textdesk(folder, *command, env={"TEXTDESK_FLOWS": ""})
+    assert (code, err) == (2, f"textdesk {' '.join(command)}: error: {EMPTY_FLOWS}\n")
+
+
+def test_the_same_commands_work_on_the_folder(folder: Path) -> None:
+    # The refusals above are about the values, not the folder: with it they run.
+    assert textdesk(folder, "graph")[0] == 0
+    assert textdesk(folder, "lint")[0] == 0
+    assert textdesk(folder, "test")[0] == 0
+    assert textdesk(folder, "faq", "export", "--flow", "flows/shop.yaml")[0] == 0
