@@ -15,7 +15,7 @@ from typing import Any
 from bot.commands.paths import PathError, flows_folder
 from bot.flows import FlowLoadError, load_flows
 from bot.flows.errors import did_you_mean
-from bot.flows.graph import render
+from bot.flows.graph import mermaid_limits, render
 
 __all__ = ["register", "run"]
 
@@ -64,5 +64,11 @@ def run(args: argparse.Namespace) -> int:
         hint = did_you_mean(args.flow, flows.flows)
         print(f"textdesk graph: error: no flow named '{args.flow}'{hint}; flows: {known}", file=sys.stderr)
         return 2
-    sys.stdout.write(render(flow, args.format))
+    text = render(flow, args.format)
+    sys.stdout.write(text)
+    # Still printed whole (a viewer may raise its limits), but said: otherwise
+    # the first sign is an error box where the flow should be.
+    for limit in mermaid_limits(flow, text) if args.format == "mermaid" else []:
+        print(f"textdesk graph: warning: {limit}, so most viewers show an error instead: use --format dot for "
+              "a flow this size", file=sys.stderr)
     return 0

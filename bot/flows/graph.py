@@ -32,6 +32,7 @@ __all__ = [
     "Node",
     "diagram",
     "dot_text",
+    "mermaid_limits",
     "mermaid_text",
     "render",
     "route_label",
@@ -131,6 +132,27 @@ _MERMAID = {"#": "#35;", '"': "#quot;", "|": "#124;", "<": "#lt;", ">": "#gt;", 
 def mermaid_text(text: str) -> str:
     """``text`` as the inside of a double-quoted Mermaid label (one line)."""
     return "".join(_MERMAID.get(ch, ch) for ch in " ".join(text.split()))
+
+
+# Mermaid's defaults (``maxEdges``, ``maxTextSize``, counted in JavaScript's
+# UTF-16 units). A diagram's own ``%%{init}%%`` cannot raise them (they are
+# "secure" settings), so past them a viewer shows an error instead of the flow.
+MERMAID_MAX_EDGES = 500
+MERMAID_MAX_TEXT = 50_000
+
+
+def mermaid_limits(flow: Flow, text: str) -> list[str]:
+    """Why ``text``, the Mermaid diagram of ``flow``, would not draw in a viewer with Mermaid's defaults."""
+    out: list[str] = []
+    edges = len(diagram(flow).edges)
+    if edges > MERMAID_MAX_EDGES:
+        out.append(f"this diagram has {edges:,} edges; Mermaid draws at most {MERMAID_MAX_EDGES:,} by default "
+                   "(its maxEdges setting)")
+    units = len(text.encode("utf-16-le")) // 2
+    if units > MERMAID_MAX_TEXT:
+        out.append(f"this diagram is {units:,} characters long; Mermaid draws at most {MERMAID_MAX_TEXT:,} by "
+                   "default (its maxTextSize setting)")
+    return out
 
 
 _MERMAID_SHAPES = {
