@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.flows import load_flows
-from bot.transcripts import read_transcripts, run_suite
+from bot.transcripts import format_failure, read_transcripts, run_suite
 
 SHOP = """\
 flow: shop
@@ -124,4 +124,66 @@ tests:
         "expected one of: state, vars",
         "flows/tests/t.yaml:7:5: error: a test needs 'steps': a list of texts the customer sends",
         "flows/tests/t.yaml:8:5: error: unknown key 'colour' in a test; expected one of: name, start, steps",
+    ]
+
+
+CURLY = SHOP.replace("say: Hi! Reply 1 for hours.", "say: \"We’re open — 9–5… “really”. Reply 1.\"")
+
+
+async def run_texts(text: str, tmp_path: Path) -> list[str]:
+    """The failure reports of a transcript against the shop flow with curly quotes."""
+    Path("flows/shop.yaml").write_text(CURLY, encoding="utf-8")
+    path = write(text, "t.yaml")
+    flows = load_flows("flows")
+    transcripts, findings = read_transcripts([path], flows)
+    assert findings == []
+    suite = await run_suite(flows, transcripts, workdir=tmp_path)
+    return [format_failure(r) for r in suite.failed]
+
+
+async def test_contains_reads_curly_quotes_and_dashes_as_the_customer_gets_them(shop: Path, tmp_path: Path) -> None:
+    # The reply is smart-encoded (’ to ', — to -, … to ...): a 'contains'
+    # copied from the flow file failed against the very text it was copied
+    # from, and a 'not_contains' copied so passed whatever was sent.
+    text = """\
+tests:
+  - name: copied from the flow
+    steps:
+      - text: hi
+        contains: ["We’re open — 9–5…", "“really”"]
+  - name: must not say it
+    steps:
+      - text: hi
+        not_contains: "We’re open"
+"""
+    assert await run_texts(text, tmp_path) == [
+        """\
+FAIL flows/tests/t.yaml: must not say it
+  step 1 at flows/tests/t.yaml:8:9
+    sent:         "hi"
+    not_contains: expected a reply without "We’re open"
+                  got      "We're open - 9-5... \\"really\\". Reply 1."
+    decided:      start route=restart fresh=new -->menu"""
+    ]
+
+
+async def test_a_short_reply_that_differs_only_by_smart_encoding_says_so(shop: Path, tmp_path: Path) -> None:
+    # Curly and straight quotes look alike: a short reply's difference is not
+    # "plain to see" when it is one of those.
+    text = """\
+tests:
+  - name: exact
+    steps:
+      - text: hi
+        reply: "We’re open — 9–5… “really”. Reply 1."
+"""
+    assert await run_texts(text, tmp_path) == [
+        """\
+FAIL flows/tests/t.yaml: exact
+  step 1 at flows/tests/t.yaml:4:9
+    sent:    "hi"
+    reply:   expected "We’re open — 9–5… “really”. Reply 1."
+             got      "We're open - 9-5... \\"really\\". Reply 1."
+             (replies are sent with smart encoding: curly quotes and dashes become plain ones)
+    decided: start route=restart fresh=new -->menu"""
     ]

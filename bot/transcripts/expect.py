@@ -16,6 +16,7 @@ from bot.engine import Decision
 from bot.flows import Pos
 from bot.service import Handled
 from bot.sms import analyze, smart_encode
+from bot.sms.smart import SMART_ENCODING_MAP
 from bot.transcripts.model import Step
 from bot.transcripts.results import FAQ_KINDS, Mismatch
 from bot.types import Reply, Session
@@ -72,6 +73,9 @@ def check_step(step: Step, handled: Handled, session: Session | None) -> list[Mi
     return out
 
 
+_SMART = str.maketrans(dict(SMART_ENCODING_MAP))
+
+
 def _segments(limit: int, pos: Pos, replies: tuple[Reply, ...]) -> list[Mismatch]:
     out: list[Mismatch] = []
     for index, reply in enumerate(replies, start=1):
@@ -92,8 +96,14 @@ def _quote(text: str) -> str:
 
 
 def _loose(text: str) -> str:
-    """Case and runs of spaces or line breaks do not matter to ``contains``."""
-    return " ".join(text.casefold().split())
+    """Case, runs of spaces or line breaks, and smart encoding do not matter to ``contains``.
+
+    Replies are smart-encoded (’ to ', — to -, … to ...): an expectation copied
+    from the flow file must find the text it was copied from, and one that must
+    not appear must not pass just because the customer gets its plain twin.
+    Both sides are folded, so a reply kept in UCS-2 (it has an emoji) matches too.
+    """
+    return " ".join(text.translate(_SMART).casefold().split())
 
 
 def _var(value: str | None) -> str:
@@ -119,14 +129,14 @@ def _no_faq(handled: Handled) -> str:
 def _reply_hint(expected: str, got: str) -> str:
     """Point at the first difference of two long or multi-line texts."""
     want, have = expected.strip(), got.strip()
+    if smart_encode(want) == have:  # first: curly and straight quotes look alike, however short
+        return "replies are sent with smart encoding: curly quotes and dashes become plain ones"
     if "\n" not in want + have and max(len(want), len(have)) <= 60:
         return ""  # short texts: the difference is plain to see
     if re.sub(r"\s+", " ", want) == re.sub(r"\s+", " ", have):
         return "only spaces or line breaks differ"
     if want.casefold() == have.casefold():
         return "only capital letters differ"
-    if smart_encode(want) == have:
-        return "replies are sent with smart encoding: curly quotes and dashes become plain ones"
     index = next((i for i, (a, b) in enumerate(zip(want, have, strict=False)) if a != b), min(len(want), len(have)))
     before = want[:index]
     line = before.count("\n") + 1
