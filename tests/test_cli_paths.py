@@ -83,6 +83,10 @@ FILE_FLOWS = "--flows/TEXTDESK_FLOWS should be the folder of flow files, but 'fl
                                           "got ''"),
         (["faq", "export", "--flow", "flows"], "textdesk faq export: error: --flow should be the path of a flow "
                                                "file, but 'flows' is a folder"),
+        (["lint", "--against", ""], "textdesk lint: error: --against should be the path of a SQLite database file, "
+                                    "got ''"),
+        (["lint", "--against", "flows"], "textdesk lint: error: --against should be the path of a SQLite database "
+                                         "file, but 'flows' is a folder"),
         (["faq", "import", ""], "textdesk faq import: error: FILE.csv should be the path of a CSV file, got ''"),
         (["faq", "import", "flows"], "textdesk faq import: error: FILE.csv should be the path of a CSV file, but "
                                      "'flows' is a folder"),

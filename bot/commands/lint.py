@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.commands.paths import PathError, flows_folder, given_path
+from bot.config import ConfigError, database_path
 from bot.flows import Flow, flow_files, load_flow
 from bot.flows.checks import reply_costs
 from bot.flows.drift import drift
@@ -60,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
         paths = [given_path(p, "a flow file or a folder of them") for p in args.paths] or [
             flows_folder(p) for p in args.default_paths
         ]
-    except PathError as exc:
+        # An empty --against once skipped the dry run and reported success.
+        against = database_path(args.against, "--against") if args.against is not None else None
+    except (PathError, ConfigError) as exc:
         print(f"textdesk lint: error: {exc}", file=sys.stderr)
         return 2
     missing = [p for p in paths if not p.exists()]
@@ -85,8 +88,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"textdesk lint: {_count(errors, 'error')}, {_count(warnings, 'warning')}", file=sys.stderr)
     if args.costs and not errors:
         _print_costs(paths)
-    if args.against and not errors:
-        return asyncio.run(_against(paths, Path(args.against)))
+    if against is not None and not errors:
+        return asyncio.run(_against(paths, against))
     return 1 if errors else 0
 
 
