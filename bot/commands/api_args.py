@@ -17,11 +17,30 @@ from bot.api.client import ApiClient, ClientError, client_from_args
 from bot.api.csvnumbers import read_numbers
 from bot.config import is_base_url
 
-__all__ = ["checked_client", "numbers_from_csv"]
+__all__ = ["checked_client", "nonblank", "numbers_from_csv"]
+
+# The sender settings (bot.api.client.add_sender_arguments): the attribute,
+# the flag, what it should be, and what leaving it out means. The client
+# drops empty ones, so ``--from "$NUMBER"`` of an unset variable quietly sent
+# from another number.
+_SENDER = (
+    ("flow", "--flow", "a flow's name", "for the flow answering --from"),
+    ("sender", "--from", "a business number", "for the flow's own"),
+    ("channel", "--channel", "a carrier's name", "for the only one"),
+    ("region", "--region", "a country code like US", "when numbers start with +"),
+)
+
+
+def nonblank(value: str | None, flag: str, what: str, unset: str) -> None:
+    """Refuse a given but blank ``value``: leaving the flag out means ``unset``, and blank is no choice of it."""
+    if value is not None and not value.strip():
+        raise ClientError(f"{flag} should be {what}, got '{value}'; leave it out {unset}", code="usage")
 
 
 def checked_client(args: argparse.Namespace) -> ApiClient:
-    """``client_from_args`` once ``--url`` and the token are usable."""
+    """``client_from_args`` once ``--url``, the token and the sender settings are usable."""
+    for name, flag, what, unset in _SENDER:
+        nonblank(getattr(args, name, None), flag, what, unset)
     url = str(args.url).strip()
     if not is_base_url(url.rstrip("/")):
         raise ClientError(f"--url (TEXTDESK_API_URL) should be the server's base URL like http://127.0.0.1:8080, "

@@ -14,13 +14,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.api.client import (
+    ClientError,
     add_client_arguments,
     add_sender_arguments,
     guarded,
     parse_variables,
     sender_fields,
 )
-from bot.commands.api_args import checked_client
+from bot.commands.api_args import checked_client, nonblank
 
 __all__ = ["register", "run"]
 
@@ -39,13 +40,19 @@ def register(commands: Any, env: Mapping[str, str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.number.strip():
+        raise ClientError(f"NUMBER should be the customer's phone number, like +15555550123, got '{args.number}'",
+                          code="usage")
+    # A blank --state was dropped: the customer got the start state instead.
+    nonblank(args.state, "--state", "a state of the flow", "for the flow's start")
+    client = checked_client(args)
     body: dict[str, object] = {"to": args.number, **sender_fields(args)}
-    if args.state:
+    if args.state is not None:
         body["state"] = args.state
     variables = parse_variables(args.var)
     if variables:
         body["variables"] = variables
-    answer = checked_client(args).post("/api/conversations", body)
+    answer = client.post("/api/conversations", body)
     conversation = answer["conversation"]
     print(f"{conversation['to']}: flow {conversation['flow']} at {conversation['state']}, "
           f"from {conversation['from']} via {conversation['channel']}")
