@@ -43,6 +43,7 @@ __all__ = [
     "TargetError",
     "choose_target",
     "is_e164",
+    "shown",
 ]
 
 CHANNEL = "chat"
@@ -66,6 +67,20 @@ _HELP = (
 )
 _COMMANDS = "/reset /state /vars /help /quit"
 _NOT_TEXT = "not sent: this line is not text in the terminal's encoding (a phone could not send it)"
+
+
+# C0 controls but TAB, DEL, C1 controls, the line and paragraph separators and
+# the bidirectional overrides: what the customer typed, and replies and
+# variables made from it, reach the terminal as escapes (``\x1b``), never as
+# sequences that clear, recolour or reorder the operator's screen.
+_UNSAFE = [*range(0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F),
+           *range(0x2066, 0x206A)]
+_ESCAPES = {code: ascii(chr(code))[1:-1] for code in _UNSAFE}
+
+
+def shown(text: str) -> str:
+    """``text`` as printed in the chat: control characters escaped, everything else as is."""
+    return text.translate(_ESCAPES)
 
 
 class TargetError(ValueError):
@@ -184,7 +199,7 @@ class Simulator:
         return lines
 
     def _message(self, reply: Reply) -> list[str]:
-        text_lines = reply.text.split("\n") if reply.text else ["(no text)"]
+        text_lines = [shown(line) for line in reply.text.split("\n")] if reply.text else ["(no text)"]
         lines = [f"bot: {text_lines[0]}"] + [_INDENT + line for line in text_lines[1:]]
         lines.extend(f"{_INDENT}media: {item}" for item in reply.media)
         lines.append(_INDENT + _note(reply))
@@ -219,7 +234,7 @@ class Simulator:
             return await self._vars()
         if name == "/reset":
             return await self._reset()
-        return [f"unknown command {name}; try {_COMMANDS} (// sends a text starting with /)"]
+        return [f"unknown command {shown(name)}; try {_COMMANDS} (// sends a text starting with /)"]
 
     async def _state(self) -> list[str]:
         session = await self.store.get_session(self.key)
@@ -242,7 +257,7 @@ class Simulator:
         session = await self.store.get_session(self.key)
         if session is None or not session.variables:
             return ["(no variables)"]
-        return [f"{name} = {value}" for name, value in sorted(session.variables.items())]
+        return [f"{name} = {shown(value)}" for name, value in sorted(session.variables.items())]
 
     async def _reset(self) -> list[str]:
         # The store keeps conversations, logs and consent by design (the ledger
@@ -268,7 +283,7 @@ def _note(reply: Reply) -> str:
     encoding: str = info.encoding
     if info.ucs2_chars:
         # Name the characters that forced UCS-2: they are what an editor changes.
-        encoding += " because of " + " ".join(info.ucs2_chars)
+        encoding += " because of " + " ".join(shown(char) for char in info.ucs2_chars)
     if reply.media:
         files = len(reply.media)
         return f"[MMS, {files} file{'s' if files != 1 else ''}, {encoding}]"

@@ -31,7 +31,7 @@ from bot.config import ConfigError, database_path, prefixes_setting
 from bot.flows import FlowLoadError, FlowSet, load_flows
 from bot.flows.lint import lint_flow_set
 from bot.service import MmsPolicy, mms_by_prefix
-from bot.simulator import DEFAULT_CUSTOMER, Simulator, Target, TargetError, choose_target, is_e164
+from bot.simulator import DEFAULT_CUSTOMER, Simulator, Target, TargetError, choose_target, is_e164, shown
 from bot.store import SQLiteStore, StoreError
 
 __all__ = ["register", "run"]
@@ -157,7 +157,7 @@ def _session(
                         print()  # Ctrl-D leaves the cursor after the prompt
                     break
                 if not interactive:
-                    print(f"you: {line}")  # the piped transcript reads as a conversation
+                    print(f"you: {shown(line)}")  # the piped transcript reads as a conversation
                 try:
                     lines = runner.run(sim.send(line))
                 except StoreError as exc:
