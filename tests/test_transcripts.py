@@ -162,10 +162,11 @@ tests:
         contains: [TICKET NUMBER, "(like"]
         not_contains: ready
         regex: 'r-\\d{4}'
+        vars: {ticket: ~}
       - text: it's r1234 thx
         reply: Ticket R-1234 is ready.
         state: repair_status
-        vars: {ticket: "1234", other: ~}
+        vars: {ticket: "1234"}
       - text: do you set up tubeless?
         faq: tubeless
         state: repair_status

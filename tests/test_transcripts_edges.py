@@ -187,3 +187,37 @@ FAIL flows/tests/t.yaml: exact
              (replies are sent with smart encoding: curly quotes and dashes become plain ones)
     decided: start route=restart fresh=new -->menu"""
     ]
+
+
+TICKETS = SHOP.replace(
+    """      - keywords: ["1"]
+        go: hours
+""",
+    """      - keywords: ["1"]
+        go: hours
+      - pattern: 'R-(?P<ticket>\\d{4})'
+        go: hours
+""",
+)
+
+
+def test_a_variable_no_pattern_sets_is_a_mistake_in_the_test(shop: Path) -> None:
+    # 'vars: {tiket: ~}' ("must not be set") passed whatever happened: no
+    # pattern ever sets 'tiket', so the check could not fail.
+    Path("flows/shop.yaml").write_text(TICKETS, encoding="utf-8")
+    text = """\
+tests:
+  - name: misspelt
+    steps:
+      - text: R-1234
+        vars: {tiket: ~, ticket: "1234"}
+  - name: set by start
+    start: {state: menu, vars: {coupon: SAVE10}}
+    steps:
+      - text: hi
+        vars: {coupon: SAVE10}
+"""
+    assert findings_of(text) == [
+        "flows/tests/t.yaml:5:15: error: flow 'shop' never sets a variable 'tiket' (did you mean 'ticket'?): no "
+        "pattern has a group (?P<tiket>...) and no 'start' of this test sets it",
+    ]

@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 
 from bot.flows import Finding, FlowSet, Pos
+from bot.flows.checks import variable_lengths
 from bot.flows.errors import decode_utf8, did_you_mean
 from bot.flows.registry import yaml_files
 from bot.flows.yamlnodes import Reader, compose
@@ -117,11 +118,20 @@ def check_transcript(transcript: Transcript, flows: FlowSet) -> list[Finding]:
         error(transcript.flow_pos or transcript.pos, f"no flow named '{transcript.flow}'{hint}; flows: {known}")
         return found
     faq_ids = [faq.faq_id for faq in flow.faqs]
+    # What a run can set: patterns' groups (and declared variables), and the case's 'start'.
+    # A check on any other name, "~" above all, could never fail.
+    flow_variables = set(variable_lengths(flow))
     for case in transcript.cases:
         if case.start is not None and case.start.state not in flow.states:
             hint = did_you_mean(case.start.state, flow.states)
             error(case.start.pos, f"flow '{flow.name}' has no state '{case.start.state}'{hint}")
+        settable = flow_variables | set(case.start.variables if case.start is not None else ())
         for step in case.steps:
+            for name in step.variables:
+                if name not in settable:
+                    hint = did_you_mean(name, settable)
+                    error(step.checks["vars"], f"flow '{flow.name}' never sets a variable '{name}'{hint}: no pattern "
+                          f"has a group (?P<{name}>...) and no 'start' of this test sets it")
             if step.state is not None and step.state not in flow.states:
                 hint = did_you_mean(step.state, flow.states)
                 error(step.checks["state"], f"flow '{flow.name}' has no state '{step.state}'{hint}")
