@@ -13,6 +13,12 @@ import pytest
 from bot.flows import load_flows
 from bot.transcripts import format_failure, read_transcripts, run_suite
 
+# A real 1x1 PNG, for a flow that sends a picture.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763f8cf"
+    "c0000003010100c9fe92ef0000000049454e44ae426082"
+)
+
 SHOP = """\
 flow: shop
 start: menu
@@ -220,4 +226,31 @@ tests:
     assert findings_of(text) == [
         "flows/tests/t.yaml:5:15: error: flow 'shop' never sets a variable 'tiket' (did you mean 'ticket'?): no "
         "pattern has a group (?P<tiket>...) and no 'start' of this test sets it",
+    ]
+
+
+PICTURE = SHOP.replace("    say: We're open 9-5.\n", "    say: We're open 9-5.\n    media: [shop.png]\n")
+
+
+async def test_media_sent_as_links_says_why_the_reply_has_no_attachment(shop: Path, tmp_path: Path) -> None:
+    # A customer outside +1 gets media as links in the text: 'media: true'
+    # failed with "got no media" and nothing said why.
+    Path("flows/media/shop.png").write_bytes(PNG)
+    Path("flows/shop.yaml").write_text(PICTURE, encoding="utf-8")
+    path = write('from: "+447700900123"\ntests:\n  - name: uk\n    steps:\n      - text: "1"\n        media: true\n',
+                 "t.yaml")
+    flows = load_flows("flows")
+    transcripts, findings = read_transcripts([path], flows)
+    assert findings == []
+    suite = await run_suite(flows, transcripts, workdir=tmp_path)
+    assert [format_failure(r) for r in suite.failed] == [
+        """\
+FAIL flows/tests/t.yaml: uk
+  step 1 at flows/tests/t.yaml:5:9
+    sent:    "1"
+    media:   expected media
+             got      no media
+             (the media went as links in the text: +447700900123 gets no MMS, only +1 numbers do; check a link \
+with 'contains')
+    decided: choice route=menu/choice 1 score=100.0 fresh=new -->hours"""
     ]

@@ -24,8 +24,11 @@ from bot.types import Reply, Session
 __all__ = ["check_step"]
 
 
-def check_step(step: Step, handled: Handled, session: Session | None) -> list[Mismatch]:
-    """Every expectation of ``step`` that the reply, the session or the decision did not meet."""
+def check_step(step: Step, handled: Handled, session: Session | None, media_base: str = "") -> list[Mismatch]:
+    """Every expectation of ``step`` that the reply, the session or the decision did not meet.
+
+    ``media_base`` is where media links point when a customer gets no MMS.
+    """
     out: list[Mismatch] = []
     at = step.checks
     replies = handled.replies
@@ -55,7 +58,13 @@ def check_step(step: Step, handled: Handled, session: Session | None) -> list[Mi
         media = [item for reply in replies for item in reply.media]
         if bool(media) != step.has_media:
             got = ", ".join(media) if media else "no media"
-            out.append(Mismatch("media", at["media"], "media" if step.has_media else "no media", got))
+            hint = ""
+            if step.has_media and media_base and media_base in text:
+                # Not a missing attachment: this customer's number gets links, as the server sends them.
+                who = session.key.customer if session is not None else "this customer"
+                hint = (f"the media went as links in the text: {who} gets no MMS, only +1 numbers do; "
+                        "check a link with 'contains'")
+            out.append(Mismatch("media", at["media"], "media" if step.has_media else "no media", got, hint=hint))
     if step.segments_at_most is not None:
         out.extend(_segments(step.segments_at_most, at["segments_at_most"], replies))
     if step.state is not None:

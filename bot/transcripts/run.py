@@ -105,7 +105,7 @@ class Runner:
                 failure = StepFailure(number, step, (), error=f"{type(exc).__name__}: {exc}")
                 return CaseResult(transcript, case, flow.name, key.customer, touched, failure)
             touched.record(handled)
-            mismatches = tuple(check_step(step, handled, session))
+            mismatches = tuple(check_step(step, handled, session, MEDIA_BASE))
             if mismatches:
                 explained = handled.decision.explain() if handled.decision else handled.kind
                 failure = StepFailure(number, step, mismatches, handled.replies, explained)
