@@ -254,3 +254,45 @@ FAIL flows/tests/t.yaml: uk
 with 'contains')
     decided: choice route=menu/choice 1 score=100.0 fresh=new -->hours"""
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "meant"),
+    [
+        ("text_contains: Reply", "contains"),  # spelling alone said 'not_contains': the opposite check
+        ("expect: Reply", "reply"),  # spelling alone said 'text'
+        ("delay: 5m", "wait"),  # spelling alone said 'reply'
+        ("say: Hi", "reply"),
+        ("excludes: Sorry", "not_contains"),
+        ("Text: hi", "text"),
+        ("no-reply: true", "no_reply"),
+    ],
+)
+def test_an_unknown_step_key_suggests_the_key_meant_not_just_a_similar_spelling(
+    shop: Path, line: str, meant: str
+) -> None:
+    key = line.split(":")[0]
+    expected = ", ".join(("text", "media", "wait", "reply", "contains", "not_contains", "regex", "segments_at_most",
+                          "no_reply", "state", "vars", "faq"))
+    assert findings_of(STEP.format(line)) == [
+        f"flows/tests/t.yaml:5:9: error: unknown key '{key}' in a step (did you mean '{meant}'?); "
+        f"expected one of: {expected}"
+    ]
+
+
+def test_words_from_other_tools_are_read_at_every_level(shop: Path) -> None:
+    text = """\
+customer: "+447700900123"
+tests:
+  - title: hi
+    begin: {name: menu}
+    steps: [hi]
+"""
+    assert findings_of(text) == [
+        "flows/tests/t.yaml:1:1: error: unknown key 'customer' in the transcript file (did you mean 'from'?); "
+        "expected one of: flow, from, tests",
+        "flows/tests/t.yaml:3:5: error: unknown key 'title' in a test (did you mean 'name'?); "
+        "expected one of: name, start, steps",
+        "flows/tests/t.yaml:4:5: error: unknown key 'begin' in a test (did you mean 'start'?); "
+        "expected one of: name, start, steps",
+    ]

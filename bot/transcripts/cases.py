@@ -11,9 +11,10 @@ from __future__ import annotations
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from bot.flows import Pos
-from bot.flows.errors import typo_targets
 from bot.flows.sections import e164_number
 from bot.flows.yamlnodes import Reader
+from bot.transcripts.keys import entries as keyed
+from bot.transcripts.keys import misspelt
 from bot.transcripts.model import Case, Start, Step, Transcript
 from bot.transcripts.steps import read_step, read_variables
 
@@ -35,7 +36,7 @@ def read_transcript(r: Reader, node: Node) -> Transcript | None:
             "in the flows folder's tests/ (format: flows/tests/README.md)",
         )
         return None
-    top = r.mapping(node, "the transcript file", TOP_KEYS)
+    top = keyed(r, node, "the transcript file", TOP_KEYS, "file")
     if top is None:
         return None
     flow = flow_pos = customer = None
@@ -56,7 +57,7 @@ def read_transcript(r: Reader, node: Node) -> Transcript | None:
                 continue
             seen[case.name] = case.pos
             cases.append(case)
-    elif "tests" not in _misspelt(node, TOP_KEYS):
+    elif "tests" not in misspelt(node, TOP_KEYS, "file"):
         r.error(node, "the file has no 'tests:'; expected a list of tests, each with a 'name' and 'steps'")
     return Transcript(r.file, r.pos(node), tuple(cases), flow, flow_pos, customer)
 
@@ -66,12 +67,6 @@ def _is_flow(node: Node) -> bool:
         return False
     keys = {key.value for key, _ in node.value if isinstance(key, ScalarNode)}
     return "states" in keys and "tests" not in keys
-
-
-def _misspelt(node: Node, allowed: tuple[str, ...]) -> set[str]:
-    """Keys of mapping ``node`` missing only because they are misspelt: reported once, as the typo."""
-    keys = (key.value for key, _ in node.value if isinstance(key, ScalarNode)) if isinstance(node, MappingNode) else ()
-    return typo_targets(keys, allowed)
 
 
 def _number(r: Reader, node: Node) -> str | None:
@@ -86,17 +81,17 @@ def _number(r: Reader, node: Node) -> str | None:
 
 
 def _case(r: Reader, node: Node) -> Case | None:
-    entries = r.mapping(node, "a test", CASE_KEYS)
+    entries = keyed(r, node, "a test", CASE_KEYS, "test")
     if entries is None:
         return None
     name = r.text(entries["name"][1], "the test's 'name'") if "name" in entries else None
-    misspelt = _misspelt(node, CASE_KEYS)
-    if "name" not in entries and "name" not in misspelt:
+    meant = misspelt(node, CASE_KEYS, "test")
+    if "name" not in entries and "name" not in meant:
         r.error(node, "a test needs a 'name' (what it checks, in a few words)")
     start = _start(r, entries["start"][1]) if "start" in entries else None
     steps: list[Step] = []
     if "steps" not in entries:
-        if "steps" not in misspelt:
+        if "steps" not in meant:
             r.error(node, "a test needs 'steps': a list of texts the customer sends")
     else:
         items = r.sequence(entries["steps"][1], "'steps'")
@@ -112,11 +107,11 @@ def _case(r: Reader, node: Node) -> Case | None:
 
 
 def _start(r: Reader, node: Node) -> Start | None:
-    entries = r.mapping(node, "'start'", START_KEYS)
+    entries = keyed(r, node, "'start'", START_KEYS, "start")
     if entries is None:
         return None
     if "state" not in entries:
-        if "state" not in _misspelt(node, START_KEYS):
+        if "state" not in misspelt(node, START_KEYS, "start"):
             r.error(node, "'start' needs a 'state' to begin the conversation in")
         return None
     state = r.text(entries["state"][1], "the start 'state'")

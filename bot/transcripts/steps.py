@@ -16,6 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from bot.flows import Pos
 from bot.flows.regexes import NESTED_REPEAT, compile_regex
 from bot.flows.yamlnodes import Reader
+from bot.transcripts.keys import entries as keyed
 from bot.transcripts.model import Step
 from bot.types import InboundMedia
 
@@ -66,7 +67,7 @@ def read_step(r: Reader, node: Node) -> Step | None:
         bare = r.text(node, "a step")
         return None if bare is None else Step(r.pos(node), text=bare)
     before = len(r.findings)  # a misspelt key must not also read as "a step needs 'text'"
-    entries = r.mapping(node, "a step", STEP_KEYS)
+    entries = keyed(r, node, "a step", STEP_KEYS, "step")
     if entries is None:
         return None
     for key, (_, value) in entries.items():
