@@ -50,7 +50,11 @@ def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
+        # As argparse reports any other missing argument: usage and the reason
+        # on stderr, so a script that gets exit 2 also gets why.
+        parser.print_usage(sys.stderr)
+        print(f"textdesk: error: name a command: {', '.join(COMMANDS)} ('textdesk --help' says what each does)",
+              file=sys.stderr)
         return 2
     code: int = args.handler(args)
     return code

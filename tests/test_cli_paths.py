@@ -108,3 +108,16 @@ def test_the_same_commands_work_on_the_folder(folder: Path) -> None:
     assert textdesk(folder, "lint")[0] == 0
     assert textdesk(folder, "test")[0] == 0
     assert textdesk(folder, "faq", "export", "--flow", "flows/shop.yaml")[0] == 0
+
+
+def test_no_command_says_what_is_expected_on_stderr(folder: Path) -> None:
+    # 'textdesk' alone printed the whole help to stdout and exited 2 with
+    # nothing on stderr: a script saw a failure and no reason for it.
+    done = subprocess.run([sys.executable, "-m", "bot.cli"], cwd=folder, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines()[-1] == (
+        "textdesk: error: name a command: serve, chat, test, lint, graph, faq, send, broadcast, subscribers "
+        "('textdesk --help' says what each does)"
+    )
+    assert done.stderr.startswith("usage: textdesk ")
