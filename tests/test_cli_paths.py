@@ -121,3 +121,21 @@ def test_no_command_says_what_is_expected_on_stderr(folder: Path) -> None:
         "('textdesk --help' says what each does)"
     )
     assert done.stderr.startswith("usage: textdesk ")
+
+
+def test_transcripts_in_sub_folders_of_tests_run_too(folder: Path) -> None:
+    # An editor who sorted tests into flows/tests/returns/ had them silently
+    # skipped: fewer tests ran, coverage looked as it did, and CI passed.
+    test = "tests:\n  - name: {}\n    steps:\n      - text: hi\n        contains: Reply 1\n"
+    (folder / "flows" / "tests" / "returns").mkdir()
+    (folder / "flows" / "tests" / "returns" / "refunds.yaml").write_text(test.format("refunds"))
+    (folder / "flows" / "tests" / ".drafts").mkdir()  # hidden, as for files: never read
+    (folder / "flows" / "tests" / ".drafts" / "broken.yaml").write_text("tests: [\n")
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "test"], cwd=folder,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == [
+        "flows/tests/returns/refunds.yaml: 1 passed",
+        "flows/tests/shop.yaml: 1 passed",
+    ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.flows import Finding, FlowSet
+from bot.flows.registry import is_litter
 from bot.transcripts.coverage import FlowCoverage, flow_coverage
 from bot.transcripts.load import check_transcript, parse_transcript, transcript_files
 from bot.transcripts.model import Transcript
@@ -33,13 +34,28 @@ class SuiteResult:
 
 
 def find_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Transcript files named directly, or directly inside named folders; each once, in order."""
+    """Transcript files named directly, or anywhere inside named folders; each once, in order."""
     out: list[Path] = []
     for path in map(Path, paths):
-        for file in transcript_files(path) if path.is_dir() else [path]:
+        for file in _inside(path) if path.is_dir() else [path]:
             if file not in out:
                 out.append(file)
     return out
+
+
+def _inside(folder: Path) -> list[Path]:
+    """The transcripts in ``folder`` and its sub-folders, sorted by path.
+
+    Sub-folders too: tests an editor sorted into ``tests/returns/`` were once
+    skipped without a word, and CI passed on fewer tests. Hidden and editors'
+    folders are skipped as their files are; symbolic links to folders are not
+    followed (a link to a parent would never end).
+    """
+    found: list[Path] = []
+    for root, folders, _ in os.walk(folder):
+        folders[:] = [name for name in folders if not is_litter(name)]
+        found += transcript_files(root)
+    return sorted(found)
 
 
 def read_transcripts(files: Sequence[Path], flows: FlowSet) -> tuple[list[Transcript], list[Finding]]:
