@@ -87,6 +87,12 @@ FILE_FLOWS = "--flows/TEXTDESK_FLOWS should be the folder of flow files, but 'fl
                                     "got ''"),
         (["lint", "--against", "flows"], "textdesk lint: error: --against should be the path of a SQLite database "
                                          "file, but 'flows' is a folder"),
+        (["lint", "--format", "json", "--costs"], "textdesk lint: error: --costs prints text lines, which would "
+                                                  "make the --format json output unreadable as JSON; run it "
+                                                  "without --format json"),
+        (["lint", "--format", "json", "--against", "faqs.csv"], "textdesk lint: error: --against prints text "
+                                                                "lines, which would make the --format json output "
+                                                                "unreadable as JSON; run it without --format json"),
         (["faq", "import", ""], "textdesk faq import: error: FILE.csv should be the path of a CSV file, got ''"),
         (["faq", "import", "flows"], "textdesk faq import: error: FILE.csv should be the path of a CSV file, but "
                                      "'flows' is a folder"),

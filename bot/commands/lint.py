@@ -66,6 +66,12 @@ def run(args: argparse.Namespace) -> int:
     except (PathError, ConfigError) as exc:
         print(f"textdesk lint: error: {exc}", file=sys.stderr)
         return 2
+    for flag, given in (("--costs", args.costs), ("--against", against is not None)):
+        if given and args.format == "json":
+            # Their lines after the findings' array made the output invalid JSON for whatever read it.
+            print(f"textdesk lint: error: {flag} prints text lines, which would make the --format json output "
+                  "unreadable as JSON; run it without --format json", file=sys.stderr)
+            return 2
     missing = [p for p in paths if not p.exists()]
     if missing:
         # A typo in a path must not read as "no findings": say so and stop.
