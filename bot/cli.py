@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
+from bot.commands.output import tolerate_encodings
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -47,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
+    tolerate_encodings()  # an emoji on a terminal that cannot show it is an escape, not a traceback
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -145,3 +145,27 @@ def test_transcripts_in_sub_folders_of_tests_run_too(folder: Path) -> None:
         "flows/tests/returns/refunds.yaml: 1 passed",
         "flows/tests/shop.yaml: 1 passed",
     ]
+
+
+BIKE = SHOP.replace("Where can I park?", "Where can I park my 🚲 (über-bike)?")
+
+
+def test_output_an_ascii_terminal_cannot_show_is_never_a_traceback(folder: Path) -> None:
+    # A Windows console or a redirect in a non-UTF-8 locale: printing an emoji
+    # once raised UnicodeEncodeError. Diagrams and CSV are UTF-8 files whatever
+    # the terminal (Graphviz, Mermaid and Excel read them so); messages fall
+    # back to escapes.
+    (folder / "flows" / "shop.yaml").write_text(BIKE, encoding="utf-8")
+    (folder / "flows" / "tests" / "shop.yaml").write_text(
+        "tests:\n  - name: ünïcode 🚲\n    steps:\n      - text: hi\n        contains: 🚲\n", encoding="utf-8"
+    )
+    ascii_io = {"PYTHONIOENCODING": "ascii"}
+    for argv in (["graph"], ["graph", "--format", "dot"], ["faq", "export"]):
+        done = subprocess.run([sys.executable, "-m", "bot.cli", *argv], cwd=folder, capture_output=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT), **ascii_io}, timeout=60)
+        assert (done.returncode, done.stderr) == (0, b""), done.stderr
+        assert "Where can I park my 🚲 (über-bike)?" in done.stdout.decode("utf-8")
+    code, err = textdesk(folder, "test", env=ascii_io)
+    assert code == 1
+    assert "Traceback" not in err
+

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from bot.commands.output import write_utf8
 from bot.commands.paths import PathError, flows_folder, given_file
 from bot.flows import FlowLoadError, flow_files, load_flows
 from bot.flows.faq_csv import FaqCsvError, export_csv, plan_import, read_csv, write_atomically
@@ -116,7 +117,7 @@ def _export(args: argparse.Namespace) -> int:
     path = _flow_path(args)
     _, text, flow = _read_flow(path)
     if args.output is None:
-        sys.stdout.write(export_csv(text, flow, lineterminator="\n"))
+        write_utf8(export_csv(text, flow, lineterminator="\n"))
         return 0
     _check_output(args.output)
     # A BOM and CRLF: Excel then opens accented letters and emoji correctly.

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from bot.commands.output import write_utf8
 from bot.commands.paths import PathError, flows_folder
 from bot.flows import FlowLoadError, load_flows
 from bot.flows.errors import did_you_mean
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"textdesk graph: error: no flow named '{args.flow}'{hint}; flows: {known}", file=sys.stderr)
         return 2
     text = render(flow, args.format)
-    sys.stdout.write(text)
+    write_utf8(text)
     # Still printed whole (a viewer may raise its limits), but said: otherwise
     # the first sign is an error box where the flow should be.
     for limit in mermaid_limits(flow, text) if args.format == "mermaid" else []:
