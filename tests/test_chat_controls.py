@@ -49,3 +49,23 @@ def test_control_characters_are_printed_escaped(tmp_path: Path) -> None:
     # Saved as patterns read the text (invisible characters dropped), shown escaped.
     assert "note = \\x1b[2Jwipe\\x07evil" in lines
     assert "unknown command /\\x1b[31m; try /reset /state /vars /help /quit (// sends a text starting with /)" in lines
+
+
+def test_a_closed_stdin_or_stdout_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    # 'textdesk chat <&-' (or a service manager that closes the descriptors):
+    # Python then has no sys.stdin, and the chat crashed on it.
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "notes.yaml").write_text(NOTE, encoding="utf-8")
+    command = f"exec {sys.executable} -m bot.cli chat --flows {tmp_path / 'flows'}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    closed_in = subprocess.run(["sh", "-c", command + " <&-"], capture_output=True, text=True, env=env, timeout=60)
+    assert (closed_in.returncode, closed_in.stdout) == (2, "")
+    assert closed_in.stderr == "textdesk chat: error: standard input is closed: the chat reads what you type there\n"
+    closed_out = subprocess.run(["sh", "-c", command + " >&-"], input="hi\n", capture_output=True, text=True,
+                                env=env, timeout=60)
+    assert (closed_out.returncode, closed_out.stderr) == (
+        2, "textdesk chat: error: standard output is closed: the chat prints the replies there\n"
+    )
+    graph = subprocess.run(["sh", "-c", f"exec {sys.executable} -m bot.cli graph --flows {tmp_path / 'flows'} >&-"],
+                           capture_output=True, text=True, env=env, timeout=60)
+    assert "Traceback" not in graph.stderr

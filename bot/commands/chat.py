@@ -74,6 +74,12 @@ def register(commands: Any, env: Mapping[str, str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Closed descriptors (``<&-``, some service managers) leave Python no
+    # sys.stdin or sys.stdout: the loop below would fail on them mid-start.
+    if sys.stdin is None:
+        return _usage("standard input is closed: the chat reads what you type there")
+    if sys.stdout is None:
+        return _usage("standard output is closed: the chat prints the replies there")
     try:
         folder = flows_folder(args.flows)
     except PathError as exc:

@@ -26,6 +26,8 @@ def tolerate_encodings() -> None:
 def write_utf8(text: str) -> None:
     """``text`` on stdout as UTF-8: a document (diagram, CSV) read by programs, not a message."""
     stream = sys.stdout
+    if stream is None:  # stdout closed (``>&-``): nowhere to write, as print() does
+        return
     buffer = getattr(stream, "buffer", None)
     if buffer is None or _is_utf8(stream.encoding):
         stream.write(text)
