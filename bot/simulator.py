@@ -68,19 +68,14 @@ _HELP = (
 _COMMANDS = "/reset /state /vars /help /quit"
 _NOT_TEXT = "not sent: this line is not text in the terminal's encoding (a phone could not send it)"
 
-
-# C0 controls but TAB, DEL, C1 controls, the line and paragraph separators and
-# the bidirectional overrides: what the customer typed, and replies and
-# variables made from it, reach the terminal as escapes (``\x1b``), never as
-# sequences that clear, recolour or reorder the operator's screen.
-_UNSAFE = [*range(0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F),
-           *range(0x2066, 0x206A)]
+# Controls (C0 but TAB, DEL, C1), line separators and bidi overrides the customer typed reach the
+# terminal as escapes (``\x1b``), never as sequences that clear, recolour or reorder the screen.
+_UNSAFE = (*range(9), *range(10, 32), *range(127, 160), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
 _ESCAPES = {code: ascii(chr(code))[1:-1] for code in _UNSAFE}
 
 
 def shown(text: str) -> str:
-    """``text`` as printed in the chat: control characters escaped, everything else as is."""
-    return text.translate(_ESCAPES)
+    return text.translate(_ESCAPES)  # as printed in the chat: controls escaped, all else as is
 
 
 class TargetError(ValueError):
