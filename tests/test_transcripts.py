@@ -498,7 +498,8 @@ tests:
         "video, audio, a content type like image/jpeg, or a file name like damage.jpg (or true/false to check "
         "whether the reply has media)",
         "flows/tests/shop.yaml:22:27: error: 'segments_at_most' should be from 1 to 10, got 11",
-        "flows/tests/shop.yaml:23:5: error: two tests are named 'one' (first at line 4)",
+        "flows/tests/shop.yaml:23:5: error: two tests are named 'one' (first at line 4); give each its own name, "
+        "which is how a failure is reported",
         "flows/tests/shop.yaml:24:12: error: 'steps' is empty; expected at least one text",
         "flows/tests/shop.yaml:25:5: error: a test needs a 'name' (what it checks, in a few words)",
     ]
@@ -514,7 +515,8 @@ tests:
                          "each with a 'name' and 'steps'"),
         ("flow: shp\ntests: []\n", "flows/tests/shop.yaml:1:7: error: no flow named 'shp' (did you mean 'shop'?); "
                                    "flows: shop"),
-        ("tests: []\n", "flows/tests/shop.yaml:1:1: error: the file has no tests"),
+        ("tests: []\n", "flows/tests/shop.yaml:1:1: error: the file has no tests; write at least one under "
+                       "'tests:', each with a 'name' and 'steps' (flows/tests/README.md)"),
         ("tests:\n  - name: a\n    steps:\n      - text: ''\n",
          "flows/tests/shop.yaml:4:15: error: 'text' is empty and no 'media' is sent: the customer sends nothing"),
         ("tests:\n  - name: a\n    start: {vars: {a: b}}\n    steps: [hi]\n",

@@ -296,3 +296,30 @@ tests:
         "flows/tests/t.yaml:4:5: error: unknown key 'begin' in a test (did you mean 'start'?); "
         "expected one of: name, start, steps",
     ]
+
+
+def test_a_name_with_no_look_alike_lists_what_there_is(shop: Path) -> None:
+    # Without a close match the message said only what was wrong; it now says
+    # what the flow has, so the editor can pick.
+    text = """\
+tests:
+  - name: x
+    start: {state: lobby}
+    steps:
+      - text: hi
+        state: checkout
+        faq: shipping
+  - name: x
+    steps: [hi]
+"""
+    assert findings_of(text) == [
+        "flows/tests/t.yaml:3:20: error: flow 'shop' has no state 'lobby'; its states: menu, hours",
+        "flows/tests/t.yaml:6:16: error: flow 'shop' has no state 'checkout'; its states: menu, hours",
+        "flows/tests/t.yaml:7:14: error: flow 'shop' has no FAQ with id 'shipping': it has no FAQs",
+        "flows/tests/t.yaml:8:5: error: two tests are named 'x' (first at line 2); give each its own name, "
+        "which is how a failure is reported",
+    ]
+    assert findings_of("tests: []\n") == [
+        "flows/tests/t.yaml:1:1: error: the file has no tests; write at least one under 'tests:', each with a "
+        "'name' and 'steps' (flows/tests/README.md)"
+    ]

@@ -53,7 +53,9 @@ def read_transcript(r: Reader, node: Node) -> Transcript | None:
             if case is None:
                 continue
             if case.name in seen:
-                r.error(item, f"two tests are named '{case.name}' (first at line {seen[case.name].line})")
+                first = seen[case.name].line
+                r.error(item, f"two tests are named '{case.name}' (first at line {first}); give each its own name, "
+                        "which is how a failure is reported")
                 continue
             seen[case.name] = case.pos
             cases.append(case)

@@ -121,9 +121,12 @@ def check_transcript(transcript: Transcript, flows: FlowSet) -> list[Finding]:
     # What a run can set: patterns' groups (and declared variables), and the case's 'start'.
     # A check on any other name, "~" above all, could never fail.
     flow_variables = set(variable_lengths(flow))
+    # Without a look-alike to suggest, say what there is to pick from.
+    states = f"; its states: {', '.join(flow.states)}"
+    faqs = f"; its FAQ ids: {', '.join(faq_ids)}" if faq_ids else ": it has no FAQs"
     for case in transcript.cases:
         if case.start is not None and case.start.state not in flow.states:
-            hint = did_you_mean(case.start.state, flow.states)
+            hint = did_you_mean(case.start.state, flow.states) or states
             error(case.start.pos, f"flow '{flow.name}' has no state '{case.start.state}'{hint}")
         settable = flow_variables | set(case.start.variables if case.start is not None else ())
         for step in case.steps:
@@ -133,9 +136,9 @@ def check_transcript(transcript: Transcript, flows: FlowSet) -> list[Finding]:
                     error(step.checks["vars"], f"flow '{flow.name}' never sets a variable '{name}'{hint}: no pattern "
                           f"has a group (?P<{name}>...) and no 'start' of this test sets it")
             if step.state is not None and step.state not in flow.states:
-                hint = did_you_mean(step.state, flow.states)
+                hint = did_you_mean(step.state, flow.states) or states
                 error(step.checks["state"], f"flow '{flow.name}' has no state '{step.state}'{hint}")
             if step.faq is not None and step.faq not in faq_ids:
-                hint = did_you_mean(step.faq, faq_ids)
+                hint = did_you_mean(step.faq, faq_ids) or faqs
                 error(step.checks["faq"], f"flow '{flow.name}' has no FAQ with id '{step.faq}'{hint}")
     return found

@@ -23,6 +23,11 @@ from bot.transcripts.run import Runner, flow_of
 __all__ = ["SuiteResult", "coverage_for", "find_files", "read_transcripts", "run_suite"]
 
 
+_NO_TESTS = (
+    "the file has no tests; write at least one under 'tests:', each with a 'name' and 'steps' (flows/tests/README.md)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class SuiteResult:
     results: tuple[CaseResult, ...]
@@ -67,7 +72,7 @@ def read_transcripts(files: Sequence[Path], flows: FlowSet) -> tuple[list[Transc
         if transcript is not None:
             problems = [*problems, *check_transcript(transcript, flows)]
             if not transcript.cases and not problems:
-                problems.append(Finding(transcript.pos, "error", "the file has no tests"))
+                problems.append(Finding(transcript.pos, "error", _NO_TESTS))
         findings.extend(problems)
         if transcript is not None and not problems:
             transcripts.append(transcript)
