@@ -30,6 +30,7 @@ from bot.carriers.fields import has_surrogate
 from bot.clock import Clock, SystemClock
 from bot.engine import Decision
 from bot.flows import Flow, FlowSet
+from bot.flows.errors import did_you_mean
 from bot.service import ConversationService, Handled, MmsPolicy
 from bot.sms import analyze
 from bot.store import Store
@@ -48,8 +49,7 @@ __all__ = [
 
 CHANNEL = "chat"
 DEFAULT_CUSTOMER = "+15550000000"
-# The first business number tried for a default flow that lists none: any
-# number no flow claims reaches the default flow.
+# The first business number tried for a default flow that lists none: any number no flow claims reaches it.
 _UNLISTED_FROM = "+15550000100"
 # [0-9], not \d: \d also matches other scripts' digits (Arabic-Indic, Devanagari...).
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
@@ -103,7 +103,7 @@ def choose_target(flows: FlowSet, flow_name: str | None = None, to: str | None =
     """
     if flow_name is not None and flow_name not in flows.flows:
         names = ", ".join(sorted(flows.flows))
-        raise TargetError(f"no flow named '{flow_name}' (flows: {names})")
+        raise TargetError(f"no flow named '{flow_name}'{did_you_mean(flow_name, flows.flows)}; flows: {names}")
     if to is not None:
         routed = flows.for_number(to)
         if flow_name is not None and routed.name != flow_name:

@@ -225,7 +225,10 @@ def test_db_keeps_the_conversation(monkeypatch: pytest.MonkeyPatch, small: Path,
 
 def test_bad_flow_name_is_a_clear_error(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["chat", "--flows", str(small), "--flow", "vpi"]) == 2
-    assert capsys.readouterr().err == "textdesk chat: error: no flow named 'vpi' (flows: shop, vip)\n"
+    # As graph and test say it: the likely flow first, then every flow.
+    assert capsys.readouterr().err == (
+        "textdesk chat: error: no flow named 'vpi' (did you mean 'vip'?); flows: shop, vip\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -397,7 +400,7 @@ def test_choose_target(small: Path) -> None:
     assert choose_target(flows, "shop", "+15550001234") == Target(flows.flows["shop"], "+15550001234")
     with pytest.raises(TargetError, match=r"--to \+15555550199 is answered by flow 'vip', not 'shop'"):
         choose_target(flows, "shop", "+15555550199")
-    with pytest.raises(TargetError, match=r"no flow named 'vpi' \(flows: shop, vip\)"):
+    with pytest.raises(TargetError, match=r"no flow named 'vpi' \(did you mean 'vip'\?\); flows: shop, vip"):
         choose_target(flows, "vpi")
 
 
