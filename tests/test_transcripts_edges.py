@@ -323,3 +323,12 @@ tests:
         "flows/tests/t.yaml:1:1: error: the file has no tests; write at least one under 'tests:', each with a "
         "'name' and 'steps' (flows/tests/README.md)"
     ]
+
+
+def test_a_step_written_as_text_colon_reply_says_how_to_write_it(shop: Path) -> None:
+    # '- hi: Hi! Reply 1' reads as a step with one unknown key 'hi'.
+    assert findings_of("tests:\n  - name: x\n    steps:\n      - hi: Hi! Reply 1\n") == [
+        "flows/tests/t.yaml:4:9: error: unknown key 'hi' in a step; expected one of: text, media, wait, reply, "
+        "contains, not_contains, regex, segments_at_most, no_reply, state, vars, faq (to send 'hi' and check "
+        "the reply, write 'text: hi' and, under it, 'contains: ...')"
+    ]

@@ -73,7 +73,11 @@ def entries(
         key_node, _ = out.pop(key)
         guess = meant(key, allowed, level)
         hint = f" (did you mean '{guess}'?)" if guess is not None else ""
-        r.error(key_node, f"unknown key '{key}' in {what}{hint}; expected one of: {', '.join(allowed)}")
+        # '- hi: Hi! Reply 1': the text sent and the reply expected, as one pair.
+        howto = ""
+        if guess is None and level == "step" and isinstance(node, MappingNode) and len(node.value) == 1:
+            howto = f" (to send '{key}' and check the reply, write 'text: {key}' and, under it, 'contains: ...')"
+        r.error(key_node, f"unknown key '{key}' in {what}{hint}; expected one of: {', '.join(allowed)}{howto}")
     return out
 
 
