@@ -332,3 +332,13 @@ def test_a_step_written_as_text_colon_reply_says_how_to_write_it(shop: Path) -> 
         "contains, not_contains, regex, segments_at_most, no_reply, state, vars, faq (to send 'hi' and check "
         "the reply, write 'text: hi' and, under it, 'contains: ...')"
     ]
+
+
+@pytest.mark.parametrize("regex", ["sorry|", "x*", ".*", "^(?!.*sorry)"])
+def test_a_regex_that_matches_an_empty_reply_is_a_mistake(shop: Path, regex: str) -> None:
+    # 'sorry|' (a stray bar) matches the empty text at the start of any reply:
+    # the check passed whatever was sent, even nothing at all.
+    assert findings_of(STEP.format(f"regex: '{regex}'")) == [
+        "flows/tests/t.yaml:5:16: error: 'regex' matches an empty text, so it passes whatever is sent, even no "
+        "reply; write a pattern that needs at least one character (to check a text is absent, use 'not_contains')"
+    ]

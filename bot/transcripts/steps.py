@@ -58,6 +58,10 @@ _EMPTY = {
     "media": "is an empty list, so the customer sends no attachment; write what they send "
     "(photo, video, audio, ...), true/false to check the reply",
 }
+_MATCHES_EMPTY = (
+    "matches an empty text, so it passes whatever is sent, even no reply; write a pattern that needs at least "
+    "one character (to check a text is absent, use 'not_contains')"
+)
 # Where the customer's attachments pretend to live; never fetched.
 INBOUND_MEDIA_BASE = "https://customer-media.invalid/"
 
@@ -166,6 +170,9 @@ def _regexes(r: Reader, node: Node) -> tuple[re.Pattern[str], ...]:
             r.error(item, f"'regex' {_HANGS}")
         elif isinstance(compiled, str):
             r.error(item, f"'regex' {compiled}")
+        elif compiled.search("") is not None:
+            # 'sorry|' (a stray bar), 'x*': they match at the start of any text.
+            r.error(item, f"'regex' {_MATCHES_EMPTY}")
         else:
             out.append(compiled)
     return tuple(out)
