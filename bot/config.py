@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot.commands.paths import PathError, given_file
+
 __all__ = [
     "Config",
     "ConfigError",
@@ -194,12 +196,10 @@ def database_path(value: str, what: str = "--db") -> Path:
     An empty value would be the current folder, and SQLite's refusal of a
     folder ("unable to open database file") names neither the flag nor the cause.
     """
-    if not value.strip():
-        raise ConfigError(f"{what} should be the path of a SQLite database file, got '{value}'")
-    path = Path(value)
-    if path.is_dir():
-        raise ConfigError(f"{what} should be the path of a SQLite database file, but '{value}' is a folder")
-    return path
+    try:
+        return given_file(value, what, "a SQLite database file")
+    except PathError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _flows_path(value: str) -> Path:
