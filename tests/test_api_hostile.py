@@ -185,3 +185,11 @@ async def test_a_number_too_large_for_a_float_is_no_variable(api: Api, value: by
     status, data = await send_raw(api, "POST", "/api/conversations", body)
     assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "variables"), data
     assert "'name'" in data["error"]["message"]
+
+
+@pytest.mark.parametrize("number", ["9" * 100_000, "x" * 5_000, "+1" + "5" * 3_000], ids=["digits", "letters", "plus"])
+async def test_a_huge_malformed_number_is_not_echoed_whole(api: Api, number: str) -> None:
+    status, data = await api.post("/api/broadcasts", {"numbers": [number], "text": "hi"})
+    assert (status, data["error"]["code"]) == (400, "malformed_number"), data
+    message = data["error"]["message"]
+    assert len(message) < 300 and f"({len(number)} characters)" in message, message[:300]

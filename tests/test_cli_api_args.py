@@ -81,3 +81,26 @@ async def test_names_typed_by_hand_are_one_path_segment(
     assert 'starting with a letter or digit; got "deals?limit=1"' in capsys.readouterr().err
     assert await asyncio.to_thread(main, ["broadcast", "--status", "no such id"]) == 1
     assert "textdesk broadcast: error: not_found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--audience", "deals", "--text", " "], "--text is empty"),
+        (["--audience", "deals", "--state", ""], "--state is empty"),
+        (["--audience", "", "--text", "hi"], "--audience is empty"),
+        (["--audience", "deals", "--text", "hi", "--key", ""], "--key is empty"),
+        (["--status", ""], "--status is empty"),
+        (["--status", "bc_1", "--audience", "deals"], "--status follows an existing broadcast"),
+    ],
+)
+def test_broadcast_arguments_that_would_be_dropped_or_ignored(argv: list[str], message: str) -> None:
+    code, err = cli("broadcast", *argv)
+    assert code == 2, err
+    assert f"textdesk broadcast: error: {message}" in err
+
+
+@pytest.mark.parametrize("interval", ["0", "-1", "nan", "soon"])
+def test_broadcast_poll_interval_must_be_positive(interval: str) -> None:
+    code, err = cli("broadcast", "--status", "bc_1", "--interval", interval)
+    assert code == 2 and "--interval: should be seconds from 0 to 3600" in err, err

@@ -18,6 +18,9 @@ import phonenumbers
 __all__ = ["NumberError", "to_e164"]
 
 
+SHOWN_CHARS = 40  # of a refused number, in its message
+
+
 class NumberError(ValueError):
     """The text is not a possible phone number; the message says why."""
 
@@ -25,14 +28,16 @@ class NumberError(ValueError):
 def to_e164(raw: str, region: str = "") -> str:
     """``"+1 (555) 000-1234"`` -> ``"+15550001234"``; raise ``NumberError`` otherwise."""
     text = raw.strip()
+    # The refusal quotes the text: a megabyte pasted by mistake is not echoed whole.
+    shown = raw if len(raw) <= SHOWN_CHARS else raw[:SHOWN_CHARS] + f"... ({len(raw)} characters)"
     if text.startswith("00"):
         text = "+" + text[2:]  # the international prefix most of the world dials
     if not text.startswith("+") and not region:
-        raise NumberError(f"'{raw}' has no country code; write it as +<country><number> or give 'region'")
+        raise NumberError(f"'{shown}' has no country code; write it as +<country><number> or give 'region'")
     try:
         parsed = phonenumbers.parse(text, region.upper() or None)
     except phonenumbers.NumberParseException as exc:
-        raise NumberError(f"'{raw}' is not a phone number: {exc}") from exc
+        raise NumberError(f"'{shown}' is not a phone number: {exc}") from exc
     if not phonenumbers.is_possible_number(parsed):
-        raise NumberError(f"'{raw}' is not a possible phone number for its country (wrong length?)")
+        raise NumberError(f"'{shown}' is not a possible phone number for its country (wrong length?)")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -48,15 +48,34 @@ def register(commands: Any, env: Mapping[str, str]) -> None:
     parser.add_argument("--var", action="append", metavar="NAME=VALUE", help="a variable for --state")
     parser.add_argument("--key", metavar="KEY", help="idempotency key: re-running with it never sends twice")
     parser.add_argument("--no-wait", action="store_true", help="return once the broadcast is queued")
-    parser.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)  # poll seconds
+    parser.add_argument("--interval", type=_positive_seconds, default=2.0, help=argparse.SUPPRESS)  # poll seconds
     add_sender_arguments(parser)
     add_client_arguments(parser, env)
     parser.set_defaults(handler=lambda args: guarded("broadcast", run, args))
 
 
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 3600:  # also NaN
+        raise argparse.ArgumentTypeError(f"should be seconds from 0 to 3600, got '{value}'")
+    return seconds
+
+
 def run(args: argparse.Namespace) -> int:
     client = checked_client(args)
+    for name in ("text", "state", "audience", "key", "status"):
+        # An empty value would be dropped as not given: "--text ''" would send
+        # nothing, "--key ''" would lose the protection against sending twice.
+        value = getattr(args, name)
+        if value is not None and not value.strip():
+            raise ClientError(f"--{name} is empty; give a value or leave the option out", code="usage")
     if args.status:
+        if args.csv or args.audience or args.text or args.state:
+            raise ClientError("--status follows an existing broadcast: give no FILE.csv, --audience, --text "
+                              "or --state with it", code="usage")
         return follow(client, args.status, args.interval, sys.stderr)
     if bool(args.csv) == bool(args.audience):
         raise ClientError("give a CSV file of numbers or --audience NAME (one of them)", code="usage")
