@@ -193,3 +193,18 @@ async def test_a_huge_malformed_number_is_not_echoed_whole(api: Api, number: str
     assert (status, data["error"]["code"]) == (400, "malformed_number"), data
     message = data["error"]["message"]
     assert len(message) < 300 and f"({len(number)} characters)" in message, message[:300]
+
+
+async def test_a_database_refusing_writes_is_a_documented_503(api: Api) -> None:
+    # Api.call checks every answer against the OpenAPI document: a 503 from the
+    # server's error middleware must be one it promises.
+    from bot.web.app import SERVICE
+
+    store = api.client.server.app[SERVICE].store
+    await store.db.execute("PRAGMA query_only = ON")  # type: ignore[attr-defined]
+    try:
+        status, data = await api.post("/api/audiences/deals/subscribers", {"numbers": ["+15550001234"],
+                                                                           "source": "test"})
+    finally:
+        await store.db.execute("PRAGMA query_only = OFF")  # type: ignore[attr-defined]
+    assert (status, data["error"]["code"]) == (503, "storage_unavailable"), data

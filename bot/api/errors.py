@@ -38,6 +38,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "wrong_code": (422, "the code is wrong; 'attempts_left' says how many tries remain"),
     "too_many_attempts": (429, "the code was tried too often; request a new one"),
     "rate_limited": (429, "too many requests for this number or client; 'retry_after' says when to retry"),
+    # Raised by the server's error middleware (bot.web.errors) for any store failure.
+    "storage_unavailable": (503, "the database is unavailable (locked by another process, disk full); retry later"),
 }
 
 

@@ -13,7 +13,7 @@ from bot.api.errors import ERRORS
 
 __all__ = ["OPENAPI", "operation_errors"]
 
-_COMMON = ("missing_token", "invalid_token")
+_COMMON = ("missing_token", "invalid_token", "storage_unavailable")
 _BODY = ("unsupported_media_type", "invalid_json", "body_too_large", "missing_field", "invalid_field",
          "unknown_field", "malformed_number")
 _SENDER = ("unknown_flow", "flow_number_mismatch", "unknown_channel")
