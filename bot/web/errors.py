@@ -37,6 +37,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPRequestEntityTooLarge:
         limit = request.app._client_max_size
         return json_error(413, "body_too_large", f"the request body is larger than the limit of {limit} bytes")
+    except web.HTTPMethodNotAllowed as exc:
+        # RFC 9110 15.5.6: a 405 says which methods the resource takes.
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        answer = json_error(405, "method_not_allowed", f"{request.method[:20]} is not allowed here; allowed: {allowed}")
+        answer.headers["Allow"] = allowed
+        return answer
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
