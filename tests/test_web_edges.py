@@ -6,9 +6,12 @@ client sees it, status, headers and body.
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from tests.conftest import AppFactory
+import pytest
+from twilio.request_validator import RequestValidator
+
+from tests.conftest import PUBLIC, TOKEN, AppFactory, Phone, db_rows
 
 API_TOKEN = "edge-test-token-0123456789"
 
@@ -30,3 +33,21 @@ async def test_a_wrong_method_is_405_with_allow(make_client: AppFactory, method:
     data = await response.json()
     assert data["error"]["code"] == "method_not_allowed"
     assert method in data["error"]["message"] and "GET" in data["error"]["message"], data
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
+@pytest.mark.parametrize("path", ["/webhooks/twilio", "/webhooks/twilio/status"])
+async def test_a_method_no_carrier_uses_is_405_even_signed(make_client: AppFactory, db_path: Path,
+                                                             method: str, path: str) -> None:
+    # Carriers call webhooks with POST (Twilio, Plivo and the Vonage SMS API
+    # also with GET): a correctly signed PUT was handled as a text message.
+    client = await make_client()
+    phone = Phone(client, "+15550007001")
+    params = phone.params("hours?")
+    signature = RequestValidator(TOKEN).compute_signature(PUBLIC + path, params)
+    response = await client.request(method, path, data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status == 405
+    assert {m.strip() for m in response.headers["Allow"].split(",")} == {"GET", "POST"}
+    if method != "HEAD":
+        assert (await response.json())["error"]["code"] == "method_not_allowed"
+    assert db_rows(db_path, "SELECT count(*) FROM inbound") == [(0,)]

@@ -109,8 +109,12 @@ def create_app(
     if config.api_tokens:
         # The business-initiated API exists only when tokens are configured.
         mount_api(app, config.api_tokens)
-    app.router.add_route("*", "/webhooks/{carrier}", inbound_webhook)
-    app.router.add_route("*", "/webhooks/{carrier}/status", status_webhook)
+    # Carriers call with POST, and Twilio, Plivo and the Vonage SMS API also
+    # with GET: any other method (a signed PUT, a HEAD with a body) is a 405
+    # from the router, never a message handled. No HEAD: it is not a webhook.
+    for method in ("GET", "POST"):
+        app.router.add_route(method, "/webhooks/{carrier}", inbound_webhook)
+        app.router.add_route(method, "/webhooks/{carrier}/status", status_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
