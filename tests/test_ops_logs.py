@@ -107,3 +107,22 @@ def test_numbers_in_carrier_errors_and_tracebacks_are_masked(formatter: logging.
     line = formatter.format(record)
     assert "ValueError: no conversation for +15*******76" in line.replace("\\n", "\n")
     assert NUMBER[1:] not in line
+
+
+# What str.splitlines() (and so many log viewers and shippers) reads as a line
+# break, and what repaints or reorders a terminal: C1 controls (NEL, CSI), DEL,
+# the line and paragraph separators, bidirectional overrides and isolates.
+UNSAFE_UNESCAPED_BY_JSON = "\x85\x9b\x7f\u2028\u2029\u202e\u2066"
+
+
+@pytest.mark.parametrize("formatter", [TextFormatter(), JsonFormatter()], ids=["text", "json"])
+def test_line_breaks_and_terminal_controls_json_leaves_raw_are_escaped(formatter: logging.Formatter) -> None:
+    # A request path is decoded before the refusal line prints it: %C2%85 is NEL.
+    path = "/webhooks/x" + UNSAFE_UNESCAPED_BY_JSON + '{"level": "ERROR", "message": "forged"}'
+    record = logging.LogRecord("textdesk.web", logging.INFO, __file__, 1, "refused %s %s: %s %s",
+                               ("POST", path, 404, "unknown_carrier"), None)
+    line = formatter.format(record)
+    assert len(line.splitlines()) == 1, repr(line)
+    assert not any(c in line for c in UNSAFE_UNESCAPED_BY_JSON), repr(line)
+    if isinstance(formatter, JsonFormatter):
+        assert json.loads(line)["message"] == f"refused POST {path}: 404 unknown_carrier"  # escaped, not lost
