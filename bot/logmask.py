@@ -15,12 +15,18 @@ import re
 __all__ = ["mask", "mask_numbers"]
 
 # E.164 as textdesk keys numbers (a "+" and 7 or more digits), also URL-encoded
-# ("%2B"), as it appears in request paths. Bare digit runs are left alone: they
-# are as often ids, timestamps and sizes. Two patterns, each starting with a
+# ("%2B"), as it appears in request paths. Bare digit runs are left alone (they
+# are as often ids, timestamps and sizes) except as a number field's value in a
+# query string. Two patterns, each starting with a
 # literal, because the regex engine then skips to candidates: an alternation
 # made the per-message log line's pass twice as slow.
 _PLUS = re.compile(r"(\+)(\d{7,})")
 _ENCODED = re.compile(r"(%2[bB])(\d{7,})")
+# Numbers without the "+" as carriers put them in a GET webhook's query, which
+# the access log prints whole: the Vonage SMS API's msisdn and to (GET is its
+# default), Plivo's From and To. Only these names: other digit runs in a query
+# are ids and timestamps.
+_QUERY = re.compile(r"([?&](?:msisdn|from|to)=)(\d{7,})", re.IGNORECASE)
 
 
 def mask(number: str) -> str:
@@ -39,4 +45,6 @@ def mask_numbers(text: str) -> str:
         text = _PLUS.sub(_masked, text)
     if "%2" in text:
         text = _ENCODED.sub(_masked, text)
+    if "?" in text and "=" in text:  # a query string: the access log's request line
+        text = _QUERY.sub(_masked, text)
     return text

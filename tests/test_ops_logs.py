@@ -93,6 +93,34 @@ async def test_client_controlled_paths_cannot_forge_lines_or_leak_numbers(server
     assert "+15*******76" in text  # the customer's per-message line, masked as before
 
 
+async def test_numbers_without_plus_in_webhook_queries_are_masked_in_the_access_log(
+    server: tuple[str, str, Path],
+) -> None:
+    # The Vonage SMS API calls its webhooks with GET by default, and Plivo can:
+    # their numbers come without "+" (msisdn=447700900123), in the query that the
+    # access log prints whole, whatever the answer (here 404: not configured).
+    url, _form, log = server
+    customer, business = "447700900123", "14155550187"
+    async with aiohttp.ClientSession() as session:
+        await wait_ready(session, url)
+        for path in (
+            f"/webhooks/vonage-sms?msisdn={customer}&to={business}&messageId=0A00000012345678&text=hi"
+            "&type=text&keyword=HI&message-timestamp=2026-11-27+12%3A00%3A00",
+            f"/webhooks/plivo/status?From={business}&To={customer}&MessageUUID=abc&Status=delivered",
+            f"/webhooks/vonage-sms/status?MSISDN={customer}&TO={business}",
+        ):
+            async with session.get(aiohttp.client.URL(url + path, encoded=True)) as answer:
+                assert answer.status == 404
+    deadline = time.monotonic() + 10
+    while log.read_text().count("/webhooks/") < 6 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the child writes its lines asynchronously to the file
+    text = log.read_text(encoding="utf-8")
+    assert text.count("aiohttp.access") >= 3, text
+    assert customer not in text and business not in text, text
+    assert f"msisdn=44{'*' * 8}23" in text and f"From=14{'*' * 7}87" in text, text  # as mask() shows them
+    assert "messageId=0A00000012345678" in text  # ids are not numbers
+
+
 @pytest.mark.parametrize("formatter", [TextFormatter(), JsonFormatter()], ids=["text", "json"])
 def test_numbers_in_carrier_errors_and_tracebacks_are_masked(formatter: logging.Formatter) -> None:
     # What the outbox logs when Twilio refuses a send (error 21211 names the number).
