@@ -4,7 +4,9 @@ A sliding window per conversation: at most ``burst`` messages in ``window``
 seconds are handled by the flow; the rest of the burst is recorded but not
 answered (opt-out and HELP are handled before this and always work). Memory is
 bounded: the least recently seen conversations are forgotten first, and a
-forgotten conversation simply starts a fresh window.
+forgotten conversation simply starts a fresh window. A clock set back
+(NTP, a restored VM) also starts a fresh window: times recorded before the
+step are not counted as recent.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ class FloodGate:
     def allow(self, key: Hashable, now: float) -> bool:
         """Record a message at ``now``; False when it is over the burst limit."""
         times = self._seen.pop(key, ())
-        recent = tuple(t for t in times if now - t < self.window)
+        # A time after ``now`` is from before the clock was set back: not
+        # recent, or it would count for as long as the clock takes to catch up.
+        recent = tuple(t for t in times if 0.0 <= now - t < self.window)
         allowed = len(recent) < self.burst
         if allowed:
             recent += (now,)

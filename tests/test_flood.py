@@ -44,3 +44,28 @@ def test_windows_hold_nothing_the_cyclic_gc_has_to_walk() -> None:
         gate.allow(("twilio", f"+1555000{n:04d}", "+15555550100"), float(n))
     gc.collect()  # CPython stops tracking tuples of untracked values when it first sees them
     assert not any(gc.is_tracked(key) or gc.is_tracked(times) for key, times in gate._seen.items())
+
+
+def test_a_clock_set_back_does_not_keep_future_times_in_the_window() -> None:
+    # The system clock stepped back an hour (NTP, a VM restored): the times
+    # recorded before the step lie in the "future". They must not count as
+    # recent for the whole hour it takes the clock to catch up.
+    gate = FloodGate(burst=3, window=10.0)
+    key = ("twilio", "+15550004444", "+15555550100")
+    assert all(gate.allow(key, t) for t in (3600.0, 3601.0, 3602.0))
+    assert gate.allow(key, 3603.0) is False  # the burst is spent, as it should be
+    assert gate.allow(key, 0.0) is True  # an hour back: the old window is not "recent"
+    assert gate.allow(key, 20.0) is True  # and the window slides normally from here
+    assert gate.allow(key, 21.0) is True
+    assert gate.allow(key, 22.0) is True
+    assert gate.allow(key, 23.0) is False  # 20, 21, 22 are inside: the limit still holds
+
+
+def test_a_clock_far_forward_starts_a_fresh_window() -> None:
+    gate = FloodGate(burst=2, window=10.0)
+    key = ("twilio", "+15550005555", "+15555550100")
+    assert gate.allow(key, 0.0) and gate.allow(key, 1.0)
+    assert gate.allow(key, 2.0) is False
+    assert gate.allow(key, 1e9) is True
+    assert gate.allow(key, 1e9) is True
+    assert gate.allow(key, 1e9) is False
