@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from bot.store import SQLiteStore, StoreError
+from bot.store.base import TurnState
 from bot.store.hops import run_on_thread
+from bot.store.turns import UPSERT_SESSION, session_row
 from bot.types import Reply
 from tests.test_store_sqlite import T0, count, count_where, inbound, key_for, query, session_for
 
@@ -217,3 +219,29 @@ async def test_turns_answered_by_a_trip_join_the_next_one(store: SQLiteStore) ->
     # Writes run first in a trip, then its reads.
     assert ran[2:5] == ["a write", "b write", "c read"]
     assert ran[5:] == ["c write"]
+
+
+class _Abandoned(Exception):
+    pass
+
+
+async def test_a_turns_read_never_sees_another_writers_uncommitted_transaction(store: SQLiteStore) -> None:
+    # The API's writes (a conversation started through /api, a broadcast chunk)
+    # are transactions of several statements on the same connection, awaited one
+    # by one. A turn's read must not run inside one: it would see a session that
+    # a rollback (the API client gone, a failed statement) then takes back, and
+    # the turn would answer from it and write it back for good.
+    key = key_for()
+    read: asyncio.Future[object] | None = None
+    with pytest.raises(_Abandoned):
+        async with store._transaction() as db:
+            await db.execute(UPSERT_SESSION, session_row(session_for(key, "uncommitted")))
+            read = asyncio.ensure_future(store.load_turn(inbound("R1", key)))
+            for _ in range(3):
+                await asyncio.sleep(0)  # the drain task takes the read to SQLite's thread, if it may
+            await db.execute("SELECT 1")  # behind it in aiosqlite's queue: the read, if sent, ran
+            raise _Abandoned
+    assert read is not None
+    state = await read
+    assert isinstance(state, TurnState)
+    assert state.session is None  # the rolled-back session was never seen

@@ -16,7 +16,9 @@ all the jobs submitted while the previous trip was in flight go together:
 - if any write fails, the batch is rolled back and its writes are retried one
   transaction each in the same trip, so one bad turn (or a full disk hitting
   one of them) fails only itself;
-- the reads run after the COMMIT, so they see every committed turn.
+- the reads run after the COMMIT, so they see every committed turn, and
+  under the same write lock even in a trip without writes: never inside
+  another writer's open transaction, whose rows they would otherwise see.
 
 Under no load a batch is one job and nothing waits for company: the first
 job starts a drain task at once, and batches grow only while a trip is in
@@ -123,15 +125,20 @@ class Hops:
         read_jobs = [job for job, _ in reads]
         try:
             db = self._db()
-            if writes:
-                # Other writers (outbox, API) run multi-statement transactions
-                # on the same connection: never interleave with them.
-                async with self._write_lock:
+            # Other writers (outbox, API) run multi-statement transactions on
+            # the same connection, awaiting each statement: never interleave
+            # with them, not even to read. A read inside one would see its
+            # uncommitted rows (a session an API start then rolls back), and
+            # the turn would answer from them and write them back for good.
+            async with self._write_lock:
+                if writes:
                     write_results, read_results = await run_on_thread(
                         db, lambda conn: (_run_writes(conn, writes), _run_reads(conn, read_jobs))
                     )
-            else:
-                write_results, read_results = [], await run_on_thread(db, lambda conn: _run_reads(conn, read_jobs))
+                else:
+                    write_results, read_results = [], await run_on_thread(
+                        db, lambda conn: _run_reads(conn, read_jobs)
+                    )
         except BaseException as exc:
             error = exc if isinstance(exc, StoreError) else StoreError(f"database unavailable: {exc}")
             for _, future in writes + reads:
