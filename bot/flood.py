@@ -49,3 +49,16 @@ class FloodGate:
         while len(self._seen) > self.max_keys:
             self._seen.popitem(last=False)
         return allowed
+
+    def refund(self, key: Hashable, at: float) -> None:
+        """Take back a message ``allow`` let through at ``at`` that was never recorded.
+
+        A turn the store could not write (503) or whose handler was cancelled
+        is retried by the carrier as the same message: charged twice, the
+        retry of a customer's only message could be refused (and stored as
+        throttled, so never answered).
+        """
+        times = self._seen.get(key)
+        if times is not None and at in times:
+            i = times.index(at)
+            self._seen[key] = times[:i] + times[i + 1:]

@@ -177,47 +177,54 @@ class ConversationService:
             if verdict.handled:
                 return await self._compliance_turn(message, runtime, verdict, now, media_base, queue)
             # A tuple of strings, not the ConversationKey: kept long, and untracked by the GC (bot/flood.py).
-            if not self.flood.allow((key.channel, key.customer, key.business), now):
+            gate = (key.channel, key.customer, key.business)
+            if not self.flood.allow(gate, now):
                 await self.store.commit_turn(message, None, (), "throttled: burst over the flood limit", now,
                                              kind="throttled")
                 return Handled((), flow=runtime.flow.name, kind="throttled")
-            session = loaded.session
-            if session is not None and session.flow != runtime.flow.name:
-                session = None  # the number moved to another flow: start that flow afresh
-            media_types = tuple(m.content_type for m in message.media)
-            index = runtime.engine.faq_index
-            if len(index) * len(message.text) >= OFFLOAD_WORK:
-                # A long text against a big FAQ set takes tens of milliseconds
-                # to match (measured: 51-88 ms for 1,300-1,600 characters at 10k
-                # phrasings), every other conversation waiting meanwhile. Match
-                # on a worker thread instead; the engine then finds the result
-                # in the index's memo (a pure function of the text).
-                await asyncio.to_thread(index.match, normalize(message.text))
-            outcome = runtime.engine.handle(key, session, message.text, now, media_types)
-            explained = outcome.decision.explain()
-            if outcome.faq_match is not None and outcome.decision.kind in ("faq", "ambiguous", "fallback"):
-                explained += f" [{outcome.faq_match.explain()}]"
-            replies = self._prepare(outcome.replies, runtime.flow, message, media_base, queue)
-            for audience in outcome.subscribe:
-                # Before the turn's commit: a confirmation never goes out for a
-                # subscription that was not recorded (a retry re-subscribes idempotently).
-                source = f"flow {runtime.flow.name} {outcome.decision.route_id}"
-                origin = (message.channel, message.provider_id, message.text)
-                await self.store.subscribe(audience, message.customer, message.business, source, now, origin)
-            await self.store.commit_turn(message, outcome.session, replies, explained, now, queue=queue)
-            faq_result = ""
-            if outcome.decision.kind == "picked":
-                faq_result = "hit"
-            elif outcome.faq_match is not None:
-                faq_result = {"answer": "hit", "ambiguous": "ambiguous"}.get(outcome.faq_match.verdict, "miss")
-            return Handled(
-                replies,
-                flow=runtime.flow.name,
-                decision=outcome.decision,
-                entered=outcome.entered,
-                explained=explained,
-                faq_result=faq_result,
-            )
+            try:
+                session = loaded.session
+                if session is not None and session.flow != runtime.flow.name:
+                    session = None  # the number moved to another flow: start that flow afresh
+                media_types = tuple(m.content_type for m in message.media)
+                index = runtime.engine.faq_index
+                if len(index) * len(message.text) >= OFFLOAD_WORK:
+                    # A long text against a big FAQ set takes tens of milliseconds
+                    # to match (measured: 51-88 ms for 1,300-1,600 characters at 10k
+                    # phrasings), every other conversation waiting meanwhile. Match
+                    # on a worker thread instead; the engine then finds the result
+                    # in the index's memo (a pure function of the text).
+                    await asyncio.to_thread(index.match, normalize(message.text))
+                outcome = runtime.engine.handle(key, session, message.text, now, media_types)
+                explained = outcome.decision.explain()
+                if outcome.faq_match is not None and outcome.decision.kind in ("faq", "ambiguous", "fallback"):
+                    explained += f" [{outcome.faq_match.explain()}]"
+                replies = self._prepare(outcome.replies, runtime.flow, message, media_base, queue)
+                for audience in outcome.subscribe:
+                    # Before the turn's commit: a confirmation never goes out for a
+                    # subscription that was not recorded (a retry re-subscribes idempotently).
+                    source = f"flow {runtime.flow.name} {outcome.decision.route_id}"
+                    origin = (message.channel, message.provider_id, message.text)
+                    await self.store.subscribe(audience, message.customer, message.business, source, now, origin)
+                await self.store.commit_turn(message, outcome.session, replies, explained, now, queue=queue)
+                faq_result = ""
+                if outcome.decision.kind == "picked":
+                    faq_result = "hit"
+                elif outcome.faq_match is not None:
+                    faq_result = {"answer": "hit", "ambiguous": "ambiguous"}.get(outcome.faq_match.verdict, "miss")
+                return Handled(
+                    replies,
+                    flow=runtime.flow.name,
+                    decision=outcome.decision,
+                    entered=outcome.entered,
+                    explained=explained,
+                    faq_result=faq_result,
+                )
+            except BaseException:
+                # Not recorded (a store error, answered 503; cancelled): the
+                # carrier's retry is this message again, not one more of a burst.
+                self.flood.refund(gate, now)
+                raise
 
     async def _compliance_turn(
         self,

@@ -69,3 +69,15 @@ def test_a_clock_far_forward_starts_a_fresh_window() -> None:
     assert gate.allow(key, 1e9) is True
     assert gate.allow(key, 1e9) is True
     assert gate.allow(key, 1e9) is False
+
+
+def test_a_refund_frees_exactly_the_slot_it_took() -> None:
+    gate = FloodGate(burst=2, window=10.0)
+    key = ("twilio", "+15550006666", "+15555550100")
+    assert gate.allow(key, 1.0) and gate.allow(key, 2.0)
+    gate.refund(key, 5.0)  # never charged: nothing changes
+    gate.refund(("t", "unknown", "b"), 1.0)
+    assert gate.allow(key, 3.0) is False
+    gate.refund(key, 2.0)
+    assert gate.allow(key, 3.0) is True
+    assert gate.allow(key, 4.0) is False

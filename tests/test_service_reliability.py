@@ -1,0 +1,91 @@
+"""The service's promises when a turn does not complete: a store that cannot
+write (503, the carrier retries) or a handler cancelled mid-turn (the client
+gone). Real service, real flows, a real SQLite file, a virtual clock; the
+interleavings are driven by holding SQLite's write lock from another
+connection and by cancelling tasks, never by sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.clock import VirtualClock
+from bot.flood import FloodGate
+from bot.flows import load_flows
+from bot.service import ConversationService
+from bot.store import SQLiteStore, StoreError
+from bot.types import InboundMessage
+from tests.conftest import FLOWS
+
+BUSINESS = "+15555550100"
+CUSTOMER = "+15550006001"
+
+
+def text(sid: str, body: str = "what are your hours?", customer: str = CUSTOMER) -> InboundMessage:
+    return InboundMessage("twilio", sid, customer, BUSINESS, body)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    s = SQLiteStore(tmp_path / "textdesk.db")
+    await s.open()
+    await s.db.execute("PRAGMA busy_timeout=50")  # the production 5 s, shortened
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+def service(store: SQLiteStore, burst: int) -> ConversationService:
+    return ConversationService(load_flows(FLOWS), store, VirtualClock(), flood=FloodGate(burst=burst, window=10.0))
+
+
+def rows(path: str, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def test_a_message_the_store_could_not_record_is_not_charged_to_the_flood_limit(store: SQLiteStore) -> None:
+    # The carrier retries a message answered 503; the retry is the same message,
+    # not one more of a burst. Charged twice, the retry of the customer's only
+    # message was "throttled" (claimed, never answered, and every later retry
+    # got that stored silence).
+    svc = service(store, burst=1)
+    other = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process mid-transaction
+        with pytest.raises(StoreError):
+            await svc.handle(text("SM1"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    retried = await svc.handle(text("SM1"))
+    assert retried.kind == "flow" and retried.replies, retried
+    assert rows(store.path, "SELECT provider_id, kind FROM inbound") == [("SM1", "flow")]
+    assert len(svc.locks) == 0
+
+
+async def test_a_turn_cancelled_before_its_write_is_not_charged_and_its_retry_is_answered_once(
+    store: SQLiteStore,
+) -> None:
+    svc = service(store, burst=1)
+    handler = asyncio.ensure_future(svc.handle(text("SM2")))
+    # Let it read and decide; its write then waits for the trip, which waits for
+    # the write lock this test takes as soon as the write is queued.
+    while not store.hops._writes:
+        await asyncio.sleep(0)
+    async with store._write_lock:
+        handler.cancel()  # the client went away mid-turn
+        with pytest.raises(asyncio.CancelledError):
+            await handler
+        assert len(svc.locks) == 0  # the conversation lock was released
+    retried = await svc.handle(text("SM2"))
+    assert retried.kind == "flow" and retried.replies and not retried.duplicate
+    again = await svc.handle(text("SM2"))
+    assert again.duplicate and again.replies == retried.replies
+    assert rows(store.path, "SELECT provider_id, kind FROM inbound") == [("SM2", "flow")]
