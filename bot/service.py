@@ -34,7 +34,8 @@ from bot.matching.normalize import normalize
 from bot.metrics import Metrics
 from bot.observe import observe
 from bot.replies import media_url, prepare
-from bot.store import ConsentChange, Store
+from bot.store import ConsentChange, Store, StoreError
+from bot.store.base import TurnState
 from bot.store.concat import JOINED_PREFIX
 from bot.types import ConversationKey, InboundMessage, Reply
 
@@ -161,14 +162,8 @@ class ConversationService:
         async with self.locks.hold(key):
             # Read under the lock: nothing else can change this conversation now.
             loaded = await self.store.load_turn(message)
-            earlier = loaded.processed
-            if earlier is not None:
-                replies = earlier.replies
-                if loaded.opted_out and (earlier.kind != "compliance" or self._opts_in(message)):
-                    # Opted out since: a retry must not send anything either,
-                    # except the HELP text or the opt-out's own confirmation.
-                    replies = ()
-                return Handled(replies, duplicate=True, kind=earlier.kind)
+            if loaded.processed is not None:
+                return self._retry(message, loaded)
             flows, runtimes = self.flows, self._runtimes  # one consistent version for this message
             runtime = runtimes[flows.for_number(message.business).name]
             now = self.clock.now()
@@ -179,8 +174,9 @@ class ConversationService:
             # A tuple of strings, not the ConversationKey: kept long, and untracked by the GC (bot/flood.py).
             gate = (key.channel, key.customer, key.business)
             if not self.flood.allow(gate, now):
-                await self.store.commit_turn(message, None, (), "throttled: burst over the flood limit", now,
-                                             kind="throttled")
+                if not await self.store.commit_turn(message, None, (), "throttled: burst over the flood limit", now,
+                                                    kind="throttled"):
+                    return await self._claimed_elsewhere(message)
                 return Handled((), flow=runtime.flow.name, kind="throttled")
             try:
                 session = loaded.session
@@ -206,7 +202,9 @@ class ConversationService:
                     source = f"flow {runtime.flow.name} {outcome.decision.route_id}"
                     origin = (message.channel, message.provider_id, message.text)
                     await self.store.subscribe(audience, message.customer, message.business, source, now, origin)
-                await self.store.commit_turn(message, outcome.session, replies, explained, now, queue=queue)
+                if not await self.store.commit_turn(message, outcome.session, replies, explained, now, queue=queue):
+                    self.flood.refund(gate, now)  # a retry: not charged
+                    return await self._claimed_elsewhere(message)
                 faq_result = ""
                 if outcome.decision.kind == "picked":
                     faq_result = "hit"
@@ -239,7 +237,7 @@ class ConversationService:
         consent = ConsentChange(verdict.ledger, f"{verdict.source}: {verdict.reason}") if verdict.ledger else None
         replies = self._prepare(verdict.replies, runtime.flow, message, media_base, queue)
         explained = f"compliance {verdict.intent.name if verdict.intent else 'none'}: {verdict.reason}"
-        await self.store.commit_turn(
+        claimed = await self.store.commit_turn(
             message,
             None,
             replies,
@@ -250,9 +248,32 @@ class ConversationService:
             forget_session=verdict.restart,
             queue=queue,
         )
+        if not claimed:
+            return await self._claimed_elsewhere(message)
         return Handled(
             replies, flow=runtime.flow.name, kind=kind, explained=explained, consent_event=verdict.ledger
         )
+
+    def _retry(self, message: InboundMessage, loaded: TurnState) -> Handled:
+        """A message id already handled: its stored replies, as a carrier retry gets them."""
+        earlier = loaded.processed
+        assert earlier is not None
+        replies = earlier.replies
+        if loaded.opted_out and (earlier.kind != "compliance" or self._opts_in(message)):
+            # Opted out since: a retry must not send anything either,
+            # except the HELP text or the opt-out's own confirmation.
+            replies = ()
+        return Handled(replies, duplicate=True, kind=earlier.kind)
+
+    async def _claimed_elsewhere(self, message: InboundMessage) -> Handled:
+        """The turn's claim lost: this message id was recorded meanwhile by another
+        process on the same database (the conversation lock is per process).
+        Nothing of this turn was written; answer as a retry, with what was stored.
+        """
+        loaded = await self.store.load_turn(message)
+        if loaded.processed is None:  # never: a claim is not taken back
+            raise StoreError(f"message {message.provider_id} was claimed and is not found")
+        return self._retry(message, loaded)
 
     def _opts_in(self, message: InboundMessage) -> bool:
         """Whether a message is an opt-in (START, UNSTOP, YES, or the carrier said so).

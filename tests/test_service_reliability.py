@@ -89,3 +89,38 @@ async def test_a_turn_cancelled_before_its_write_is_not_charged_and_its_retry_is
     again = await svc.handle(text("SM2"))
     assert again.duplicate and again.replies == retried.replies
     assert rows(store.path, "SELECT provider_id, kind FROM inbound") == [("SM2", "flow")]
+
+
+async def test_the_same_message_handled_by_two_servers_at_once_is_answered_once(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    # Two servers on one file (a deploy starting the new one before the old has
+    # stopped) both get the carrier's retry of one message. Both read it
+    # unclaimed; only one claim can win. The other must answer as for a retry
+    # (the stored replies), never with replies of its own that nothing recorded.
+    second = SQLiteStore(store.path)
+    await second.open()
+    try:
+        await store.db.execute("PRAGMA busy_timeout=5000")
+        one, two = service(store, burst=10), service(second, burst=10)
+        other = sqlite3.connect(store.path, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # neither write can commit before both have read
+            first = asyncio.ensure_future(one.handle(text("SM3", "hi")))
+            then = asyncio.ensure_future(two.handle(text("SM3", "hi")))
+            read = {id(store): False, id(second): False}
+            while not all(read.values()):
+                for s in (store, second):
+                    read[id(s)] |= bool(s.hops._writes)  # past its read: its write is queued
+                await asyncio.sleep(0)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        a, b = await first, await then
+    finally:
+        await second.close()
+    assert sorted([a.duplicate, b.duplicate]) == [False, True]
+    fresh, duplicate = (a, b) if b.duplicate else (b, a)
+    assert duplicate.replies == fresh.replies
+    stored = rows(store.path, "SELECT count(*) FROM outbound")
+    assert stored == [(len(fresh.replies),)]
