@@ -124,3 +124,23 @@ async def test_the_same_message_handled_by_two_servers_at_once_is_answered_once(
     assert duplicate.replies == fresh.replies
     stored = rows(store.path, "SELECT count(*) FROM outbound")
     assert stored == [(len(fresh.replies),)]
+
+
+async def test_one_customers_burst_keeps_its_order_when_one_message_is_given_up(store: SQLiteStore) -> None:
+    svc = service(store, burst=100)
+    bodies = ["hi", "1", "what are your hours?", "2", "do you ship to canada?"]
+    tasks = [asyncio.ensure_future(svc.handle(text(f"SM-{n}", body))) for n, body in enumerate(bodies)]
+    await asyncio.sleep(0)  # each has taken its place at the conversation lock, in order
+    assert len(svc.locks) == 1
+    tasks[2].cancel()  # its client went away while it waited its turn
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(results[2], asyncio.CancelledError)
+    assert all(not isinstance(r, BaseException) and r.replies for i, r in enumerate(results) if i != 2)
+    assert len(svc.locks) == 0
+    # Recorded in arrival order, the given-up one not at all; its retry comes last.
+    assert rows(store.path, "SELECT provider_id FROM inbound ORDER BY rowid") == [
+        ("SM-0",), ("SM-1",), ("SM-3",), ("SM-4",)
+    ]
+    retried = await svc.handle(text("SM-2", bodies[2]))
+    assert retried.replies and not retried.duplicate
+    assert rows(store.path, "SELECT provider_id FROM inbound ORDER BY rowid")[-1] == ("SM-2",)
