@@ -203,8 +203,9 @@ class ConversationService:
                     origin = (message.channel, message.provider_id, message.text)
                     await self.store.subscribe(audience, message.customer, message.business, source, now, origin)
                 if not await self.store.commit_turn(message, outcome.session, replies, explained, now, queue=queue):
-                    self.flood.refund(gate, now)  # a retry: not charged
-                    return await self._claimed_elsewhere(message)
+                    retry = await self._claimed_elsewhere(message)
+                    self.flood.refund(gate, now)  # a retry is not charged (after: the except refunds once)
+                    return retry
                 faq_result = ""
                 if outcome.decision.kind == "picked":
                     faq_result = "hit"
