@@ -151,7 +151,10 @@ def test_surrogate_pair_is_never_split() -> None:
     assert split_segments(text) == ["a" * 66, "😀" + "b" * 10]
 
 
-@pytest.mark.parametrize("cluster", [ITALY, RAINBOW, "👍🏽", "e\u0301", "1\ufe0f\u20e3"])
+THAI_WATER = "\u0e19\u0e49\u0e33"  # NO NU, MAI THO, SARA AM: one syllable
+
+
+@pytest.mark.parametrize("cluster", [ITALY, RAINBOW, "👍🏽", "e\u0301", "1\ufe0f\u20e3", THAI_WATER])
 def test_grapheme_cluster_is_never_split(cluster: str) -> None:
     # One unit short of room for the cluster: it must move whole to the second part.
     prefix = "a" * (68 - _units(cluster, "UCS-2"))
@@ -178,8 +181,11 @@ def test_lone_surrogate_counts_one_unit() -> None:
         ("a\u200db", ["a\u200d", "b"]),  # ZWJ joins emoji only, not letters
         ("\U0001f3f4\U000e0067\U000e0062\U000e007f!", ["\U0001f3f4\U000e0067\U000e0062\U000e007f", "!"]),
         ("", []),
+        # SARA AM and its Lao twin are letters (Lo) but SpacingMarks in UAX #29 (GB9a).
+        (THAI_WATER + "\u0e01", [THAI_WATER, "\u0e01"]),
+        ("\u0e99\u0eb3\u0e81", ["\u0e99\u0eb3", "\u0e81"]),
     ],
-    ids=["family", "flags", "crlf", "accents", "hangul", "zwj-letters", "tag-flag", "empty"],
+    ids=["family", "flags", "crlf", "accents", "hangul", "zwj-letters", "tag-flag", "empty", "thai-am", "lao-am"],
 )  # fmt: skip
 def test_grapheme_clusters(text: str, clusters: list[str]) -> None:
     assert grapheme_clusters(text) == clusters

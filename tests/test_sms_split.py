@@ -178,3 +178,11 @@ def test_cluster_too_big_for_one_message_is_cut_between_code_points() -> None:
     # 101 code points in one cluster: 101 UCS-2 units can never fit a 70-unit SMS whole.
     parts = split_reply("e" + "\u0301" * 100, 1)
     assert [len(part) for part in parts] == [70, 31]
+
+
+def test_thai_sara_am_stays_with_its_syllable() -> None:
+    # Thai has no spaces between words, so long Thai replies are hard-split; the cut must not
+    # leave SARA AM (U+0E33, a SpacingMark) to open the next message without its consonant.
+    water = "\u0e19\u0e49\u0e33"
+    assert split_reply("\u0e01" * 68 + water, 1) == ["\u0e01" * 68, water]
+

@@ -16,7 +16,8 @@ very parts that were counted, so the count and the pieces can never disagree.
 Grapheme clusters follow UAX #29 as closely as the standard library allows. ``unicodedata``
 has no Grapheme_Cluster_Break or Extended_Pictographic property, so those are approximated
 from general categories and code point ranges; the rules that occur in support texts (CR LF,
-combining marks, variation selectors, skin tones, ZWJ sequences, flags, Hangul) are exact.
+combining and spacing marks (Thai SARA AM included), variation selectors, skin tones, ZWJ
+sequences, flags, Hangul) are exact.
 Prepend characters (GB9b) and Indic conjuncts (GB9c) are not modelled; at worst a UCS-2 part
 is then cut between two letters of one conjunct, which never changes the encoding.
 """
@@ -230,8 +231,10 @@ def _break_kind(char: str) -> str:
     if 0x1F1E6 <= code <= 0x1F1FF:
         return "RI"
     category = unicodedata.category(char)
-    if category in ("Mn", "Me", "Mc"):
-        return "Extend"  # Mc is SpacingMark; it joins the same way (GB9a)
+    if category in ("Mn", "Me", "Mc") or code in (0x0E33, 0x0EB3):
+        # Mc is SpacingMark; it joins the same way (GB9a). So do Thai SARA AM and Lao AM,
+        # vowels of category Lo that UAX #29 lists as SpacingMark ("น้ำ" is one cluster).
+        return "Extend"
     if category in ("Cc", "Cf", "Zl", "Zp"):
         return "Control"
     if 0xAC00 <= code <= 0xD7A3:
