@@ -4,7 +4,8 @@ Runs after the engine (and the compliance layer), before the carrier renders.
 - Media that the conversation cannot receive as MMS (``mms`` False: the channel
   or the customer's country has no MMS) become links appended to the text.
 - Smart encoding replaces look-alike characters only when that makes the whole
-  text GSM-7 (bot.sms.smart), so a curly quote never triples the price.
+  message GSM-7 (bot.sms.smart), so a curly quote never triples the price: the
+  whole text when it can, else each message of a split reply on its own.
 - SMS text is split on paragraph, sentence or word boundaries into messages of
   at most ``max_segments`` segments each, in order; MMS text is kept whole up to
   the 1,600-character body limit, the media going with it, and any rest follows
@@ -19,7 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bot.flows.model import Settings
-from bot.sms import is_gsm7, smart_encode, split_reply
+from bot.sms import analyze, is_gsm7, smart_encode, split_reply
 from bot.types import Reply
 
 __all__ = ["MAX_BODY", "media_file", "media_url", "prepare"]
@@ -70,11 +71,15 @@ def _prepare_one(
         # leads elsewhere. So only the text is encoded, and only when the links leave the
         # whole message GSM-7 (a link that is not would keep it UCS-2 anyway).
         text = smart_encode(text)
+    prose = len(text.strip())  # the text's end in the stripped body; the links come after
     if links:
         text = "\n".join([text, *links] if text else links)
         media = ()
     if not media:
-        return tuple(Reply(part) for part in split_reply(text, max_segments, MAX_BODY))
+        parts = split_reply(text, max_segments, MAX_BODY)
+        if smart:
+            parts = _encode_each(text.strip(), parts, prose, max_segments)
+        return tuple(Reply(part) for part in parts)
     # An MMS body is not cut into segments, so the message with the media takes up to the
     # body limit (MAX_BODY as the segment budget never binds first). What does not fit goes
     # on without media, that is as SMS, so it keeps to max_segments like any other SMS.
@@ -82,5 +87,38 @@ def _prepare_one(
     if len(body) <= MAX_BODY:
         return (Reply(body, media),)  # nearly every MMS: splitting would only hand ``body`` back
     first = (split_reply(body, MAX_BODY, MAX_BODY) or [""])[0]
-    rest = split_reply(body[len(first) :], max_segments, MAX_BODY)  # first is a prefix of body
+    tail = body[len(first) :].strip()  # first is a prefix of body
+    rest = split_reply(tail, max_segments, MAX_BODY)
+    if smart:
+        rest = _encode_each(tail, rest, len(tail), max_segments)
     return (Reply(first, media), *(Reply(part) for part in rest))
+
+
+def _encode_each(body: str, parts: list[str], prose: int, max_segments: int) -> list[str]:
+    """Smart-encode each message of a split reply on its own.
+
+    Smart encoding applies when the whole *message* then fits GSM-7, and each part is a
+    message of its own: an emoji in the last one must not keep a curly quote in every
+    earlier one in UCS-2. ``parts`` are the stripped slices of ``body`` in order (what
+    :func:`split_reply` returns); only those ending within ``body[:prose]`` are prose, a
+    part holding (a piece of) a media link is left exactly as it is. A part is replaced only
+    when its encoded twin is GSM-7, not blank and still within the budgets: the map can
+    lengthen a text ("…" is "...").
+    """
+    out: list[str] = []
+    cursor = 0
+    for part in parts:
+        start = body.index(part, cursor)
+        cursor = start + len(part)
+        if cursor <= prose:
+            encoded = smart_encode(part).strip()
+            if (
+                encoded
+                and encoded != part
+                and is_gsm7(encoded)
+                and len(encoded) <= MAX_BODY
+                and analyze(encoded).segments <= max_segments
+            ):
+                part = encoded
+        out.append(part)
+    return out

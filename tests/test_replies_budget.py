@@ -8,9 +8,12 @@ bot.sms, so a wrong count in bot.sms cannot hide a reply over budget.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.flows import Settings
 from bot.replies import MAX_BODY, prepare
+from bot.sms import analyze, is_gsm7, smart_encode
 from bot.types import Reply
 
 MEDIA_BASE = "https://bot.example.com/media"
@@ -82,3 +85,51 @@ def test_media_links_are_not_smart_encoded() -> None:
         [Reply("It\u2019s here:", ("https://cdn.example.com/menu.pdf",))], Settings(), mms=False, media_base=MEDIA_BASE
     )
     assert plain.text == "It's here:\nhttps://cdn.example.com/menu.pdf"
+
+
+def test_each_message_is_smart_encoded_on_its_own() -> None:
+    # Smart encoding applies when the whole *message* then fits GSM-7 (carriers.md §10.5), and
+    # a long reply goes out as several messages: one emoji in the last must not keep a curly
+    # apostrophe in every earlier one in UCS-2 (70 characters a segment instead of 160).
+    sentence = "We\u2019re open \u2013 see you soon."
+    text = " ".join([sentence] * 12) + " \U0001f642"
+    parts = prepare([Reply(text)], Settings(max_segments=1), mms=False, media_base=MEDIA_BASE)
+    *plain, last = parts
+    assert plain
+    for reply in plain:
+        assert analyze(reply.text).encoding == "GSM-7", reply.text
+        assert reference_segments(reply.text) <= 1
+    assert last.text.endswith("\u2019re open \u2013 see you soon. \U0001f642")  # kept as written
+    plain_twins = str.maketrans({"\u2019": "'", "\u2013": "-"})
+    assert " ".join(reply.text for reply in parts).translate(plain_twins) == text.translate(plain_twins)
+
+
+def test_a_message_with_a_link_is_not_smart_encoded_on_its_own() -> None:
+    # The prose before a link may be encoded message by message; the link never is.
+    url = "https://cdn.example.com/caf\u00e9\u2019s.pdf"  # "é" is GSM-7, "’" is in the map
+    text = " ".join(["It\u2019s our menu."] * 20)
+    parts = prepare([Reply(text, (url,))], Settings(max_segments=1), mms=False, media_base=MEDIA_BASE)
+    assert parts[-1].text.endswith(url)
+    assert analyze(parts[0].text).encoding == "GSM-7"
+    assert "".join(reply.text for reply in parts).count(url) == 1
+
+
+_WORDS = st.sampled_from(
+    [
+        *("We\u2019re", "open", "\u2013", "soon.", "\U0001f642", "\n\n", "\u2026"),
+        *("caf\u00e9", "\u00e7a", "{x}", "\u00a0", "\u200b"),
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_WORDS, max_size=150).map(" ".join), st.integers(1, 3))
+def test_every_sms_is_within_budget_and_smart_encoded_when_it_can_be(text: str, max_segments: int) -> None:
+    for reply in prepare([Reply(text)], Settings(max_segments=max_segments), mms=False, media_base=MEDIA_BASE):
+        assert reply.text and reply.text == reply.text.strip()
+        assert len(reply.text) <= MAX_BODY
+        assert reference_segments(reply.text) <= max_segments, reply.text
+        twin = smart_encode(reply.text).strip()
+        if not is_gsm7(reply.text) and twin and is_gsm7(twin):
+            # Kept in UCS-2 although its twin is GSM-7: only because the twin is over budget.
+            assert reference_segments(twin) > max_segments or len(twin) > MAX_BODY, reply.text
