@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.sms import analyze, split_reply
+from bot.sms import analyze, grapheme_clusters, split_reply
 
 ITALY = "\U0001f1ee\U0001f1f9"
 P1 = "Thanks for contacting Acme support. Our team answers texts from 9am to 6pm, Monday to Friday."
@@ -186,3 +186,33 @@ def test_thai_sara_am_stays_with_its_syllable() -> None:
     water = "\u0e19\u0e49\u0e33"
     assert split_reply("\u0e01" * 68 + water, 1) == ["\u0e01" * 68, water]
 
+
+
+# Words made of clusters that must stay whole, each starting with its base character, so no
+# whitespace is ever the base of a cluster (a space followed by a combining mark is one).
+_CLUSTERS = st.sampled_from(
+    [
+        *("a", "\u00e9", "e\u0301", "\U0001f44d\U0001f3fd", ITALY, "\U0001f468\u200d\U0001f469\u200d\U0001f467"),
+        *("\u0e19\u0e49\u0e33", "1\ufe0f\u20e3", "\u20ac", "{", "\u1100\u1161\u11a8"),
+    ]
+)
+_SEPARATORS = st.sampled_from([" ", "  ", "\n", "\n\n", ". ", "\u00a0", "\r\n"])
+_CLUSTER_TEXTS = st.lists(st.tuples(st.lists(_CLUSTERS, min_size=1, max_size=40), _SEPARATORS), max_size=30).map(
+    lambda words: "".join("".join(clusters) + separator for clusters, separator in words)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_CLUSTER_TEXTS, st.integers(1, 3), st.sampled_from([20, 100, 1600]))
+def test_parts_never_cut_a_grapheme_cluster(text: str, max_segments: int, max_chars: int) -> None:
+    # Every cluster here fits one message on its own (at most 8 code points, 11 UTF-16 units),
+    # so every cut, hard splits included, must fall between clusters.
+    body = text.strip()
+    boundaries = {0}
+    for cluster in grapheme_clusters(body):
+        boundaries.add(max(boundaries) + len(cluster))
+    cursor = 0
+    for part in split_reply(text, max_segments, max_chars):
+        start = body.index(part, cursor)
+        cursor = start + len(part)
+        assert start in boundaries and cursor in boundaries, (part, body)
