@@ -66,18 +66,21 @@ def _prepare_one(
     text: str, media: tuple[str, ...], max_segments: int, smart: bool, mms: bool, media_base: str
 ) -> tuple[Reply, ...]:
     links = [media_url(item, media_base) for item in media] if media and not mms else []
-    if smart and all(is_gsm7(link) for link in links):
-        # Links are addresses, not prose: a look-alike swapped inside one ("–" for "-")
-        # leads elsewhere. So only the text is encoded, and only when the links leave the
-        # whole message GSM-7 (a link that is not would keep it UCS-2 anyway).
+    # Links are addresses, not prose: a look-alike swapped inside one ("–" for "-") leads
+    # elsewhere. A GSM-7 link has nothing the map replaces (no map key is GSM-7), so with
+    # such links the text is encoded as a whole, else message by message (split_reply's
+    # ``smart``). A link that is not GSM-7 is never touched: only the messages of prose
+    # before it are encoded, each on its own.
+    links_safe = all(is_gsm7(link) for link in links)
+    if smart and links_safe:
         text = smart_encode(text)
     prose = len(text.strip())  # the text's end in the stripped body; the links come after
     if links:
         text = "\n".join([text, *links] if text else links)
         media = ()
     if not media:
-        parts = split_reply(text, max_segments, MAX_BODY)
-        if smart:
+        parts = split_reply(text, max_segments, MAX_BODY, smart=smart and links_safe)
+        if smart and not links_safe:
             parts = _encode_each(text.strip(), parts, prose, max_segments)
         return tuple(Reply(part) for part in parts)
     # An MMS body is not cut into segments, so the message with the media takes up to the
@@ -88,14 +91,12 @@ def _prepare_one(
         return (Reply(body, media),)  # nearly every MMS: splitting would only hand ``body`` back
     first = (split_reply(body, MAX_BODY, MAX_BODY) or [""])[0]
     tail = body[len(first) :].strip()  # first is a prefix of body
-    rest = split_reply(tail, max_segments, MAX_BODY)
-    if smart:
-        rest = _encode_each(tail, rest, len(tail), max_segments)
+    rest = split_reply(tail, max_segments, MAX_BODY, smart=smart)
     return (Reply(first, media), *(Reply(part) for part in rest))
 
 
 def _encode_each(body: str, parts: list[str], prose: int, max_segments: int) -> list[str]:
-    """Smart-encode each message of a split reply on its own.
+    """Smart-encode each message of prose of a split reply on its own (a link is not GSM-7).
 
     Smart encoding applies when the whole *message* then fits GSM-7, and each part is a
     message of its own: an emoji in the last one must not keep a curly quote in every

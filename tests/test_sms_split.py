@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.sms import analyze, grapheme_clusters, split_reply
+from bot.sms import SMART_ENCODING_MAP, analyze, grapheme_clusters, split_reply
 
 ITALY = "\U0001f1ee\U0001f1f9"
 P1 = "Thanks for contacting Acme support. Our team answers texts from 9am to 6pm, Monday to Friday."
@@ -216,3 +216,32 @@ def test_parts_never_cut_a_grapheme_cluster(text: str, max_segments: int, max_ch
         start = body.index(part, cursor)
         cursor = start + len(part)
         assert start in boundaries and cursor in boundaries, (part, body)
+
+
+def test_smart_parts_are_measured_as_sent() -> None:
+    # The emoji keeps the whole reply UCS-2; the messages without it are sent GSM-7 and so
+    # hold 160 septets each, not 70 units.
+    text = "It\u2019s " * 40 + "\U0001f642"
+    parts = split_reply(text, 1, smart=True)
+    assert parts == [" ".join(["It's"] * 32), " ".join(["It\u2019s"] * 8) + " \U0001f642"]
+    assert [analyze(part).encoding for part in parts] == ["GSM-7", "UCS-2"]
+
+
+_TWINS = str.maketrans(dict(SMART_ENCODING_MAP))
+_SMART_TEXTS = st.lists(
+    st.sampled_from(["We\u2019re", "open", "\u2013", "\u2026", "\U0001f642", "\u00e7a", "\n\n", "\u00a0", "\u200b"]),
+    max_size=200,
+).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_SMART_TEXTS, st.integers(1, 3), st.sampled_from([30, 1600]))
+def test_smart_split_keeps_budgets_and_text(text: str, max_segments: int, max_chars: int) -> None:
+    parts = split_reply(text, max_segments, max_chars, smart=True)
+    for part in parts:
+        assert part and part == part.strip()
+        assert len(part) <= max_chars
+        assert analyze(part).segments <= max_segments
+    # The same text in the same order, each message as written or as its smart-encoded twin:
+    # folded through the map (which leaves a twin as it is), both sides are equal.
+    assert "".join(" ".join(parts).translate(_TWINS).split()) == "".join(text.translate(_TWINS).split())

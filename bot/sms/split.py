@@ -30,7 +30,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
+from bot.sms.gsm7 import is_gsm7
 from bot.sms.segments import analyze, grapheme_clusters
+from bot.sms.smart import smart_encode
 
 __all__ = ["split_reply"]
 
@@ -45,18 +47,24 @@ _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _SENTENCE_LOOKBEHIND = 8
 
 
-def split_reply(text: str, max_segments: int, max_chars: int = 1600) -> list[str]:
+def split_reply(text: str, max_segments: int, max_chars: int = 1600, smart: bool = False) -> list[str]:
     """Split a reply into messages of at most ``max_segments`` segments each.
 
     Args:
         text: The full reply.
         max_segments: Segment budget per message, as counted by :func:`bot.sms.analyze`.
         max_chars: Character (code point) budget per message; Twilio rejects bodies over 1600.
+        smart: Smart-encode each message on its own (:func:`bot.sms.smart_encode`: only when
+            that message then is GSM-7) and measure it as it is sent. For a reply that cannot
+            be GSM-7 as a whole (an emoji in its last sentence), so the messages without one
+            get GSM-7's 160 septets instead of UCS-2's 70. A message is sent encoded only when
+            the encoded text fits both budgets too ("…" becomes "...").
 
     Returns:
         The messages in order: non-empty, stripped, each within both budgets. Together they
-        hold every non-whitespace character of ``text`` exactly once, in order. A blank
-        ``text`` gives ``[]`` because there is nothing to send.
+        hold every non-whitespace character of ``text`` exactly once, in order (with
+        ``smart``, of its smart-encoded twin where a message is encoded). A blank ``text``
+        gives ``[]`` because there is nothing to send.
 
     Raises:
         ValueError: If ``max_segments`` or ``max_chars`` is less than 1.
@@ -75,22 +83,42 @@ def split_reply(text: str, max_segments: int, max_chars: int = 1600) -> list[str
     parts: list[str] = []
     start = 0
     while start < len(body):
-        end = _window_end(body, start, boundaries, max_segments, max_chars)
+        end = _window_end(body, start, boundaries, max_segments, max_chars, smart)
         if end == len(body):
             parts.append(body[start:])
             break
         cut, resume = _choose_cut(body, start, end)
         parts.append(body[start:cut])
         start = resume
+    if smart:
+        return [_encoded(part, max_segments, max_chars) or part for part in parts]
     return parts
 
 
-def _fits(piece: str, max_segments: int, max_chars: int) -> bool:
+def _within(piece: str, max_segments: int, max_chars: int) -> bool:
     return len(piece) <= max_chars and analyze(piece).segments <= max_segments
 
 
+def _encoded(piece: str, max_segments: int, max_chars: int) -> str | None:
+    """The smart-encoded twin of a message, if it differs, is GSM-7, not blank and fits."""
+    if is_gsm7(piece):
+        return None
+    twin = smart_encode(piece).strip()
+    if twin and twin != piece and is_gsm7(twin) and _within(twin, max_segments, max_chars):
+        return twin
+    return None
+
+
+def _fits(piece: str, max_segments: int, max_chars: int, smart: bool = False) -> bool:
+    # With ``smart`` a piece fits when it or its twin does. A prefix of a fitting piece still
+    # fits: a prefix of the twin is the prefix's twin, and the original keeps fitting alone.
+    if _within(piece, max_segments, max_chars):
+        return True
+    return smart and _encoded(piece, max_segments, max_chars) is not None
+
+
 def _window_end(
-    body: str, start: int, boundaries: list[int], max_segments: int, max_chars: int
+    body: str, start: int, boundaries: list[int], max_segments: int, max_chars: int, smart: bool
 ) -> int:
     """The furthest cluster boundary after ``start`` such that ``body[start:end]`` fits."""
     # No character costs less than one unit, so no message holds more code points than a
@@ -98,7 +126,7 @@ def _window_end(
     most = 160 if max_segments == 1 else 153 * max_segments
     limit = min(len(body), start + max_chars, start + most)
     candidates = boundaries[bisect_right(boundaries, start) : bisect_right(boundaries, limit)]
-    if not candidates or not _fits(body[start : candidates[0]], max_segments, max_chars):
+    if not candidates or not _fits(body[start : candidates[0]], max_segments, max_chars, smart):
         # Not even one cluster fits (say, a letter with dozens of combining marks and a
         # one-segment budget): fall back to code points, of which one always fits.
         candidates = list(range(start + 1, limit + 1))
@@ -107,7 +135,7 @@ def _window_end(
     low, high = 0, len(candidates) - 1
     while low < high:
         middle = (low + high + 1) // 2
-        if _fits(body[start : candidates[middle]], max_segments, max_chars):
+        if _fits(body[start : candidates[middle]], max_segments, max_chars, smart):
             low = middle
         else:
             high = middle - 1
