@@ -57,6 +57,21 @@ def test_curly_quotes_are_costed_after_smart_encoding(tmp_path: Path) -> None:
     assert any("costs 3 segments (UCS-2 because of '’', '“', '”')" in e for e in errors(path))
 
 
+def test_costs_are_what_the_replies_send_with_one_emoji_at_the_end(tmp_path: Path) -> None:
+    # The whole reply cannot be GSM-7 (the emoji), but each message is encoded on
+    # its own when it is sent (bot.replies): the cost must be what goes out.
+    from bot.replies import prepare
+    from bot.sms import analyze
+    from bot.types import Reply
+
+    say = "It’s “fine”, we promise. " * 12 + "See you soon 🙂"
+    flow = load_flow(write(tmp_path, "settings:\n  max_segments: 1\n" + state(f'"{say}"')))
+    (cost,) = [c for c in reply_costs(flow) if c.label == "state 'a'"]
+    sent = prepare((Reply(say),), flow.settings, False, "")
+    assert (cost.parts, cost.segments) == (len(sent), sum(analyze(r.text).segments for r in sent))
+    assert cost.parts < 6  # UCS-2 sized pieces throughout would be 6
+
+
 def test_templates_are_costed_with_longest_values(tmp_path: Path) -> None:
     body = (
         "settings:\n  segment_budget: 1\n  max_segments: 1\n"

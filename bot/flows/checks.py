@@ -146,7 +146,9 @@ def reply_costs(flow: Flow, unknown: frozenset[str] = frozenset()) -> list[Reply
         body = _filled(text, lengths)
         if settings.smart_encoding:
             body = smart_encode(body)
-        parts = split_reply(body, settings.max_segments) or [body]
+        # As bot.replies sends it: each message smart-encoded on its own when the
+        # whole cannot be GSM-7 (one emoji keeps only its own message in UCS-2).
+        parts = split_reply(body, settings.max_segments, smart=settings.smart_encoding) or [body]
         segments = sum(analyze(part).segments for part in parts)
         costs.append(ReplyCost(pos, label, len(parts), segments, analyze(body)))
     return costs
