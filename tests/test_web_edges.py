@@ -51,3 +51,19 @@ async def test_a_method_no_carrier_uses_is_405_even_signed(make_client: AppFacto
     if method != "HEAD":
         assert (await response.json())["error"]["code"] == "method_not_allowed"
     assert db_rows(db_path, "SELECT count(*) FROM inbound") == [(0,)]
+
+
+async def test_a_webhook_url_with_a_trailing_slash_is_the_same_webhook(make_client: AppFactory, db_path: Path) -> None:
+    # Pasted into a carrier's console with a slash, the URL was a 404 for every
+    # message. The signature covers the URL as called, slash included.
+    client = await make_client()
+    phone = Phone(client, "+15550007002")
+    params = phone.params("hours?")
+    signature = RequestValidator(TOKEN).compute_signature(PUBLIC + "/webhooks/twilio/", params)
+    response = await client.post("/webhooks/twilio/", data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status == 200 and "<Message>" in await response.text()
+    params["MessageSid"] = "SM" + "f" * 32
+    forged = RequestValidator(TOKEN).compute_signature(PUBLIC + "/webhooks/twilio", params)  # signed without it
+    refused = await client.post("/webhooks/twilio/", data=params, headers={"X-Twilio-Signature": forged})
+    assert refused.status == 403
+    assert db_rows(db_path, "SELECT count(*) FROM inbound") == [(1,)]

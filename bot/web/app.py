@@ -112,9 +112,13 @@ def create_app(
     # Carriers call with POST, and Twilio, Plivo and the Vonage SMS API also
     # with GET: any other method (a signed PUT, a HEAD with a body) is a 405
     # from the router, never a message handled. No HEAD: it is not a webhook.
+    # A trailing slash, as an operator may paste the URL into a carrier's
+    # console, is the same webhook: a 404 there would lose every message. The
+    # signature still covers the URL as called (bot.web.webhooks uses the raw path).
     for method in ("GET", "POST"):
-        app.router.add_route(method, "/webhooks/{carrier}", inbound_webhook)
-        app.router.add_route(method, "/webhooks/{carrier}/status", status_webhook)
+        for slash in ("", "/"):
+            app.router.add_route(method, "/webhooks/{carrier}" + slash, inbound_webhook)
+            app.router.add_route(method, "/webhooks/{carrier}/status" + slash, status_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
