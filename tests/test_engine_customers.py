@@ -13,7 +13,7 @@ import pytest
 
 from bot.engine import FlowEngine
 from bot.flows import load_flow_text
-from bot.matching.normalize import keyword_core, normalize
+from bot.matching.normalize import keyword_core, normalize, squeeze
 from bot.types import ConversationKey, Session
 
 KEY = ConversationKey("test", "+15550003000", "+15555550100")
@@ -133,7 +133,7 @@ def test_a_keyword_written_with_a_courtesy_word_is_still_exact(menu: FlowEngine)
     ],
 )
 def test_keyword_core(text: str, core: str) -> None:
-    assert keyword_core(normalize(text)) == core
+    assert keyword_core(squeeze(normalize(text))) == core
 
 
 @pytest.fixture(scope="module")

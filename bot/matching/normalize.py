@@ -274,10 +274,11 @@ _ORDINALS = frozenset(w for w in NUMBER_WORDS if w not in {"one", "two", "thre",
                                                            "eight", "nine"})
 
 
-def keyword_core(normalised: str) -> str:
+def keyword_core(squeezed: str) -> str:
     """What a text says once the courtesy around it is dropped: "2 please" -> "2".
 
-    Returns the squeezed form keywords are compared in (``squeeze``). Drops
+    Takes and returns the squeezed form keywords are compared in
+    (``squeeze(normalize(text))``, which the engine has already made). Drops
     ``COURTESY`` words (and "you" after "thank"), reads spelled-out numbers
     as digits ("two", "second" -> "2") and drops the pronoun "one" after an
     ordinal ("the first one" -> "1"). Every other word is kept, so "2 or 3",
@@ -286,7 +287,7 @@ def keyword_core(normalised: str) -> str:
     """
     out: list[str] = []
     previous = ""
-    words = squeeze(normalised).split()
+    words = squeezed.split()
     for index, word in enumerate(words):
         # "no" only as "No. 3": "no agent" and "no menu" say the opposite of the keyword.
         numbered = word == "no" and index + 1 < len(words) and words[index + 1].isdigit()
