@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bot.flows.model import Settings
-from bot.sms import analyze, is_gsm7, smart_encode, split_reply
+from bot.sms import encoded_twin, is_gsm7, smart_encode, split_reply
 from bot.types import Reply
 
 __all__ = ["MAX_BODY", "media_file", "media_url", "prepare"]
@@ -112,14 +112,6 @@ def _encode_each(body: str, parts: list[str], prose: int, max_segments: int) -> 
         start = body.index(part, cursor)
         cursor = start + len(part)
         if cursor <= prose:
-            encoded = smart_encode(part).strip()
-            if (
-                encoded
-                and encoded != part
-                and is_gsm7(encoded)
-                and len(encoded) <= MAX_BODY
-                and analyze(encoded).segments <= max_segments
-            ):
-                part = encoded
+            part = encoded_twin(part, max_segments, MAX_BODY) or part
         out.append(part)
     return out

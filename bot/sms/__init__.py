@@ -14,7 +14,7 @@ from bot.sms.gsm7 import (
 )
 from bot.sms.segments import Encoding, SegmentInfo, analyze, grapheme_clusters, split_segments
 from bot.sms.smart import SMART_ENCODING_MAP, smart_encode
-from bot.sms.split import split_reply
+from bot.sms.split import encoded_twin, split_reply
 
 __all__ = [
     "GSM7_BASIC_CHARS",
@@ -25,6 +25,7 @@ __all__ = [
     "Encoding",
     "SegmentInfo",
     "analyze",
+    "encoded_twin",
     "grapheme_clusters",
     "is_gsm7",
     "septet_cost",

@@ -34,7 +34,7 @@ from bot.sms.gsm7 import is_gsm7
 from bot.sms.segments import analyze, grapheme_clusters
 from bot.sms.smart import smart_encode
 
-__all__ = ["split_reply"]
+__all__ = ["encoded_twin", "split_reply"]
 
 _PARAGRAPH, _SENTENCE, _WORD, _GLUE = 3, 2, 1, 0
 
@@ -91,7 +91,7 @@ def split_reply(text: str, max_segments: int, max_chars: int = 1600, smart: bool
         parts.append(body[start:cut])
         start = resume
     if smart:
-        return [_encoded(part, max_segments, max_chars) or part for part in parts]
+        return [encoded_twin(part, max_segments, max_chars) or part for part in parts]
     return parts
 
 
@@ -99,7 +99,7 @@ def _within(piece: str, max_segments: int, max_chars: int) -> bool:
     return len(piece) <= max_chars and analyze(piece).segments <= max_segments
 
 
-def _encoded(piece: str, max_segments: int, max_chars: int) -> str | None:
+def encoded_twin(piece: str, max_segments: int, max_chars: int) -> str | None:
     """The smart-encoded twin of a message, if it differs, is GSM-7, not blank and fits."""
     if is_gsm7(piece):
         return None
@@ -114,7 +114,7 @@ def _fits(piece: str, max_segments: int, max_chars: int, smart: bool = False) ->
     # fits: a prefix of the twin is the prefix's twin, and the original keeps fitting alone.
     if _within(piece, max_segments, max_chars):
         return True
-    return smart and _encoded(piece, max_segments, max_chars) is not None
+    return smart and encoded_twin(piece, max_segments, max_chars) is not None
 
 
 def _window_end(
