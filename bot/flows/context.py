@@ -20,7 +20,7 @@ from bot.flows.errors import did_you_mean
 from bot.flows.yamlnodes import Reader
 from bot.matching.normalize import normalize
 
-__all__ = ["MAX_NAME", "NAME", "SOUND", "Flaws", "LoadContext", "trim"]
+__all__ = ["MAX_NAME", "NAME", "SOUND", "Flaws", "LoadContext", "name_problem", "trim"]
 
 # The rule for every name a flow gives: the flow's, its states', audiences' and FAQ ids.
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -70,6 +70,16 @@ class Flaws:
 SOUND = Flaws()  # a file without errors
 
 
+def name_problem(value: str, what: str) -> str | None:
+    """What is wrong with a flow, state or audience name (``what`` says which), or None."""
+    if len(value) > MAX_NAME:
+        return f"{what} of {len(value)} characters is too long: at most {MAX_NAME}"
+    if not NAME.fullmatch(value):
+        # repr: a line break in the name is shown, not printed as a second line.
+        return f"{what} {value!r} should use only letters, digits, '_' and '-'"
+    return None
+
+
 class LoadContext:
     """The reader, media folder and pending ``go`` targets of one flow file."""
 
@@ -111,12 +121,9 @@ class LoadContext:
         # could be joined by texting and never listed or broadcast to.
         if value is None:
             return None
-        if len(value) > MAX_NAME:
-            self.reader.error(node, f"{what} of {len(value)} characters is too long: at most {MAX_NAME}")
-            return None
-        if not NAME.fullmatch(value):
-            # repr: a line break in the name is shown, not printed as a second line.
-            self.reader.error(node, f"{what} {value!r} should use only letters, digits, '_' and '-'")
+        problem = name_problem(value, what)
+        if problem is not None:
+            self.reader.error(node, problem)
             return None
         return value
 

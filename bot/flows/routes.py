@@ -11,7 +11,7 @@ import re
 
 from yaml.nodes import Node
 
-from bot.flows.context import MAX_NAME, NAME, LoadContext, trim
+from bot.flows.context import LoadContext, name_problem, trim
 from bot.flows.model import Route, State
 from bot.flows.regexes import compile_regex
 from bot.matching.normalize import normalize, squeeze
@@ -52,10 +52,9 @@ def read_states(ctx: LoadContext, node: Node) -> dict[str, State]:
 
 def _state(ctx: LoadContext, name: str, key_node: Node, value: Node) -> State | None:
     r = ctx.reader
-    if len(name) > MAX_NAME or not NAME.fullmatch(name):
-        problem = (f"of {len(name)} characters is too long: at most {MAX_NAME}" if len(name) > MAX_NAME
-                   else f"'{name}' should use only letters, digits, '_' and '-'")
-        r.error(key_node, f"state name {problem}")
+    problem = name_problem(name, "state name")
+    if problem is not None:
+        r.error(key_node, problem)
         ctx.broken_states.add(name)
         return None
     entries = r.mapping(value, f"state '{name}'", STATE_KEYS)
