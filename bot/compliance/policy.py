@@ -12,8 +12,9 @@ shared/reference/carriers.md §11):
   (from any other it goes to the flow: "Reply YES to confirm"). Only when it lifts an opt-out is it
   recorded (and the conversation restarts cleanly at the flow's start): these
   words "remove the block" (carriers.md §11.2); from a number that never
-  opted out there is none, and a bare "yes" is not the consent to marketing
-  a recorded opt-in stands for (the API broadcasts to such numbers).
+  opted out there is none. A recorded opt-in only lifts the block: it is no
+  consent to broadcasts, which need an audience subscription newer than the
+  last opt-out (bot.store.api_base).
 - HELP/INFO: the flow's help text, even to an opted-out number (carriers and
   CTIA expect HELP to work always).
 - Anything else from an opted-out number: recorded, never answered.

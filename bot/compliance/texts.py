@@ -38,7 +38,7 @@ def _default_help(flow: Flow, brand: str) -> str:
     "Reply AGENT" to a flow without an AGENT keyword sent the customer to a
     word that only answers with the fallback: a global AGENT (or failing that
     MENU) keyword is offered; otherwise the text says how to opt out and the
-    rates, and lint asks the editor for a contact (``settings.help``).
+    rates. A flow should name a contact in its own ``settings.help`` (CTIA).
     """
     words = {key for route in flow.global_routes for key in route.keys}
     if "agent" in words:
