@@ -245,8 +245,8 @@ class FlowEngine:
                 # form worked out once per text and each option's once per flow.
                 if query is None:
                     query = match_form(norm)
-                if not has_evidence(query):
-                    break  # a lone letter or digit picks no option either (bot.matching.faq)
+                    if not has_evidence(query):
+                        break  # a lone letter or digit picks no option either (bot.matching.faq)
                 score = float(fuzz.token_set_ratio(query, self._option_forms[route.option_norm], processor=None))
                 if best is None or score > best[0]:
                     best = (score, route)
