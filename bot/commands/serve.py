@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import socket
 import sys
 from collections.abc import Mapping
@@ -44,13 +43,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     from aiohttp import web
 
-    from bot.carriers.registry import carriers_from_env
     from bot.store import SQLiteStore, StoreError
-    from bot.web.app import create_app
+    from bot.web.app import configured_carriers, create_app
 
-    env = {**os.environ, "TWILIO_AUTH_TOKEN": config.twilio_auth_token}
     try:
-        carriers = carriers_from_env(env, config.insecure_dev)
+        carriers = configured_carriers(config)
     except ValueError as exc:  # a carrier's secret is set but its other settings are missing or wrong
         print(f"textdesk: error: {exc}", file=sys.stderr)
         return 2

@@ -32,13 +32,24 @@ from bot.web.errors import error_middleware, json_error
 from bot.web.keys import CARRIERS, CONFIG, OUTBOX, RELOADER, SERVICE
 from bot.web.webhooks import inbound_webhook, status_webhook
 
-__all__ = ["DB_FILE", "create_app", "db_file", "healthz", "media", "metrics", "readyz", "save_versions"]
+__all__ = [
+    "DB_FILE", "configured_carriers", "create_app", "db_file", "healthz", "media", "metrics", "readyz", "save_versions",
+]
 
 log = logging.getLogger("textdesk.web")
 
 # (device, inode) of the database file the store opened; absent for a store
 # with no file (":memory:", another backend).
 DB_FILE = web.AppKey("db_file", tuple)
+
+
+def configured_carriers(config: Config) -> Carriers:
+    """The carriers the environment sets up, with the Twilio token as ``config`` read it.
+
+    Raises ``ValueError`` for a carrier whose secret is set but whose other settings are wrong.
+    """
+    env = {**os.environ, "TWILIO_AUTH_TOKEN": config.twilio_auth_token}
+    return carriers_from_env(env, config.insecure_dev)
 
 
 def create_app(
@@ -55,8 +66,7 @@ def create_app(
     clock = clock or SystemClock()
     app[CONFIG] = config
     if carriers is None:
-        env = {**os.environ, "TWILIO_AUTH_TOKEN": config.twilio_auth_token}
-        carriers = carriers_from_env(env, config.insecure_dev)
+        carriers = configured_carriers(config)
     app[CARRIERS] = Carriers(carriers)
     app[SERVICE] = ConversationService(
         flows,
