@@ -25,6 +25,10 @@ only one is loaded at a time, so noise from other work falls on both alike):
    textdesk's. A server that cannot keep up shows a lower achieved rate than
    asked, and its latency is then queueing.
 
+``--server floor`` runs ``bench.floor_app`` in textdesk's place (same
+requests, same checks): the least any server on this stack must do per
+webhook, to tell the stack's cost from textdesk's.
+
 Run: ``python3 -m bench.webhook [--duration 10] [--json PATH] [--profile]``
 (needs ``wrk``: ``apt-get install wrk``; ``--profile`` needs ``py-spy``).
 """
@@ -217,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-core", type=int, default=1)
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--textdesk-args", default="", help="extra flags for run.py, e.g. '--log-level WARNING'")
+    parser.add_argument("--server", choices=("textdesk", "floor"), default="textdesk",
+                        help="floor: bench.floor_app (the stack's least work per webhook) in textdesk's place")
     parser.add_argument("--profile", action="store_true", help="one more full-speed textdesk run under py-spy")
     parser.add_argument("--keep", type=Path, help="keep the work files (requests, database, logs) here")
     parser.add_argument("--json", type=Path, help="also write the results here")
@@ -243,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     db = work / "textdesk.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    command = [sys.executable, "run.py", "--port", str(textdesk_port), "--db", str(db),
+    server = ["-m", "bench.floor_app"] if args.server == "floor" else ["run.py"]
+    command = [sys.executable, *server, "--port", str(textdesk_port), "--db", str(db),
                "--public-url", f"http://127.0.0.1:{textdesk_port}", *args.textdesk_args.split()]
     # Both servers stay up, pinned to the same core; only one is loaded at a
     # time, alternating, so that noise from other work on the machine falls
