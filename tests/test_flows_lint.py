@@ -143,8 +143,9 @@ def test_a_structural_error_does_not_hide_the_whole_flow_checks() -> None:
     assert lint(write(text)) == [
         f"{FLOW}:4:5: error: keyword 'STOP' is reserved for opt-out, opt-in and HELP handling, which runs before "
         "any flow and can never be removed; choose another word",
-        f"{FLOW}:17:3: error: '{{tiket}}' in the 'say' of state 'hours' is never set: no pattern in this flow has a "
-        "group (?P<tiket>...) (did you mean 'ticket'?)",
+        f"{FLOW}:17:3: error: '{{tiket}}' in the 'say' of state 'hours' is never set (did you mean 'ticket'?): "
+        "no pattern in this flow has a group (?P<tiket>...)"
+        " and 'variables:' does not declare it (declare it when the API gives it)",
         f"{FLOW}:17:3: error: state 'hours' has no way out; add choices or mark it 'final: true'",
         f"{FLOW}:21:5: error: unknown key 'sya' in state 'repair' (did you mean 'say'?); "
         "expected one of: say, media, choices, otherwise, final",
@@ -268,11 +269,46 @@ def test_template_variable_no_pattern_sets_is_an_error() -> None:
     text = text.replace("    answer: 9-5 every day.\n", "    answer: '{brand} is open 9-5.'\n")
     assert lint(write(text)) == [
         f"{FLOW}:27:3: error: '{{name}}' in the 'say' of state 'ticket' is never set: "
-        "no pattern in this flow has a group (?P<name>...)",
-        f"{FLOW}:27:3: error: '{{tiket}}' in the 'say' of state 'ticket' is never set: "
-        "no pattern in this flow has a group (?P<tiket>...) (did you mean 'ticket'?)",
+        "no pattern in this flow has a group (?P<name>...)"
+        " and 'variables:' does not declare it (declare it when the API gives it)",
+        f"{FLOW}:27:3: error: '{{tiket}}' in the 'say' of state 'ticket' is never set (did you mean 'ticket'?): "
+        "no pattern in this flow has a group (?P<tiket>...)"
+        " and 'variables:' does not declare it (declare it when the API gives it)",
         f"{FLOW}:31:5: error: '{{brand}}' in the answer of FAQ 'hours' is never set: "
-        "no pattern in this flow has a group (?P<brand>...)",
+        "no pattern in this flow has a group (?P<brand>...)"
+        " and 'variables:' does not declare it (declare it when the API gives it)",
+    ]
+
+
+def test_a_variable_declared_under_variables_is_set_by_the_api() -> None:
+    # An appointment reminder started through POST /api/conversations with
+    # {"variables": {"first_name": ...}}: no pattern sets it, and the flow must
+    # still load (the server refused to start on it).
+    text = clean_with("    say: Ticket {ticket} is ready.\n", "    say: Ticket {ticket} for {first_name} is ready.\n")
+    assert lint(write(text)) == [
+        f"{FLOW}:27:3: error: '{{first_name}}' in the 'say' of state 'ticket' is never set: "
+        "no pattern in this flow has a group (?P<first_name>...)"
+        " and 'variables:' does not declare it (declare it when the API gives it)",
+    ]
+    assert lint(write("variables:\n  first_name: 20\n" + text)) == []
+
+
+def test_braces_that_are_no_variable_are_an_error() -> None:
+    # Studio and Liquid write {{name}}, which here sends "{Ann}"; "{ name }" and
+    # "{contact.name}" are sent as written. Braces around anything else may be literal.
+    text = clean_with(
+        "    say: Ticket {ticket} is ready.\n",
+        "    say: 'Ticket {{ticket}} is ready, { ticket }. {{ flow.ticket }} {contact.ticket} {1,2} { } {ticket}'\n",
+    )
+    assert lint(write(text)) == [
+        f"{FLOW}:27:3: error: '{{ ticket }}' in the 'say' of state 'ticket' is sent as written: "
+        "a variable is '{ticket}' (single braces; letters, digits and _, no spaces or dots)",
+        f"{FLOW}:27:3: error: '{{contact.ticket}}' in the 'say' of state 'ticket' is sent as written: "
+        "a variable is '{ticket}' (single braces; letters, digits and _, no spaces or dots)",
+        f"{FLOW}:27:3: error: '{{{{ flow.ticket }}}}' in the 'say' of state 'ticket' is sent as written: "
+        "a variable is '{ticket}' (single braces; letters, digits and _, no spaces or dots)",
+        f"{FLOW}:27:3: error: '{{{{ticket}}}}' in the 'say' of state 'ticket' would send the braces around "
+        "the value ('{Ann}'): a variable takes single braces, '{ticket}'",
     ]
 
 
@@ -281,9 +317,11 @@ def test_template_variables_in_route_says_and_settings_are_checked() -> None:
     text = "settings:\n  fallback: Sorry {first_name}!\n" + text
     assert lint(write(text)) == [
         f"{FLOW}:2:13: error: '{{first_name}}' in setting 'fallback' is never set: "
-        "no pattern in this flow has a group (?P<first_name>...)",
+        "no pattern in this flow has a group (?P<first_name>...)"
+        " and 'variables:' does not declare it (declare it when the API gives it)",
         f"{FLOW}:28:7: error: '{{who}}' in the 'say' of 'otherwise' in state 'repair' is never set: "
-        "no pattern in this flow has a group (?P<who>...)",
+        "no pattern in this flow has a group (?P<who>...)"
+        " and 'variables:' does not declare it (declare it when the API gives it)",
     ]
 
 
@@ -338,7 +376,8 @@ def test_findings_are_sorted_by_file_line_and_column() -> None:
         "flows/a.yaml:1:1: error: the flow has no 'states'; expected at least the start state",
         "flows/a.yaml:2:8: error: start state 'x' does not exist",
         "flows/b.yaml:17:3: error: '{x}' in the 'say' of state 'hours' is never set: "
-        "no pattern in this flow has a group (?P<x>...)",
+        "no pattern in this flow has a group (?P<x>...)"
+        " and 'variables:' does not declare it (declare it when the API gives it)",
         "flows/b.yaml:17:3: error: state 'hours' has no way out; add choices or mark it 'final: true'",
     ]
 

@@ -238,6 +238,7 @@ def test_uppercase_extensions_are_flows_for_loading_lint_and_reload() -> None:
     assert [f"{f.pos.file}: {f.message}" for f in lint_flow_set("flows")] == [
         "flows/deals.Yml: '{x}' in the 'say' of state 'menu' is never set: no pattern in this flow has a group "
         "(?P<x>...)"
+        " and 'variables:' does not declare it (declare it when the API gives it)"
     ]
     put("deals.Yml", flow("deals", numbers=("+15555550101",)))
     flows = load_flows("flows")

@@ -16,6 +16,7 @@ only, so warnings never block a deploy.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -91,6 +92,7 @@ def lint_flow(flow: Flow, flaws: Flaws = SOUND) -> list[Finding]:
             *_dead_ends(flow, flaws.states),
             *_keyword_collisions(flow),
             *_unset_variables(flow, flaws.groups),
+            *_not_placeholders(flow),
             *(_faq_overlaps(flow) if not flaws.setting("match_threshold") else ()),
         ]
     )
@@ -208,11 +210,14 @@ def _templates(flow: Flow) -> Iterator[tuple[Pos, str, str]]:
 
 
 def _unset_variables(flow: Flow, broken_groups: frozenset[str]) -> Iterator[Finding]:
-    # A variable exists only once a pattern's named group captured it; any other
-    # ``{name}`` is filled with nothing, so the customer reads e.g. "Order AC-".
-    # Deliberately flow-wide, not per path: a variable set on one branch and used
-    # on another is a design choice lint cannot judge without false alarms.
-    variables = set(broken_groups)  # set by a pattern that does not compile yet
+    # A variable exists once a pattern's named group captured it, or when the
+    # file declares it under ``variables:`` (given by the API when a flow is
+    # started for a customer, e.g. ``{first_name}`` in an appointment reminder);
+    # any other ``{name}`` is filled with nothing, so the customer reads e.g.
+    # "Order AC-". Deliberately flow-wide, not per path: a variable set on one
+    # branch and used on another is a design choice lint cannot judge without
+    # false alarms.
+    variables = set(broken_groups) | flow.variable_lengths.keys()  # broken: a pattern that does not compile yet
     for route in (*flow.global_routes, *(r for s in flow.states.values() for r in _routes(s))):
         if route.pattern is not None:
             variables.update(route.pattern.groupindex)
@@ -220,8 +225,34 @@ def _unset_variables(flow: Flow, broken_groups: frozenset[str]) -> Iterator[Find
         for name in sorted(placeholders(text)):
             if name not in variables:
                 hint = did_you_mean(name, variables)
-                msg = f"'{{{name}}}' in {what} is never set: no pattern in this flow has a group (?P<{name}>...){hint}"
+                msg = (
+                    f"'{{{name}}}' in {what} is never set{hint}: no pattern in this flow has a group"
+                    f" (?P<{name}>...) and 'variables:' does not declare it (declare it when the API gives it)"
+                )
                 yield Finding(pos, "error", msg)
+
+
+# What editors write for a variable elsewhere: Twilio Studio and Liquid
+# ``{{name}}``, a spaced ``{ name }``, a dotted ``{contact.name}``. None is a
+# placeholder here, so the customer would read the braces (``{{name}}`` sends
+# ``{Ann}``). Braces around anything else (``{1,2}``, ``{ }``) are left alone:
+# they may be meant literally.
+_DOUBLE = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
+_LOOSE = re.compile(r"\{(?!\{)\s*([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\s*\}")
+
+
+def _not_placeholders(flow: Flow) -> Iterator[Finding]:
+    for pos, what, text in _templates(flow):
+        for found in (*_DOUBLE.finditer(text), *_LOOSE.finditer(_DOUBLE.sub("", text))):
+            written, inner = found.group(0), found.group(1)
+            name = inner.rsplit(".", 1)[-1]
+            if written == f"{{{{{inner}}}}}" and "." not in inner:
+                # The inner {name} is filled and the outer braces stay.
+                yield Finding(pos, "error", f"'{written}' in {what} would send the braces around the value "
+                              f"('{{Ann}}'): a variable takes single braces, '{{{name}}}'")
+            elif written != f"{{{inner}}}" or "." in inner:
+                yield Finding(pos, "error", f"'{written}' in {what} is sent as written: a variable is "
+                              f"'{{{name}}}' (single braces; letters, digits and _, no spaces or dots)")
 
 
 def _faq_overlaps(flow: Flow) -> Iterator[Finding]:
