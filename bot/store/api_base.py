@@ -31,6 +31,7 @@ from typing import Any
 import aiosqlite
 
 from bot.store.base import StoreError
+from bot.store.hops import Hops
 
 __all__ = [
     "ALREADY", "NO_CONSENT", "OPTED_IN", "OPTED_OUT", "QUEUED", "SUBSCRIBED", "ApiMixinBase", "consent",
@@ -43,9 +44,10 @@ QUEUED, SUBSCRIBED, ALREADY = "queued", "subscribed", "already"
 
 
 class ApiMixinBase:
-    """Needs ``self.db`` (aiosqlite connection) and ``self._write_lock``."""
+    """Needs ``self.db`` (aiosqlite connection), ``self._write_lock`` and ``self.hops``."""
 
     _write_lock: asyncio.Lock
+    hops: Hops
 
     @property
     def db(self) -> aiosqlite.Connection:  # provided by SQLiteStore
@@ -70,10 +72,8 @@ class ApiMixinBase:
                 raise StoreError(str(exc)) from exc
 
     async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        try:
-            return [tuple(row) for row in await self.db.execute_fetchall(sql, params)]
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+        """A read outside any write: under the write lock, as the turns read (bot.store.hops)."""
+        return [tuple(row) for row in await self.hops.fetch(sql, params)]
 
 
 def _consent_query(customer: str, business: str, audience: str | None) -> tuple[str, tuple[str, ...]]:

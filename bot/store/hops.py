@@ -19,6 +19,8 @@ all the jobs submitted while the previous trip was in flight go together:
 - the reads run after the COMMIT, so they see every committed turn, and
   under the same write lock even in a trip without writes: never inside
   another writer's open transaction, whose rows they would otherwise see.
+  Every other read of the store goes the same way (``fetch``): an outbox
+  pass that read a reply an API transaction then rolled back would send it.
 
 Under no load a batch is one job and nothing waits for company: the first
 job starts a drain task at once, and batches grow only while a trip is in
@@ -34,7 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -75,6 +77,10 @@ class Hops:
     def read(self, job: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Run ``job`` outside any transaction, with the next trip."""
         return self._submit(self._reads, job)
+
+    def fetch(self, sql: str, params: Sequence[object] = ()) -> asyncio.Future[list[Any]]:
+        """The rows of one query, read with the next trip (under the write lock, as every read)."""
+        return self._submit(self._reads, lambda conn: conn.execute(sql, params).fetchall())
 
     def write(self, job: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Run ``job`` in the next group transaction; resolves after its COMMIT."""

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Sequence
 import aiosqlite
 
 from bot.store.base import OutboxItem, ReceiptOutcome, StoreError
+from bot.store.hops import Hops
 
 __all__ = ["DELIVERY_RANK", "DUE_OUTBOX", "EARLY_RECEIPT_TTL", "FAILED_STATUSES", "OutboxMixin", "combined_status"]
 
@@ -86,9 +87,15 @@ DUE_OUTBOX = (
 
 
 class OutboxMixin:
-    """Needs ``self.db`` (aiosqlite connection) and ``self._write_lock``."""
+    """Needs ``self.db`` (aiosqlite connection), ``self._write_lock`` and ``self.hops``.
+
+    Reads outside a write go through ``hops.fetch`` (under the write lock): read
+    inside an API transaction, a queued row that its rollback takes back would be
+    sent, and its id, reused by the next insert, marked sent for another reply.
+    """
 
     _write_lock: asyncio.Lock
+    hops: Hops
 
     @property
     def db(self) -> aiosqlite.Connection:  # provided by SQLiteStore
@@ -96,20 +103,14 @@ class OutboxMixin:
 
     async def due_outbox(self, now: float, limit: int = 100) -> list[OutboxItem]:
         """Queued rows whose next attempt is due, oldest first."""
-        try:
-            rows = await self.db.execute_fetchall(DUE_OUTBOX, (now, limit))
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+        rows = await self.hops.fetch(DUE_OUTBOX, (now, limit))
         return [
             OutboxItem(int(i), c, cu, b, body, tuple(json.loads(media)), int(a), float(at), str(k))
             for i, c, cu, b, body, media, a, at, k in rows
         ]
 
     async def outbox_depth(self) -> int:
-        try:
-            rows = await self.db.execute_fetchall("SELECT count(*) FROM outbound WHERE status = 'queued'")
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+        rows = await self.hops.fetch("SELECT count(*) FROM outbound WHERE status = 'queued'")
         return sum(int(count) for (count,) in rows)
 
     async def _update(self, sql: str, params: tuple[object, ...]) -> None:
@@ -155,12 +156,9 @@ class OutboxMixin:
 
     async def chunks_sent(self, item_id: int) -> int:
         """How many requests of a row's send the carrier has accepted (``mark_parts_sent``)."""
-        try:
-            rows = await self.db.execute_fetchall(
-                "SELECT coalesce(max(chunk) + 1, 0) FROM outbound_parts WHERE outbound_id = ?", (item_id,)
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+        rows = await self.hops.fetch(
+            "SELECT coalesce(max(chunk) + 1, 0) FROM outbound_parts WHERE outbound_id = ?", (item_id,)
+        )
         return sum(int(count) for (count,) in rows)
 
     async def mark_parts_sent(

@@ -19,7 +19,6 @@ Why it is built this way:
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -28,7 +27,6 @@ from typing import Any
 import aiosqlite
 
 from bot.store.api_base import ALREADY, NO_CONSENT, OPTED_OUT, QUEUED, ApiMixinBase, consent
-from bot.store.base import StoreError
 from bot.store.records import Broadcast, BroadcastProgress
 from bot.store.turns import UPSERT_SESSION, session_row
 from bot.types import Reply, Session
@@ -192,10 +190,7 @@ class OutreachMixin(ApiMixinBase):
         return len(abandoned)
 
     async def broadcast(self, broadcast_id: str) -> Broadcast | None:
-        try:
-            return await _broadcast(self.db, broadcast_id)
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+        return _first(await self._rows(f"{_BROADCAST} WHERE id = ?", (broadcast_id,)))
 
     async def pending_recipients(self, broadcast_id: str, limit: int) -> list[str]:
         rows = await self._rows(
@@ -268,10 +263,6 @@ _BROADCAST = (
 
 async def _broadcast_by_key(db: aiosqlite.Connection, idempotency_key: str) -> Broadcast | None:
     return _first(await db.execute_fetchall(f"{_BROADCAST} WHERE idempotency_key = ?", (idempotency_key,)))
-
-
-async def _broadcast(db: aiosqlite.Connection, broadcast_id: str) -> Broadcast | None:
-    return _first(await db.execute_fetchall(f"{_BROADCAST} WHERE id = ?", (broadcast_id,)))
 
 
 def _first(rows: Iterable[Sequence[Any]]) -> Broadcast | None:

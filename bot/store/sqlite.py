@@ -9,7 +9,9 @@ Why these settings:
   coroutines sharing a connection share its transaction, and one coroutine's
   ROLLBACK would otherwise undo another's insert. (A second connection only
   copies the WAL into the file: bot.store.checkpoint.)
-- The turns themselves go through group commit (bot.store.hops).
+- The turns themselves go through group commit (bot.store.hops), and so do
+  all other reads (``hops.fetch``): under the write lock, never inside another
+  coroutine's open transaction, whose rows a rollback may still take back.
 - Schema changes are numbered migrations applied in order, recorded in
   ``PRAGMA user_version``; a database newer than this code is refused.
 """
@@ -176,14 +178,11 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
         return await self.hops.read(read_turn(message))
 
     async def get_session(self, key: ConversationKey) -> Session | None:
-        try:
-            rows = await self.db.execute_fetchall(
-                "SELECT flow, flow_version, state, variables, pending, created_at, updated_at "
-                "FROM conversations WHERE channel = ? AND customer = ? AND business = ?",
-                (key.channel, key.customer, key.business),
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+        rows = await self.hops.fetch(
+            "SELECT flow, flow_version, state, variables, pending, created_at, updated_at "
+            "FROM conversations WHERE channel = ? AND customer = ? AND business = ?",
+            (key.channel, key.customer, key.business),
+        )
         for row in rows:
             return session_from_row(key, tuple(row))
         return None
@@ -230,63 +229,45 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
                 raise StoreError(str(exc)) from exc
 
     async def flow_source(self, flow: str, version: str) -> str | None:
-        try:
-            rows = await self.db.execute_fetchall(
-                "SELECT source FROM flow_versions WHERE flow = ? AND version = ?", (flow, version)
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+        rows = await self.hops.fetch(
+            "SELECT source FROM flow_versions WHERE flow = ? AND version = ?", (flow, version)
+        )
         for (source,) in rows:
             return str(source)
         return None
 
     async def conversation_states(self) -> list[tuple[str, str, str, int]]:
         """(flow, flow version, state, number of conversations) for every live state."""
-        try:
-            rows = await self.db.execute_fetchall(
-                "SELECT flow, flow_version, state, count(*) FROM conversations GROUP BY flow, flow_version, state "
-                "ORDER BY flow, state, flow_version"
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+        rows = await self.hops.fetch(
+            "SELECT flow, flow_version, state, count(*) FROM conversations GROUP BY flow, flow_version, state "
+            "ORDER BY flow, state, flow_version"
+        )
         return [(str(f), str(v), str(s), int(n)) for f, v, s, n in rows]
 
     async def processed(self, channel: str, provider_id: str) -> ProcessedTurn | None:
-        try:
-            rows = await self.db.execute_fetchall(
-                "SELECT replies, kind FROM inbound WHERE channel = ? AND provider_id = ?", (channel, provider_id)
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+        rows = await self.hops.fetch(
+            "SELECT replies, kind FROM inbound WHERE channel = ? AND provider_id = ?", (channel, provider_id)
+        )
         for replies, kind in rows:
             return processed_from_row(replies, kind)
         return None
 
     async def is_opted_out(self, customer: str, business: str) -> bool:
-        try:
-            rows = await self.db.execute_fetchall(
-                "SELECT opted_out FROM consent WHERE customer = ? AND business = ?", (customer, business)
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+        rows = await self.hops.fetch(
+            "SELECT opted_out FROM consent WHERE customer = ? AND business = ?", (customer, business)
+        )
         return any(bool(opted_out) for (opted_out,) in rows)
 
     async def owed_while_opted_out(self, item_id: int) -> bool | None:
-        try:
-            rows = await self.db.execute_fetchall(_OWED_WHILE_OPTED_OUT, (item_id,))
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+        rows = await self.hops.fetch(_OWED_WHILE_OPTED_OUT, (item_id,))
         return next((bool(owed) for (owed,) in rows), None)
 
     async def consent_history(self, customer: str, business: str) -> list[ConsentEvent]:
-        try:
-            rows = await self.db.execute_fetchall(
-                "SELECT event, source, channel, provider_id, body, at FROM consent_events "
-                "WHERE customer = ? AND business = ? ORDER BY id",
-                (customer, business),
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+        rows = await self.hops.fetch(
+            "SELECT event, source, channel, provider_id, body, at FROM consent_events "
+            "WHERE customer = ? AND business = ? ORDER BY id",
+            (customer, business),
+        )
         return [ConsentEvent(e, s, c, p, b, float(at)) for e, s, c, p, b, at in rows]
 
     async def messages(self, key: ConversationKey, limit: int = 100) -> list[LoggedMessage]:
@@ -296,23 +277,20 @@ class SQLiteStore(OutboxMixin, ConcatMixin, ApiStoreMixin, Store):
         # same timestamp (a virtual or coarse clock) stay question, answer,
         # question, answer. Replies are found through the conversation's inbound
         # rows; business-initiated messages (no turn) through their own index.
-        try:
-            rows = await self.db.execute_fetchall(
-                "SELECT direction, provider_id, body, media, at FROM ("
-                " SELECT 'in' AS direction, provider_id, body, media, received_at AS at, rowid AS turn, 0 AS seq"
-                " FROM inbound WHERE channel = ?1 AND customer = ?2 AND business = ?3"
-                " UNION ALL"
-                " SELECT 'out', o.provider_id, o.body, o.media, o.created_at, i.rowid, o.id"
-                " FROM inbound AS i JOIN outbound AS o ON o.turn = i.rowid"
-                " WHERE i.channel = ?1 AND i.customer = ?2 AND i.business = ?3"
-                " UNION ALL"
-                " SELECT 'out', provider_id, body, media, created_at, 0, id FROM outbound"
-                " WHERE turn IS NULL AND channel = ?1 AND customer = ?2 AND business = ?3"
-                ") ORDER BY at DESC, turn DESC, seq DESC LIMIT ?4",
-                (*params, limit),
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+        rows = await self.hops.fetch(
+            "SELECT direction, provider_id, body, media, at FROM ("
+            " SELECT 'in' AS direction, provider_id, body, media, received_at AS at, rowid AS turn, 0 AS seq"
+            " FROM inbound WHERE channel = ?1 AND customer = ?2 AND business = ?3"
+            " UNION ALL"
+            " SELECT 'out', o.provider_id, o.body, o.media, o.created_at, i.rowid, o.id"
+            " FROM inbound AS i JOIN outbound AS o ON o.turn = i.rowid"
+            " WHERE i.channel = ?1 AND i.customer = ?2 AND i.business = ?3"
+            " UNION ALL"
+            " SELECT 'out', provider_id, body, media, created_at, 0, id FROM outbound"
+            " WHERE turn IS NULL AND channel = ?1 AND customer = ?2 AND business = ?3"
+            ") ORDER BY at DESC, turn DESC, seq DESC LIMIT ?4",
+            (*params, limit),
+        )
         out = [
             LoggedMessage(direction, provider_id, body, tuple(json.loads(media)), float(at))
             for direction, provider_id, body, media, at in rows
