@@ -1,7 +1,8 @@
 """Handling one inbound message end to end, carrier-neutral.
 
 The order matters and is the same for every carrier:
-1. take the conversation's lock (one message per customer at a time, FIFO);
+1. take the conversation's lock (one message per customer at a time, FIFO;
+   past ``MAX_WAITING`` waiting, a new one is refused 503 and recorded nowhere);
 2. a message id already handled returns its stored replies (a carrier retry),
    unless the customer has opted out since: nothing is sent to an opted-out
    number by any path;
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from bot.carriers.base import Carrier
+from bot.carriers.base import Carrier, WebhookError
 from bot.clock import Clock
 from bot.compliance.keywords import ComplianceKeywords, Intent
 from bot.compliance.policy import ComplianceDecision, ComplianceTexts, decide
@@ -29,7 +30,7 @@ from bot.compliance.texts import keywords_for, texts_for
 from bot.engine import Decision, FlowEngine
 from bot.flood import FloodGate
 from bot.flows import Flow, FlowSet
-from bot.locks import KeyedLocks
+from bot.locks import Busy, KeyedLocks
 from bot.matching.normalize import normalize
 from bot.metrics import Metrics
 from bot.observe import observe
@@ -39,13 +40,22 @@ from bot.store.base import TurnState
 from bot.store.concat import JOINED_PREFIX
 from bot.types import ConversationKey, InboundMessage, Reply
 
-__all__ = ["OFFLOAD_WORK", "ConversationService", "Handled", "MmsPolicy", "carried_media", "mms_by_prefix"]
+__all__ = [
+    "MAX_WAITING", "OFFLOAD_WORK", "ConversationService", "Handled", "MmsPolicy", "carried_media", "mms_by_prefix",
+]
 
 # Phrasings x characters from which a text is matched off the event loop:
 # about 2 ms of matching (10k phrasings x 200 characters). Below it a thread
 # hand-off costs more than it saves; the example flow (179 phrasings) never
 # reaches it, even at 1,600 characters.
 OFFLOAD_WORK = 2_000_000
+
+# Requests one conversation may have waiting behind its lock, its turn in
+# progress not counted; past it a new one is refused 503. A burst of texts sent
+# at once still fits whole (recorded, the surplus throttled, bot.flood); what
+# gathers beyond it is a stuck turn's carrier retries, each one a request (up to
+# 64 KiB of body) and a connection held open: at most about 4 MiB here.
+MAX_WAITING = 64
 
 MmsPolicy = Callable[[str, str], bool]  # (channel, customer number) -> can receive MMS
 
@@ -159,71 +169,83 @@ class ConversationService:
                 return Handled((), kind="partial")
             message = joined
         key = ConversationKey(message.channel, message.customer, message.business)
-        async with self.locks.hold(key):
-            # Read under the lock: nothing else can change this conversation now.
-            loaded = await self.store.load_turn(message)
-            if loaded.processed is not None:
-                return self._retry(message, loaded)
-            flows, runtimes = self.flows, self._runtimes  # one consistent version for this message
-            runtime = runtimes[flows.for_number(message.business).name]
-            now = self.clock.now()
-            opted_out = loaded.opted_out
-            verdict = decide(runtime.keywords, runtime.texts, message.text, message.carrier_opt_out, opted_out)
-            if verdict.handled:
-                return await self._compliance_turn(message, runtime, verdict, now, media_base, queue)
-            # A tuple of strings, not the ConversationKey: kept long, and untracked by the GC (bot/flood.py).
-            gate = (key.channel, key.customer, key.business)
-            if not self.flood.allow(gate, now):
-                if not await self.store.commit_turn(message, None, (), "throttled: burst over the flood limit", now,
-                                                    kind="throttled"):
-                    return await self._claimed_elsewhere(message)
-                return Handled((), flow=runtime.flow.name, kind="throttled")
-            try:
-                session = loaded.session
-                if session is not None and session.flow != runtime.flow.name:
-                    session = None  # the number moved to another flow: start that flow afresh
-                media_types = tuple(m.content_type for m in message.media)
-                index = runtime.engine.faq_index
-                if len(index) * len(message.text) >= OFFLOAD_WORK:
-                    # A long text against a big FAQ set takes tens of milliseconds
-                    # to match (measured: 51-88 ms for 1,300-1,600 characters at 10k
-                    # phrasings), every other conversation waiting meanwhile. Match
-                    # on a worker thread instead; the engine then finds the result
-                    # in the index's memo (a pure function of the text).
-                    await asyncio.to_thread(index.match, normalize(message.text))
-                outcome = runtime.engine.handle(key, session, message.text, now, media_types)
-                explained = outcome.decision.explain()
-                if outcome.faq_match is not None and outcome.decision.kind in ("faq", "ambiguous", "fallback"):
-                    explained += f" [{outcome.faq_match.explain()}]"
-                replies = self._prepare(outcome.replies, runtime.flow, message, media_base, queue)
-                for audience in outcome.subscribe:
-                    # Before the turn's commit: a confirmation never goes out for a
-                    # subscription that was not recorded (a retry re-subscribes idempotently).
-                    source = f"flow {runtime.flow.name} {outcome.decision.route_id}"
-                    origin = (message.channel, message.provider_id, message.text)
-                    await self.store.subscribe(audience, message.customer, message.business, source, now, origin)
-                if not await self.store.commit_turn(message, outcome.session, replies, explained, now, queue=queue):
-                    retry = await self._claimed_elsewhere(message)
-                    self.flood.refund(gate, now)  # a retry is not charged (after: the except refunds once)
-                    return retry
-                faq_result = ""
-                if outcome.decision.kind == "picked":
-                    faq_result = "hit"
-                elif outcome.faq_match is not None:
-                    faq_result = {"answer": "hit", "ambiguous": "ambiguous"}.get(outcome.faq_match.verdict, "miss")
-                return Handled(
-                    replies,
-                    flow=runtime.flow.name,
-                    decision=outcome.decision,
-                    entered=outcome.entered,
-                    explained=explained,
-                    faq_result=faq_result,
-                )
-            except BaseException:
-                # Not recorded (a store error, answered 503; cancelled): the
-                # carrier's retry is this message again, not one more of a burst.
-                self.flood.refund(gate, now)
-                raise
+        try:
+            async with self.locks.hold(key, MAX_WAITING):
+                return await self._turn(message, key, media_base, queue)
+        except Busy:
+            # Nothing of this message is recorded: the carrier's retry (5xx is
+            # retried by every carrier but Twilio, carriers.md) finds it unseen.
+            raise WebhookError(
+                503, "conversation_busy",
+                f"{MAX_WAITING} messages of this conversation already wait to be handled; retry later",
+            ) from None
+
+    async def _turn(self, message: InboundMessage, key: ConversationKey, media_base: str, queue: bool) -> Handled:
+        """One message under its conversation's lock."""
+        # Read under the lock: nothing else can change this conversation now.
+        loaded = await self.store.load_turn(message)
+        if loaded.processed is not None:
+            return self._retry(message, loaded)
+        flows, runtimes = self.flows, self._runtimes  # one consistent version for this message
+        runtime = runtimes[flows.for_number(message.business).name]
+        now = self.clock.now()
+        opted_out = loaded.opted_out
+        verdict = decide(runtime.keywords, runtime.texts, message.text, message.carrier_opt_out, opted_out)
+        if verdict.handled:
+            return await self._compliance_turn(message, runtime, verdict, now, media_base, queue)
+        # A tuple of strings, not the ConversationKey: kept long, and untracked by the GC (bot/flood.py).
+        gate = (key.channel, key.customer, key.business)
+        if not self.flood.allow(gate, now):
+            if not await self.store.commit_turn(message, None, (), "throttled: burst over the flood limit", now,
+                                                kind="throttled"):
+                return await self._claimed_elsewhere(message)
+            return Handled((), flow=runtime.flow.name, kind="throttled")
+        try:
+            session = loaded.session
+            if session is not None and session.flow != runtime.flow.name:
+                session = None  # the number moved to another flow: start that flow afresh
+            media_types = tuple(m.content_type for m in message.media)
+            index = runtime.engine.faq_index
+            if len(index) * len(message.text) >= OFFLOAD_WORK:
+                # A long text against a big FAQ set takes tens of milliseconds
+                # to match (measured: 51-88 ms for 1,300-1,600 characters at 10k
+                # phrasings), every other conversation waiting meanwhile. Match
+                # on a worker thread instead; the engine then finds the result
+                # in the index's memo (a pure function of the text).
+                await asyncio.to_thread(index.match, normalize(message.text))
+            outcome = runtime.engine.handle(key, session, message.text, now, media_types)
+            explained = outcome.decision.explain()
+            if outcome.faq_match is not None and outcome.decision.kind in ("faq", "ambiguous", "fallback"):
+                explained += f" [{outcome.faq_match.explain()}]"
+            replies = self._prepare(outcome.replies, runtime.flow, message, media_base, queue)
+            for audience in outcome.subscribe:
+                # Before the turn's commit: a confirmation never goes out for a
+                # subscription that was not recorded (a retry re-subscribes idempotently).
+                source = f"flow {runtime.flow.name} {outcome.decision.route_id}"
+                origin = (message.channel, message.provider_id, message.text)
+                await self.store.subscribe(audience, message.customer, message.business, source, now, origin)
+            if not await self.store.commit_turn(message, outcome.session, replies, explained, now, queue=queue):
+                retry = await self._claimed_elsewhere(message)
+                self.flood.refund(gate, now)  # a retry is not charged (after: the except refunds once)
+                return retry
+            faq_result = ""
+            if outcome.decision.kind == "picked":
+                faq_result = "hit"
+            elif outcome.faq_match is not None:
+                faq_result = {"answer": "hit", "ambiguous": "ambiguous"}.get(outcome.faq_match.verdict, "miss")
+            return Handled(
+                replies,
+                flow=runtime.flow.name,
+                decision=outcome.decision,
+                entered=outcome.entered,
+                explained=explained,
+                faq_result=faq_result,
+            )
+        except BaseException:
+            # Not recorded (a store error, answered 503; cancelled): the
+            # carrier's retry is this message again, not one more of a burst.
+            self.flood.refund(gate, now)
+            raise
 
     async def _compliance_turn(
         self,

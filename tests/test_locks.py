@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.locks import KeyedLocks
+from bot.locks import Busy, KeyedLocks
 
 
 async def test_one_key_is_held_first_in_first_out() -> None:
@@ -71,3 +71,31 @@ async def test_a_waiter_cancelled_in_the_queue_leaves_no_trace() -> None:
         await doomed
     assert order == ["first", "last"]
     assert len(locks) == 0
+
+
+async def test_a_bounded_queue_refuses_past_its_bound_and_keeps_the_waiters_order() -> None:
+    locks = KeyedLocks()
+    order: list[str] = []
+
+    async def turn(name: str) -> None:
+        async with locks.hold("alice", max_waiting=2):
+            order.append(name)
+
+    async with locks.hold("alice", max_waiting=2):
+        first = asyncio.ensure_future(turn("first"))
+        second = asyncio.ensure_future(turn("second"))
+        await asyncio.sleep(0)
+        assert locks.waiting("alice") == 2
+        with pytest.raises(Busy):
+            async with locks.hold("alice", max_waiting=2):
+                order.append("refused")
+        async with locks.hold("bob", max_waiting=2):  # another key is not affected
+            assert locks.waiting("bob") == 0
+    # Released, the next waiter not yet woken: both still wait, the bound still holds.
+    assert locks.waiting("alice") == 2
+    with pytest.raises(Busy):
+        async with locks.hold("alice", max_waiting=2):
+            order.append("refused")
+    await asyncio.gather(first, second)
+    assert order == ["first", "second"]
+    assert len(locks) == 0 and locks.waiting("alice") == 0
