@@ -3,6 +3,7 @@
 The order matters and is the same for every carrier:
 1. take the conversation's lock (one message per customer at a time, FIFO;
    past ``MAX_WAITING`` waiting, a new one is refused 503 and recorded nowhere);
+   the parts of a concatenated SMS are joined under it, in their turn;
 2. a message id already handled returns its stored replies (a carrier retry),
    unless the customer has opted out since: nothing is sent to an opted-out
    number by any path;
@@ -163,14 +164,17 @@ class ConversationService:
         return handled
 
     async def _handle(self, message: InboundMessage, media_base: str, queue: bool) -> Handled:
-        if message.concat is not None:
-            joined = await self._join_parts(message)
-            if joined is None:
-                return Handled((), kind="partial")
-            message = joined
         key = ConversationKey(message.channel, message.customer, message.business)
         try:
             async with self.locks.hold(key, MAX_WAITING):
+                if message.concat is not None:
+                    # Joined under the lock: the part that completes a message holds
+                    # the place it reached the lock in. Joined before it, a text that
+                    # came meanwhile took the lock first and was answered first.
+                    joined = await self._join_parts(message)
+                    if joined is None:
+                        return Handled((), kind="partial")
+                    message = joined
                 return await self._turn(message, key, media_base, queue)
         except Busy:
             # Nothing of this message is recorded: the carrier's retry (5xx is
