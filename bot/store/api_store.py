@@ -28,8 +28,10 @@ class ApiStoreMixin(AudiencesMixin, OutreachMixin, VerificationsMixin):
 
 
 def api_store(store: object) -> ApiStoreMixin:
-    """``store`` as what the API uses beyond the ``Store`` interface (``subscribe_many``,
-    ``sweep_abandoned_broadcasts``): every store the server runs on has it (``SQLiteStore``)."""
+    """``store`` as the API's mixin. Everything the API calls is declared on ``Store``
+    (``subscribe_many`` and ``sweep_abandoned_broadcasts`` too), so a store of another
+    backend needs no more than the interface once the API's callers (bot.api.context,
+    bot.api.feeder) take the ``Store`` itself instead of this check."""
     if not isinstance(store, ApiStoreMixin):  # pragma: no cover - a store without the API's mixin
         raise TypeError(f"the API needs a store with ApiStoreMixin, not {type(store).__name__}")
     return store

@@ -204,6 +204,13 @@ class Store(ABC):
         """Subscribe (ledger-recorded): ``subscribed``, ``already`` or ``opted_out`` (refused)."""
 
     @abstractmethod
+    async def subscribe_many(
+        self, audience: str, customers: Sequence[str], business: str, source: str, now: float
+    ) -> list[str]:
+        """``subscribe`` for each number, outcomes in order; written in chunks, each its own
+        transaction, so turns get the database in between and a retry writes only what is missing."""
+
+    @abstractmethod
     async def unsubscribe(self, audience: str, customer: str, business: str, source: str, now: float) -> bool:
         """Unsubscribe (ledger-recorded); False when the number was not subscribed."""
 
@@ -248,6 +255,11 @@ class Store(ABC):
     @abstractmethod
     async def unfinished_broadcasts(self) -> list[str]:
         """Ids of broadcasts with pending recipients, oldest first."""
+
+    @abstractmethod
+    async def sweep_abandoned_broadcasts(self, now: float) -> int:
+        """Delete broadcasts a failure left ``preparing`` (never to be sent) once old enough,
+        never one still being written; return how many."""
 
     @abstractmethod
     async def broadcast_progress(self, broadcast_id: str) -> BroadcastProgress:
