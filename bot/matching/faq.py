@@ -6,8 +6,11 @@ are spelled toward the FAQs' own vocabulary (``bot.matching.vocabulary``). Custo
 question ("shipping cost?", "hrs sunday"), so a measure that rewards the
 query's words being contained in a phrasing — in any order — fits better than
 whole-string similarity. Dropping stop-words stops "you" or "what" from
-scoring 100 against everything. The choice was measured on the labelled noisy
-set in ``tests/data/retail_queries.yaml`` (see ``tests/test_matching_faq.py``).
+scoring 100 against everything; and a single common word held in the other
+side ("order" in "cancel my order") scores by how much of each side it covers
+instead of 100 (``bot.matching.coverage``). The choice was measured on the
+labelled noisy set in ``tests/data/retail_queries.yaml`` (see
+``tests/test_matching.py``).
 
 Every phrasing is normalised once, here, at load. Ties are broken by a
 whole-string ``ratio`` and then by the FAQ's order in the file, so the same
@@ -27,9 +30,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from bot.flows.model import Faq
+from bot.matching.coverage import CoverageScore, specific_words
 from bot.matching.normalize import match_form, normalize
 from bot.matching.shortlist import Shortlist
 from bot.matching.vocabulary import Vocabulary
@@ -79,7 +83,10 @@ def has_evidence(form: str) -> bool:
 
 
 def score_text(query_norm: str, choice_norm: str) -> float:
-    """Score two normalised texts the way FAQ and option matching do."""
+    """Score two normalised texts the way option matching does (``token_set_ratio`` of their match forms).
+
+    FAQs are scored by their index's ``CoverageScore``, which is never higher.
+    """
     return float(fuzz.token_set_ratio(match_form(query_norm), match_form(choice_norm), processor=None))
 
 
@@ -106,7 +113,8 @@ class FaqIndex:
                 self._contents.append(match_form(norm))
         self.vocabulary = Vocabulary(word for content in self._contents for word in content.split())
         self._groups = [self._order[faq_id] for faq_id in self._faq_ids]
-        self._shortlist = Shortlist(self._contents, self.floor)
+        self.scorer = CoverageScore(specific_words(zip(self._faq_ids, self._contents, strict=True)))
+        self._shortlist = Shortlist(self._contents, self.floor, self.scorer)
         self._memo = functools.lru_cache(maxsize=MATCH_MEMO)(self._match)
 
     def __len__(self) -> int:
@@ -154,17 +162,12 @@ class FaqIndex:
         query = self.query_form(query_norm)
         if not has_evidence(query):
             return FaqMatch("none", ())
-        # The cutoff keeps only phrasings that could be the best or a close
-        # runner-up; processor=None because both sides are already normalised.
-        hits = process.extract(
-            query,
-            self._contents,
-            scorer=fuzz.token_set_ratio,
-            processor=None,
-            limit=None,
-            score_cutoff=self.floor,
-        )
-        return self._rank(query_norm, [(float(score), index) for _, score, index in hits])
+        # Every phrasing scored; the floor keeps only those that could be the
+        # best or a close runner-up. By descending score, then file order.
+        scorer, floor = self.scorer, self.floor
+        hits = [(score, i) for i, content in enumerate(self._contents) if (score := scorer(query, content)) >= floor]
+        hits.sort(key=lambda hit: (-hit[0], hit[1]))
+        return self._rank(query_norm, hits)
 
     def _rank(self, query_norm: str, hits: list[tuple[float, int]]) -> FaqMatch:
         """Best phrasing per FAQ, FAQs ranked by (score, tie-break, file order).

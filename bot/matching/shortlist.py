@@ -53,11 +53,19 @@ space, so ``s`` is the shared weight minus one):
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from rapidfuzz import fuzz, process
 
-__all__ = ["Shortlist"]
+__all__ = ["Scorer", "Shortlist"]
+
+# A score of a query's match form against a phrasing's, never above their
+# ``token_set_ratio``: every bound below is a bound on ``token_set_ratio``.
+Scorer = Callable[[str, str], float]
+
+
+def _token_set_ratio(query: str, choice: str) -> float:
+    return float(fuzz.token_set_ratio(query, choice, processor=None))
 
 # Slack wherever a bound meets a score: it only ever widens the shortlist.
 # rapidfuzz's ``process.extract`` applies a fractional ``score_cutoff`` with a
@@ -116,10 +124,14 @@ class Shortlist:
         contents: each phrasing's match form: words separated by single spaces.
         floor: the lowest cutoff searches will use; the kept-words index is
             cut for it (a search with a lower floor rebuilds it).
+        scorer: what a phrasing scores: ``token_set_ratio`` or any score never
+            above it (``bot.matching.coverage``). A phrasing left unscored has
+            a ``token_set_ratio`` below the cut, so its score is too.
     """
 
-    def __init__(self, contents: Sequence[str], floor: float) -> None:
+    def __init__(self, contents: Sequence[str], floor: float, scorer: Scorer = _token_set_ratio) -> None:
         self.contents = list(contents)
+        self.scorer = scorer
         self._words = [tuple(sorted(set(c.split()))) for c in self.contents]
         self._sets = [frozenset(w) for w in self._words]
         self._lengths = [len(" ".join(w)) for w in self._words]
@@ -183,7 +195,7 @@ class Shortlist:
     def search(self, query: str, floor: float, groups: Sequence[int]) -> list[tuple[float, int]]:
         """(score, phrasing) for a set of phrasings that decides the best two groups.
 
-        Returns ``token_set_ratio`` scores of at least ``floor``, for a set
+        Returns scores (``scorer``'s) of at least ``floor``, for a set
         holding every phrasing that scores at least the second-best group's
         score (a group per phrasing in ``groups``: its FAQ). Ranking these
         gives the same best two groups as ranking every phrasing.
@@ -199,10 +211,10 @@ class Shortlist:
         scores: dict[int, float] = {}
         best = _BestTwo(groups)
         contents = self.contents
-        token_set_ratio = fuzz.token_set_ratio
+        scorer = self.scorer
 
         def score(i: int) -> None:
-            value = float(token_set_ratio(query, contents[i], processor=None))
+            value = scorer(query, contents[i])
             scores[i] = value
             best.add(i, value)
 
