@@ -120,3 +120,24 @@ def test_a_lone_letter_or_digit_answers_no_faq(index: FaqIndex) -> None:
     # Two characters can be a question; one real word still answers.
     assert index.match(normalize("gift")).best is not None
     assert index.match(normalize("gift")).best.faq_id == "gift-cards"  # type: ignore[union-attr]
+
+
+def test_where_is_my_order_and_the_texts_around_it(index: FaqIndex) -> None:
+    """The most common support text answers the order-status FAQ, and does not take others' texts.
+
+    "where is my order" is just "order" in content words: without a phrasing
+    of its own it offered "change or cancel" and "how long does shipping
+    take"; as a one-word phrasing under token_set_ratio's subset rule it
+    would have answered every text with "order" in it (bot.matching.coverage).
+    """
+    expected = {
+        "where is my order": "track-order",
+        "WHERES MY ORDER??": "track-order",
+        "order status": "track-order",
+        "I want to cancel my order": "change-order",
+        "order a gift card": "gift-cards",
+    }
+    for text, faq_id in expected.items():
+        match = index.match(normalize(text))
+        assert match.verdict == "answer", (text, match.explain())
+        assert match.best is not None and match.best.faq_id == faq_id, (text, match.explain())
