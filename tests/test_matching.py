@@ -89,8 +89,8 @@ def test_labelled_noisy_texts(index: FaqIndex) -> None:
         elif match.verdict != "none":
             wrong += 1
     assert off_topic_answered == 0
-    assert good / len(items) >= 0.77, (good, len(items))
-    assert wrong <= 5
+    assert good / len(items) >= 0.80, (good, len(items))  # 148 of 181 when last measured
+    assert wrong <= 3
 
 
 def test_clear_best_answers_and_explains(index: FaqIndex) -> None:
@@ -141,3 +141,17 @@ def test_where_is_my_order_and_the_texts_around_it(index: FaqIndex) -> None:
         match = index.match(normalize(text))
         assert match.verdict == "answer", (text, match.explain())
         assert match.best is not None and match.best.faq_id == faq_id, (text, match.explain())
+
+
+def test_a_generic_verb_is_no_topic_and_a_product_stands_for_an_item(index: FaqIndex) -> None:
+    # "find" was the one content word of "where do i find it", and took the
+    # size chart through "how do i find my size".
+    for text in ("where do i find it", "find"):
+        assert index.match(normalize(text)).verdict == "none", index.match(normalize(text)).explain()
+    # "can i return an item" is "return" + any product: the product's name
+    # against "item" kept these under the threshold, whatever its length.
+    for text in ("i want to return my jacket", "can i return my rain jacket", "return my backpack",
+                 "i want to return my summit daypack"):
+        match = index.match(normalize(text))
+        assert match.verdict == "answer", (text, match.explain())
+        assert match.best is not None and match.best.faq_id == "returns-window", (text, match.explain())

@@ -180,13 +180,20 @@ SHORTHAND: dict[str, str] = {
 
 # Words that carry no topic. ``content_words`` drops them so that a one-word
 # text like "you" cannot score 100 against every phrasing containing "you".
+# "find" is a verb of any question, like "get" or "know" ("where do i find
+# it" took the size chart through "how do i find my size"). "item",
+# "something", "thing" and "stuff" stand for whatever the customer names:
+# "can i return an item" is "return" + any product, and kept as a word "item"
+# made "i want to return my jacket" miss it (the product's name against
+# "item" scored under the threshold).
 STOPWORDS: frozenset[str] = frozenset(
     """a an the and or but if of to in on at by for from with without about as into
     is are was were be been being am do does did doing have has had having will would
     can could should may might must shall i me my mine we us our you your yours he she
     it its they them their this that these those there here what which who whom whose
     when where why how please thanks thank hi hello hey ok not no just so very really
-    get got any some there im want need know tell like""".split()
+    get got any some there im want need know tell like find
+    item items something thing things stuff""".split()
 )
 
 _APOSTROPHES = re.compile("['\u2018\u2019\u02bc`\u00b4]")
