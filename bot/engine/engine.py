@@ -7,6 +7,8 @@ Order of decisions for one text (documented for editors in flows/README.md):
 1. a pending "Did you mean" is answered by ``1``/``2`` or the question's text;
 2. global keywords; 3. the state's choices (keywords, then patterns, then the
 best fuzzy ``option``), and in a final state then the start state's choices;
+then small talk no route took: emoji alone read as words for the keywords, and
+a greeting, which greets back (see ``_small_talk``);
 4. FAQs; 5. the state's ``otherwise``; 6. fallback.
 A new, expired or lost conversation restarts at the start state; if nothing in
 steps 2-4 matched, the start state's greeting is the answer.
@@ -19,11 +21,12 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
-from bot.engine.machine import FALLBACK, FAQ, RELOCATE, RESTART, SAY, Turn, build_machine
+from bot.engine.machine import AGAIN, FALLBACK, FAQ, RELOCATE, RESTART, SAY, Turn, build_machine
 from bot.engine.templates import fill
 from bot.flows.model import Faq, Flow, Route
 from bot.matching.faq import FaqIndex, FaqMatch, has_evidence, score_text
 from bot.matching.normalize import keyword_core, match_form, normalize, pattern_text, squeeze
+from bot.matching.smalltalk import emoji_reading, is_greeting
 from bot.types import ConversationKey, Reply, Session
 
 __all__ = ["Decision", "FlowEngine", "Outcome"]
@@ -35,7 +38,8 @@ Fresh = Literal["", "new", "expired", "lost"]
 class Decision:
     """Why the engine answered as it did: logged for every message."""
 
-    kind: str  # keyword | choice | pattern | option | faq | ambiguous | picked | otherwise | fallback | start
+    # keyword | choice | pattern | option | greeting | faq | ambiguous | picked | otherwise | fallback | start
+    kind: str
     route_id: str = ""
     faq_id: str = ""
     score: float | None = None
@@ -169,6 +173,8 @@ class FlowEngine:
             decision = self._choices(turn, norm, raw, key, media_types)
             if decision is None:
                 turn.state = finished
+        if decision is None:
+            decision = self._small_talk(turn, key, raw, fresh)
         if decision is not None:
             return decision, None, ()
         match = self.faq_index.match(norm)
@@ -254,6 +260,35 @@ class FlowEngine:
             self._fire(best[1].route_id, turn)
             return Decision("option", route_id=best[1].route_id, score=best[0], phrasing=best[1].option)
         return None
+
+    def _small_talk(self, turn: Turn, key: str, raw: str, fresh: Fresh) -> Decision | None:
+        """Emoji alone read as words, then a greeting: only texts the flow's routes did not take.
+
+        "👍" is tried as "yes", then "ok", against the global keywords and the
+        state's (so it confirms where a state asks "Reply YES", and is an "ok"
+        where none does). A greeting mid-conversation is greeted back: at the
+        start state or in a finished conversation with the start state's
+        greeting and menu, mid-step by asking the step's question again. A new
+        or restarted conversation already gets the start state's greeting.
+        """
+        readings = () if key else emoji_reading(raw)
+        flow = self.flow
+        for word in readings:
+            for route in flow.global_routes:
+                if word in route.keys:
+                    self._fire(route.route_id, turn)
+                    return Decision("keyword", route_id=route.route_id, score=100.0, phrasing=word)
+            for route in flow.states[turn.state].choices:
+                if word in route.keys:
+                    self._fire(route.route_id, turn)
+                    return Decision("choice", route_id=route.route_id, score=100.0, phrasing=word)
+        if fresh or not is_greeting(key or " ".join(readings)):
+            return None
+        if turn.state == flow.start or flow.states[turn.state].final:
+            self._fire(RESTART, turn, reply=Reply(""))
+            return Decision("greeting", route_id=RESTART)
+        self._fire(AGAIN, turn)
+        return Decision("greeting", route_id=AGAIN)
 
     def _pick(self, pending: tuple[str, ...], norm: str, key: str) -> tuple[Faq, float] | None:
         """Resolve an answer to "Did you mean: 1) ... 2) ...": a number or the question."""

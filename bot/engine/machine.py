@@ -14,7 +14,8 @@ Why this shape:
 
 Trigger names: every route's ``route_id`` (``menu/choice 1``, ``global/2``,
 ``order_ask/otherwise``), plus ``faq``, ``did_you_mean``, ``fallback`` and
-``restart``, which are internal or go to the start state.
+``restart``, which are internal or go to the start state, and ``again``, which
+enters the current state once more (its ``say`` is sent again).
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from transitions import State as MachineState
 from bot.flows.model import Flow, Route, State
 from bot.types import Reply
 
-__all__ = ["FALLBACK", "FAQ", "RELOCATE", "RESTART", "SAY", "Turn", "build_machine"]
+__all__ = ["AGAIN", "FALLBACK", "FAQ", "RELOCATE", "RESTART", "SAY", "Turn", "build_machine"]
 
 FAQ = "faq"
 SAY = "say"  # an internal transition that only records a reply (did-you-mean, fallback)
 FALLBACK = "fallback"
 RESTART = "restart"
 RELOCATE = "relocate"  # a saved state vanished in an edited flow: go to settings.lost_state
+AGAIN = "again"  # re-enter the current state: its question again, after a greeting
 
 
 @dataclass(slots=True)
@@ -82,6 +84,7 @@ def build_machine(flow: Flow) -> Machine:
     for trigger in (FAQ, SAY, FALLBACK):
         transitions.append({"trigger": trigger, "source": "*", "dest": None, "before": [_say_kwargs]})
     transitions.append({"trigger": RESTART, "source": "*", "dest": flow.start, "before": [_say_kwargs]})
+    transitions.append({"trigger": AGAIN, "source": "*", "dest": "="})  # reflexive: on_enter runs
     lost = flow.settings.lost_state or flow.start
     transitions.append({"trigger": RELOCATE, "source": "*", "dest": lost, "before": [_say_kwargs]})
     return Machine(
