@@ -104,3 +104,47 @@ def test_what_counts_as_small_talk() -> None:
     assert emoji_reading("👍") == ("yes", "ok") == emoji_reading(" 👍🏻👍 ")
     assert emoji_reading("👍👎") == ()  # no answer when they disagree
     assert emoji_reading("👍 thanks") == () and emoji_reading("") == ()
+
+
+def test_a_greeting_never_sends_a_steps_media_again(tmp_path: Path) -> None:
+    engine = FlowEngine(load_flow_text(
+        """
+flow: tiny
+start: menu
+states:
+  menu:
+    say: "Hi! Reply 1 for the photo quiz, 2 for the picture."
+    choices:
+      - keywords: ["1"]
+        go: quiz
+      - keywords: ["2"]
+        go: picture
+  quiz:
+    say: "Which colour is this jacket? Reply red or blue."
+    media: [https://example.com/jacket.png]
+    choices:
+      - keywords: ["red", "blue"]
+        go: menu
+  picture:
+    media: [https://example.com/jacket.png]
+    choices:
+      - keywords: ["back"]
+        go: menu
+""",
+        "tiny.yaml",
+        str(tmp_path),
+    ))
+    chat = Chat(engine)
+    chat.say("hi")
+    chat.say("1")
+    assert chat.last.replies[0].media
+    # The question again, as text: a second MMS for a "hi" would cost the customer.
+    assert chat.say("hello") == "Which colour is this jacket? Reply red or blue."
+    assert chat.last.replies[0].media == ()
+    assert chat.session is not None and chat.session.state == "quiz"
+    # A step that asks nothing in words: the menu instead of its picture again.
+    chat.say("red")
+    chat.say("2")
+    assert chat.say("hey") == "Hi! Reply 1 for the photo quiz, 2 for the picture."
+    assert chat.last.replies[0].media == ()
+    assert chat.session is not None and chat.session.state == "menu"

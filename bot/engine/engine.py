@@ -21,7 +21,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
-from bot.engine.machine import AGAIN, FALLBACK, FAQ, RELOCATE, RESTART, SAY, Turn, build_machine
+from bot.engine.machine import FALLBACK, FAQ, RELOCATE, RESTART, SAY, Turn, build_machine
 from bot.engine.templates import fill
 from bot.flows.model import Faq, Flow, Route
 from bot.matching.faq import FaqIndex, FaqMatch, has_evidence, score_text
@@ -268,8 +268,9 @@ class FlowEngine:
         state's (so it confirms where a state asks "Reply YES", and is an "ok"
         where none does). A greeting mid-conversation is greeted back: at the
         start state or in a finished conversation with the start state's
-        greeting and menu, mid-step by asking the step's question again. A new
-        or restarted conversation already gets the start state's greeting.
+        greeting and menu, mid-step by asking the step's question again (a step
+        with nothing to ask goes to the start state too). A new or restarted
+        conversation already gets the start state's greeting.
         """
         readings = () if key else emoji_reading(raw)
         flow = self.flow
@@ -284,11 +285,14 @@ class FlowEngine:
                     return Decision("choice", route_id=route.route_id, score=100.0, phrasing=word)
         if fresh or not is_greeting(key or " ".join(readings)):
             return None
-        if turn.state == flow.start or flow.states[turn.state].final:
-            self._fire(RESTART, turn, reply=Reply(""))
-            return Decision("greeting", route_id=RESTART)
-        self._fire(AGAIN, turn)
-        return Decision("greeting", route_id=AGAIN)
+        state = flow.states[turn.state]
+        if turn.state != flow.start and not state.final and state.say:
+            # Mid-step: the step's question again, its text only (an MMS of its
+            # media again would cost the customer for a "hi").
+            self._fire(SAY, turn, reply=Reply(state.say))
+            return Decision("greeting")
+        self._fire(RESTART, turn, reply=Reply(""))
+        return Decision("greeting", route_id=RESTART)
 
     def _pick(self, pending: tuple[str, ...], norm: str, key: str) -> tuple[Faq, float] | None:
         """Resolve an answer to "Did you mean: 1) ... 2) ...": a number or the question."""

@@ -14,8 +14,7 @@ Why this shape:
 
 Trigger names: every route's ``route_id`` (``menu/choice 1``, ``global/2``,
 ``order_ask/otherwise``), plus ``faq``, ``did_you_mean``, ``fallback`` and
-``restart``, which are internal or go to the start state, and ``again``, which
-enters the current state once more (its ``say`` is sent again).
+``restart``, which are internal or go to the start state.
 """
 
 from __future__ import annotations
@@ -30,14 +29,13 @@ from transitions import State as MachineState
 from bot.flows.model import Flow, Route, State
 from bot.types import Reply
 
-__all__ = ["AGAIN", "FALLBACK", "FAQ", "RELOCATE", "RESTART", "SAY", "Turn", "build_machine"]
+__all__ = ["FALLBACK", "FAQ", "RELOCATE", "RESTART", "SAY", "Turn", "build_machine"]
 
 FAQ = "faq"
 SAY = "say"  # an internal transition that only records a reply (did-you-mean, fallback)
 FALLBACK = "fallback"
 RESTART = "restart"
 RELOCATE = "relocate"  # a saved state vanished in an edited flow: go to settings.lost_state
-AGAIN = "again"  # re-enter the current state: its question again, after a greeting
 
 
 @dataclass(slots=True)
@@ -84,7 +82,6 @@ def build_machine(flow: Flow) -> Machine:
     for trigger in (FAQ, SAY, FALLBACK):
         transitions.append({"trigger": trigger, "source": "*", "dest": None, "before": [_say_kwargs]})
     transitions.append({"trigger": RESTART, "source": "*", "dest": flow.start, "before": [_say_kwargs]})
-    transitions.append({"trigger": AGAIN, "source": "*", "dest": "="})  # reflexive: on_enter runs
     lost = flow.settings.lost_state or flow.start
     transitions.append({"trigger": RELOCATE, "source": "*", "dest": lost, "before": [_say_kwargs]})
     return Machine(
