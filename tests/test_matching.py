@@ -155,3 +155,22 @@ def test_a_generic_verb_is_no_topic_and_a_product_stands_for_an_item(index: FaqI
         match = index.match(normalize(text))
         assert match.verdict == "answer", (text, match.explain())
         assert match.best is not None and match.best.faq_id == "returns-window", (text, match.explain())
+
+
+def test_no_two_faqs_of_the_example_flow_compete(index: FaqIndex) -> None:
+    """No phrasing, texted as it is, scores the threshold against another FAQ's phrasing.
+
+    As lint's overlap check means it (bot.flows.lint), with the FAQ score: the
+    one-word phrasing "where is my order" is "order", which scored 83 against
+    short "X order" phrasings of three other FAQs ("edit my order", "bulk
+    order", "when will my order ship"), and "how long for my refund" 82
+    against "how long do i have to return something".
+    """
+    contents, owners, phrasings = index._contents, index._faq_ids, index._phrasings
+    competing = [
+        (phrasings[i], phrasings[j], round(score, 1))
+        for i in range(len(contents))
+        for j in range(i + 1, len(contents))
+        if owners[i] != owners[j] and (score := index.scorer(contents[i], contents[j])) >= index.threshold
+    ]
+    assert competing == []
