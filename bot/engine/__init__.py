@@ -1,6 +1,7 @@
 """The pure conversation engine."""
 
-from bot.engine.engine import Decision, FlowEngine, Outcome
+from bot.engine.decision import Decision, Outcome
+from bot.engine.engine import FlowEngine
 from bot.engine.machine import Turn, build_machine
 from bot.engine.templates import fill, placeholders
 

@@ -16,11 +16,11 @@ steps 2-4 matched, the start state's greeting is the answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import replace
 
 from rapidfuzz import fuzz
 
+from bot.engine.decision import Decision, Fresh, Outcome
 from bot.engine.machine import FALLBACK, FAQ, RELOCATE, RESTART, SAY, Turn, build_machine
 from bot.engine.templates import fill
 from bot.flows.model import Faq, Flow, Route
@@ -29,50 +29,7 @@ from bot.matching.normalize import keyword_core, match_form, normalize, pattern_
 from bot.matching.smalltalk import emoji_reading, is_greeting
 from bot.types import ConversationKey, Reply, Session
 
-__all__ = ["Decision", "FlowEngine", "Outcome"]
-
-Fresh = Literal["", "new", "expired", "lost"]
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Why the engine answered as it did: logged for every message."""
-
-    # keyword | choice | pattern | option | greeting | faq | ambiguous | picked | otherwise | fallback | start
-    kind: str
-    route_id: str = ""
-    faq_id: str = ""
-    score: float | None = None
-    phrasing: str = ""
-    fresh: Fresh = ""
-    state_from: str = ""
-    state_to: str = ""
-
-    def explain(self) -> str:
-        parts = [self.kind]
-        if self.route_id:
-            parts.append(f"route={self.route_id}")
-        if self.faq_id:
-            parts.append(f"faq={self.faq_id}")
-        if self.score is not None:
-            parts.append(f"score={self.score:.1f}")
-        if self.phrasing:
-            parts.append(f"phrasing={self.phrasing!r}")
-        if self.fresh:
-            parts.append(f"fresh={self.fresh}")
-        parts.append(f"{self.state_from or '-'}->{self.state_to}")
-        return " ".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    session: Session
-    replies: tuple[Reply, ...]
-    decision: Decision
-    faq_match: FaqMatch | None = None
-    entered: tuple[str, ...] = ()  # states entered during this turn, in order
-    subscribe: tuple[str, ...] = ()  # audiences a route asked to join (``subscribe:``)
-
+__all__ = ["FlowEngine"]
 
 class FlowEngine:
     """Runs one flow. Built once per loaded flow; shared by all conversations."""
