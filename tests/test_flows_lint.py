@@ -19,8 +19,8 @@ from bot.cli import main
 from bot.flows import load_flow
 from bot.flows.lint import lint_flow, lint_flow_set, lint_paths
 from bot.flows.model import Flow
-from bot.matching.faq import score_text
-from bot.matching.normalize import normalize
+from bot.matching.faq import FaqIndex
+from bot.matching.normalize import match_form, normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 RETAIL = ROOT / "flows" / "retail.yaml"
@@ -461,10 +461,11 @@ def _overlaps_by_every_pair(flow: Flow) -> list[str]:
     """The FAQ-overlap rule spelled out: every phrasing pair of every two FAQs scored one by one."""
     found = []
     threshold = flow.settings.match_threshold
-    forms = [[(p, n) for p in faq.phrasings if (n := normalize(p))] for faq in flow.faqs]
+    scorer = FaqIndex(flow.faqs, threshold, flow.settings.ambiguity_margin).scorer  # the FAQ score
+    forms = [[(p, match_form(n)) for p in faq.phrasings if (n := normalize(p))] for faq in flow.faqs]
     for i, first in enumerate(flow.faqs):
         for j in range(i + 1, len(flow.faqs)):
-            scored = [(score_text(na, nb), a, b) for a, na in forms[i] for b, nb in forms[j]]
+            scored = [(scorer(na, nb), a, b) for a, na in forms[i] for b, nb in forms[j]]
             if scored:
                 score, a, b = max(scored, key=lambda t: t[0])  # the first of equal scores
                 if score >= threshold:

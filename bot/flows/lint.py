@@ -27,6 +27,7 @@ from bot.flows.loader import read_flow
 from bot.flows.model import Flow, Route, State
 from bot.flows.overlaps import competing
 from bot.flows.registry import flow_files, load_flows
+from bot.matching.coverage import CoverageScore, specific_words
 from bot.matching.normalize import match_form, normalize, squeeze
 
 __all__ = ["lint_file", "lint_flow", "lint_flow_set", "lint_paths"]
@@ -259,11 +260,14 @@ def _faq_overlaps(flow: Flow) -> Iterator[Finding]:
     # Two FAQs compete when a phrasing of one, texted by a customer, scores at
     # least ``match_threshold`` against a phrasing of the other: the customer may
     # then get the wrong answer or a "Did you mean" for a question the file
-    # answers. Scored exactly as matching scores (``score_text``: token_set_ratio
-    # of the match forms); only each pair of FAQs' best-scoring phrasings are
+    # answers. Scored exactly as matching scores (the FAQ index's
+    # ``CoverageScore`` of the match forms); only each pair of FAQs' best-scoring phrasings are
     # reported (one warning per pair, the first of equal scores in file order).
     # Only candidate pairs are scored (bot.flows.overlaps): a hot reload lints
-    # every edit, and scoring all pairs took 65 s at 10,000 phrasings.
+    # every edit, and scoring all pairs took 65 s at 10,000 phrasings. Those
+    # pairs are the ones whose token_set_ratio reaches the threshold, a superset:
+    # the FAQ score is never higher (bot.matching.coverage), so each is scored
+    # again with it.
     threshold = flow.settings.match_threshold
     owners: list[int] = []
     phrasings: list[str] = []
@@ -274,8 +278,12 @@ def _faq_overlaps(flow: Flow) -> Iterator[Finding]:
                 owners.append(k)
                 phrasings.append(phrasing)
                 forms.append(match_form(norm))
+    scorer = CoverageScore(specific_words((str(k), form) for k, form in zip(owners, forms, strict=True)))
     best: dict[tuple[int, int], tuple[float, int, int]] = {}  # (faq, later faq) -> (score, phrasing, phrasing)
-    for i, j, score in competing(forms, owners, threshold):
+    for i, j, _ in competing(forms, owners, threshold):
+        score = scorer(forms[i], forms[j])
+        if score < threshold:
+            continue
         pair = (owners[i], owners[j])
         current = best.get(pair)
         # Pairs come in (i, j) order, so an equal score never replaces an earlier pair.
