@@ -67,3 +67,38 @@ async def test_a_webhook_url_with_a_trailing_slash_is_the_same_webhook(make_clie
     refused = await client.post("/webhooks/twilio/", data=params, headers={"X-Twilio-Signature": forged})
     assert refused.status == 403
     assert db_rows(db_path, "SELECT count(*) FROM inbound") == [(1,)]
+
+
+# -- the Host header, when no --public-url says what the public address is ------------------------
+
+
+@pytest.mark.parametrize("host", [
+    'a"b.example.com', "a b", "evil.example/x", "evil.example?x", "evil.example#x",
+    "user@evil.example", "%41.example", "a\\b", "a{b}", "a;b", "a,b", "a'b", "h.example:", "h.example:x",
+])
+async def test_an_odd_host_header_is_refused_when_it_would_build_links(make_client: AppFactory, db_path: Path,
+                                                                        host: str) -> None:
+    # Without --public-url the media links in MMS replies (and the URL signatures
+    # cover) come from the Host header: a quote, a path or a userinfo there went
+    # into the TwiML <Media> and into replies queued for the outbox.
+    client = await make_client(token="", public_url="")
+    params = Phone(client, "+15550007003").params("picture of the size chart")
+    response = await client.post("/webhooks/twilio", data=params, headers={"Host": host})
+    assert response.status == 400, await response.text()
+    assert (await response.json())["error"]["code"] == "bad_host"
+    assert db_rows(db_path, "SELECT count(*) FROM inbound") == [(0,)]
+
+
+@pytest.mark.parametrize(("host", "base"), [
+    ("sms.example.com", "http://sms.example.com"),
+    ("SMS.Example.com:8443", "http://sms.example.com:8443"),
+    ("sms.example.com:80", "http://sms.example.com"),
+    ("[::1]:8080", "http://[::1]:8080"),  # the brackets stay: "http://::1:8080/media" is no URL
+    ("10.0.0.7", "http://10.0.0.7"),
+])
+async def test_a_plain_host_header_builds_the_media_links(make_client: AppFactory, host: str, base: str) -> None:
+    client = await make_client(token="", public_url="")
+    params = Phone(client, "+15550007004").params("picture of the size chart")
+    response = await client.post("/webhooks/twilio", data=params, headers={"Host": host})
+    assert response.status == 200, await response.text()
+    assert f"<Media>{base}/media/size-chart.png</Media>" in await response.text()

@@ -10,6 +10,7 @@ wait in the outbox.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from aiohttp import web
@@ -23,16 +24,27 @@ from bot.web.keys import CARRIERS, CONFIG, SERVICE
 __all__ = ["capture", "inbound_webhook", "public_base", "status_webhook"]
 
 
+# What a Host header may hold when it becomes the public URL: a DNS name (with
+# the "_" some names carry) or an IPv4 address, or a bracketed IPv6 literal, then
+# an optional port. yarl takes far more ("a\"b", "evil/x", "user@evil"), and the
+# result goes into signed URLs and into the media links of MMS replies, the
+# TwiML and the outbox's queued sends alike.
+_HOST = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
+
+
 def public_base(request: web.Request) -> str:
     """The base URL the carrier used: configured, or else what the request says."""
     config = request.app[CONFIG]
     if config.public_url:
         return config.public_url
+    if not _HOST.fullmatch(request.host):
+        raise WebhookError(400, "bad_host", "the Host header is not a valid host[:port]")
     try:
-        port = request.url.port
-        shown = f":{port}" if port and not request.url.is_default_port() else ""
-        return f"{request.url.scheme}://{request.url.raw_host}{shown}"
-    except ValueError as exc:  # yarl refuses a Host header like "h:b:c" or "h:99999"
+        url = request.url
+        shown = f":{url.port}" if url.port and not url.is_default_port() else ""
+        # host_subcomponent keeps an IPv6 literal's brackets (raw_host drops them).
+        return f"{url.scheme}://{url.host_subcomponent}{shown}"
+    except ValueError as exc:  # yarl refuses what the pattern lets by, as "h:99999" or "[1:2]"
         raise WebhookError(400, "bad_host", "the Host header is not a valid host[:port]") from exc
 
 
