@@ -52,3 +52,24 @@ async def test_a_symlink_loop_is_not_found(make_client: AppFactory, tmp_path: Pa
     assert response.status == 404, await response.text()
     assert media_file((flows / "media").resolve(), "loop") is None
     assert media_file((flows / "media").resolve(), "size-chart.png") == (flows / "media" / "size-chart.png").resolve()
+
+
+@pytest.mark.parametrize("byte_range", ["bytes=99999999-", "bytes=99999999-100000000"])
+async def test_an_unsatisfiable_range_is_not_cached(make_client: AppFactory, byte_range: str) -> None:
+    # The day-long public caching is for the file: a 416 carrying it let a CDN
+    # (or a carrier's media fetcher) keep "no such range" for a day.
+    client = await make_client()
+    response = await client.get("/media/size-chart.png", headers={"Range": byte_range})
+    assert response.status == 416
+    assert response.headers["Content-Range"].startswith("bytes */")
+    assert "public" not in response.headers.get("Cache-Control", "")
+    assert "no-store" in response.headers.get("Cache-Control", "")
+
+
+async def test_a_satisfiable_range_and_the_whole_file_are_cached(make_client: AppFactory) -> None:
+    client = await make_client()
+    part = await client.get("/media/size-chart.png", headers={"Range": "bytes=0-9"})
+    assert part.status == 206 and len(await part.read()) == 10
+    whole = await client.get("/media/size-chart.png")
+    for response in (part, whole):
+        assert response.headers["Cache-Control"] == "public, max-age=86400"

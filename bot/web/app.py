@@ -166,7 +166,25 @@ async def media(request: web.Request) -> web.StreamResponse:
     target = media_file(root, name)
     if target is None:
         return json_error(404, "not_found", f"no media file '{name}'")
-    return web.FileResponse(target, headers={"Cache-Control": "public, max-age=86400"})
+    return _MediaResponse(target, headers={"Cache-Control": _CACHED})
+
+
+_CACHED = "public, max-age=86400"
+
+
+class _MediaResponse(web.FileResponse):
+    """A media file whose refusals are not cached.
+
+    FileResponse decides its status only once it prepares (416 for a range past
+    the end, 412 for a failed precondition), keeping the headers it was given:
+    the day of public caching would then let a CDN or a carrier's fetcher keep
+    "no such range" for the file. Every status it sets passes through here.
+    """
+
+    def set_status(self, status: int, reason: str | None = None) -> None:
+        super().set_status(status, reason)
+        if status >= 400:
+            self.headers["Cache-Control"] = "no-store"
 
 
 async def healthz(request: web.Request) -> web.Response:
