@@ -12,6 +12,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import PUBLIC, TOKEN, AppFactory, Phone, db_rows
+from tests.harness_http import raw_request
 
 API_TOKEN = "edge-test-token-0123456789"
 
@@ -102,3 +103,37 @@ async def test_a_plain_host_header_builds_the_media_links(make_client: AppFactor
     response = await client.post("/webhooks/twilio", data=params, headers={"Host": host})
     assert response.status == 200, await response.text()
     assert f"<Media>{base}/media/size-chart.png</Media>" in await response.text()
+
+
+# -- Expect: 100-continue -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/webhooks/twilio", "/webhooks/twilio/status", "/webhooks/twilio/"])
+async def test_expect_continue_over_the_limit_is_refused_before_the_body(make_client: AppFactory, db_path: Path,
+                                                                          path: str) -> None:
+    # A client that asks first must not be told "100 Continue" for a body we
+    # would refuse: it then uploads the whole of it for nothing.
+    client = await make_client()
+    response = await raw_request(client.port, "POST", path, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Expect": "100-continue",
+    }, content_length=64 * 1024 + 1)
+    assert response.status == 413
+    assert response.json()["error"]["code"] == "body_too_large"
+    assert db_rows(db_path, "SELECT count(*) FROM inbound") == [(0,)]
+
+
+async def test_expect_continue_within_the_limit_is_continued(make_client: AppFactory) -> None:
+    client = await make_client()
+    response = await raw_request(client.port, "POST", "/webhooks/twilio", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Expect": "100-continue",
+    }, content_length=64 * 1024)
+    assert response.status == 100  # the body is never sent: only the interim answer is read
+
+
+async def test_an_unknown_expectation_is_a_json_417(make_client: AppFactory) -> None:
+    client = await make_client()
+    response = await raw_request(client.port, "POST", "/webhooks/twilio", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Expect": "something-else",
+    }, content_length=0)
+    assert response.status == 417
+    assert response.json()["error"]["code"] == "expectation_failed"

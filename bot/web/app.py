@@ -33,7 +33,8 @@ from bot.web.keys import CARRIERS, CONFIG, OUTBOX, RELOADER, SERVICE
 from bot.web.webhooks import inbound_webhook, status_webhook
 
 __all__ = [
-    "DB_FILE", "configured_carriers", "create_app", "db_file", "healthz", "media", "metrics", "readyz", "save_versions",
+    "DB_FILE", "configured_carriers", "create_app", "db_file", "expect_continue", "healthz", "media", "metrics",
+    "readyz", "save_versions",
 ]
 
 log = logging.getLogger("textdesk.web")
@@ -127,13 +128,36 @@ def create_app(
     # signature still covers the URL as called (bot.web.webhooks uses the raw path).
     for method in ("GET", "POST"):
         for slash in ("", "/"):
-            app.router.add_route(method, "/webhooks/{carrier}" + slash, inbound_webhook)
-            app.router.add_route(method, "/webhooks/{carrier}/status" + slash, status_webhook)
+            app.router.add_route(method, "/webhooks/{carrier}" + slash, inbound_webhook, expect_handler=expect_continue)
+            app.router.add_route(method, "/webhooks/{carrier}/status" + slash, status_webhook,
+                                 expect_handler=expect_continue)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/media/{name:.+}", media)
     return app
+
+
+async def expect_continue(request: web.Request) -> web.StreamResponse | None:
+    """``Expect: 100-continue`` answered before the body is sent (RFC 9110 §10.1.1).
+
+    aiohttp's default says "100 Continue" to any size, and only refuses once the
+    body over ``client_max_size`` has come in: a client that asked first would
+    upload megabytes for a 413. A declared length over the limit is refused now;
+    a body without one (chunked) is still bounded while it is read. Runs before
+    the middlewares, so it answers in the same JSON as they do.
+    """
+    if request.headers.get("Expect", "").lower() != "100-continue":
+        return json_error(417, "expectation_failed", "the only expectation served is 100-continue")
+    limit = request.app[CONFIG].max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        answer = json_error(413, "body_too_large", f"the request body is larger than the limit of {limit} bytes")
+        answer.force_close()  # the body may follow anyway; it is not read
+        return answer
+    if request.version >= (1, 1):
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # as aiohttp's own handler: the real answer starts now
+    return None
 
 
 async def save_versions(store: Store, flows: FlowSet, now: float) -> None:
