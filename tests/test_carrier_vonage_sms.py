@@ -309,11 +309,13 @@ def answer(*parts: tuple[str, str]) -> bytes:
     (200, answer(("", "2")), False, "", False, "status 2"),
     (200, answer(("", "1"), ("", "9")), False, "", False, "status 9"),
     (200, b'{"message-count":"0","messages":[]}', False, "", False, "no messages"),
-    (200, b"garbage", False, "", False, "no messages"),
+    (200, b"garbage", True, "", False, "without a readable answer"),  # it may have been sent: never again
+    (200, b'{"error":"?"}', True, "", False, "without a readable answer"),
     (200, b'{"messages":[7]}', False, "", False, "status :"),
     (429, b"", False, "", True, "HTTP 429"),
     (500, b"", False, "", True, "HTTP 500"),
     (401, b'{"status":"4","error-text":"Bad Credentials"}', False, "", False, "HTTP 401"),
+    (400, b"garbage", False, "", False, "HTTP 400"),
 ])  # fmt: skip
 def test_parse_send_response(status: int, body: bytes, ok: bool, provider_id: str, retry: bool, mentions: str) -> None:
     result = carrier().parse_send_response(status, body)

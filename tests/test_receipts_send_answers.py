@@ -94,6 +94,31 @@ async def test_twilio_2xx_without_a_sid_is_sent_once_not_failed(open_desk: Any, 
 
 
 @pytest.mark.parametrize("driver", ASYNC, ids=lambda d: d.id)
+@pytest.mark.parametrize(("status", "body"), [
+    pytest.param(200, b"", id="200-empty"),
+    pytest.param(200, b"<html><body>OK</body></html>", id="200-html"),
+    pytest.param(200, b"[" * 100_000, id="200-nested-too-deep"),
+    pytest.param(202, b"{}", id="202-empty-object"),
+])
+async def test_every_carrier_takes_an_unreadable_2xx_as_sent_once(open_desk: Any, driver: Driver, status: int,
+                                                                   body: bytes) -> None:
+    """The same rule for every adapter: a 2xx says the carrier may have taken the message.
+
+    Marked failed, an operator would resend what the customer got; retried, the customer
+    gets it twice. Accepted without an id is the one answer that keeps exactly-once. (The
+    Vonage SMS API marked such a 200 failed, the others sent.)
+    """
+    api = ScriptedApi([(status, {}, body)])
+    desk: Desk = await open_desk(driver, api.app())
+    await desk.deliver(driver.inbound(driver.message_id(1), "1"))
+    await desk.outbox.run_once()
+    desk.clock.advance(600)
+    await desk.outbox.run_once()
+    assert desk.rows("SELECT status, provider_id FROM outbound") == [("sent", "")]
+    assert api.sends == 1
+
+
+@pytest.mark.parametrize("driver", ASYNC, ids=lambda d: d.id)
 @pytest.mark.parametrize("status", [429, 503])
 async def test_retry_after_is_honoured(open_desk: Any, driver: Driver, status: int) -> None:
     api = ScriptedApi([(status, {"Retry-After": "120"}, b"")])

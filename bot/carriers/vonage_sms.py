@@ -249,7 +249,8 @@ class VonageSmsCarrier:
         """One entry per SMS part: all ``"0"`` is sent; retried when every part says try later (``_RETRY_CODES``).
 
         Receipts come per part (§3.3), so every part's id is given (``part_ids``);
-        ``provider_id`` is the first part's.
+        ``provider_id`` is the first part's. A 2xx without a readable parts list is
+        accepted without an id, as every adapter takes such an answer.
 
         A message accepted only in part fails and is never retried (exactly once
         for what Vonage accepted): the accepted parts are on their way and cannot
@@ -265,7 +266,14 @@ class VonageSmsCarrier:
         except (ValueError, RecursionError):
             data = None
         messages = data.get("messages") if isinstance(data, dict) else None
-        if not 200 <= status < 300 or not isinstance(messages, list) or not messages:
+        if not 200 <= status < 300:
+            return SendResult(ok=False, status=status, error=f"HTTP {status}: refused")
+        if not isinstance(messages, list):
+            # A 2xx we cannot read (no JSON, no parts list): Vonage may have taken the
+            # text, as every adapter assumes of such an answer. Marked failed it could be
+            # resent by hand, retried it would reach the customer twice (exactly once).
+            return SendResult(ok=True, status=status, error=f"HTTP {status} without a readable answer")
+        if not messages:  # the API says it sent nothing ("message-count": "0")
             return SendResult(ok=False, status=status, error=f"HTTP {status}: no messages in the answer")
         parts = [m if isinstance(m, dict) else {} for m in messages]
         codes = [str(part.get("status", "")) for part in parts]
