@@ -63,3 +63,16 @@ async def test_twilio_rest_inbound_message_is_not_read_as_a_status_callback(open
     # The status URL still refuses a callback without a status.
     answer = await desk.deliver({"MessageSid": driver.message_id(2), "To": "+15550006001"}, driver.status_path)
     assert answer.status == 400
+
+
+async def test_twilio_status_word_and_error_code_are_capped_as_other_carriers_cap_them(open_desk: Any) -> None:
+    """Twilio's words are short (§1.5: "undelivered" is the longest); the other adapters keep 32 and 16."""
+    driver = Twilio(sync=False)
+    desk: Desk = await open_desk(driver)
+    await desk.deliver(driver.inbound(driver.message_id(1), "1"))
+    await desk.outbox.run_once()
+    ((provider_id,),) = desk.rows("SELECT provider_id FROM outbound WHERE status = 'sent'")
+    odd = driver.receipt(provider_id, delivered=False) | {"MessageStatus": "x" * 60_000, "ErrorCode": "3" * 900}
+    assert (await desk.deliver(odd, driver.status_path)).status == driver.ack
+    ((status, error),) = desk.rows("SELECT delivery_status, delivery_error FROM outbound")
+    assert (status, error) == ("x" * 32, "3" * 16)

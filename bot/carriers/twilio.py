@@ -48,6 +48,7 @@ _ADDRESS = re.compile(r"^[A-Za-z:+0-9.@_-]{1,64}$")
 
 
 MAX_FIELDS = 200  # bounds the work an attacker can make us do per request
+STATUS_MAX, ERROR_MAX = 32, 16  # a receipt's status word and error code, as the other adapters keep them
 
 
 def parse_form(raw: bytes) -> list[tuple[str, str]]:
@@ -249,10 +250,12 @@ class TwilioCarrier:
         if status in ("received", "receiving"):
             return []  # an inbound message's own status, not a report on one of our sends
         error = fields.get("ErrorCode", "").strip()
+        # Stored as given, so bounded as every adapter bounds them: Twilio's words
+        # and codes are short (§1.5), a form field may be 64 KiB.
+        customer, business = (fields.get(name, "") for name in ("To", "From"))
         return [
-            DeliveryReceipt(
-                CHANNEL, sid, status, error, error in OPTED_OUT_ERRORS, fields.get("To", ""), fields.get("From", "")
-            )
+            DeliveryReceipt(CHANNEL, sid, status[:STATUS_MAX], error[:ERROR_MAX], error in OPTED_OUT_ERRORS,
+                            customer if _ADDRESS.match(customer) else "", business if _ADDRESS.match(business) else "")
         ]
 
     def render(
