@@ -217,3 +217,43 @@ def _units(piece: str, encoding: str) -> int:
     if encoding == "GSM-7":
         return sum(septet_cost(char) or 0 for char in piece)
     return len(piece.encode("utf-16-le", "surrogatepass")) // 2
+
+
+# Conjuncts: a consonant, a linker (virama, Myanmar's stacking virama, Khmer's coeng), and the
+# next consonant are one user-perceived character. UAX #29 GB9c keeps them together for the six
+# scripts whose viramas are Indic_Conjunct_Break=Linker (Unicode 15.1: Devanagari, Bengali,
+# Gujarati, Oriya, Telugu, Malayalam; rows such as "÷ 0915 × 094D × 0924 ÷" of
+# GraphemeBreakTest.txt); Myanmar's U+1039 and Khmer's U+17D2 stack the next consonant the
+# same way, and a message cut there shows a dangling virama and a bare letter.
+@pytest.mark.parametrize(
+    ("text", "clusters"),
+    [
+        ("\u0915\u094d\u0924", ["\u0915\u094d\u0924"]),  # GraphemeBreakTest: ÷ 0915 × 094D × 0924 ÷
+        ("\u0915\u094d\u094d\u0924", ["\u0915\u094d\u094d\u0924"]),  # ÷ 0915 × 094D × 094D × 0924 ÷
+        ("\u0915\u093c\u094d\u0924", ["\u0915\u093c\u094d\u0924"]),  # ÷ 0915 × 093C × 094D × 0924 ÷ (nukta)
+        ("\u0915\u094d\u200d\u0924", ["\u0915\u094d\u200d\u0924"]),  # ÷ 0915 × 094D × 200D × 0924 ÷
+        ("\u0915\u093c\u200d\u094d\u0924", ["\u0915\u093c\u200d\u094d\u0924"]),  # ÷ 0915 × 093C × 200D × 094D × 0924 ÷
+        ("\u0915\u094d\u0924\u094d\u092f", ["\u0915\u094d\u0924\u094d\u092f"]),  # ÷ 0915 × 094D × 0924 × 094D × 092F ÷
+        ("\u0915\u094d\u0061", ["\u0915\u094d", "a"]),  # ÷ 0915 × 094D ÷ 0061 ÷: a Latin letter is no consonant
+        ("\u0061\u094d\u0924", ["a\u094d", "\u0924"]),  # ÷ 0061 × 094D ÷ 0924 ÷: nothing to link from
+        ("\u003f\u094d\u0924", ["?\u094d", "\u0924"]),  # ÷ 003F × 094D ÷ 0924 ÷
+        ("\u0915\u094d \u0924", ["\u0915\u094d", " ", "\u0924"]),
+        ("\u0938\u094d\u0924\u094d\u0930\u0940", ["\u0938\u094d\u0924\u094d\u0930\u0940"]),  # Hindi "stri"
+        ("\u0995\u09cd\u09b7", ["\u0995\u09cd\u09b7"]),  # Bengali kssa
+        ("\u0d15\u0d4d\u0d37", ["\u0d15\u0d4d\u0d37"]),  # Malayalam kssa
+        ("\u101e\u1039\u1010", ["\u101e\u1039\u1010"]),  # Myanmar: sa over ta
+        ("\u1781\u17d2\u1798\u17c2\u179a", ["\u1781\u17d2\u1798\u17c2", "\u179a"]),  # Khmer "khmae-r"
+        ("\u179f\u17d2\u178f\u17d2\u179a\u17b8", ["\u179f\u17d2\u178f\u17d2\u179a\u17b8"]),  # Khmer "strei"
+    ],
+    ids=["ka-ta", "two-viramas", "nukta", "zwj", "nukta-zwj", "three", "latin-after", "latin-before",
+         "punct-before", "space", "stri", "bengali", "malayalam", "myanmar", "khmer", "khmer-two-coengs"],
+)  # fmt: skip
+def test_conjuncts_are_one_cluster(text: str, clusters: list[str]) -> None:
+    assert grapheme_clusters(text) == clusters
+
+
+def test_a_segment_boundary_never_falls_inside_a_conjunct() -> None:
+    # 2 + 30 x 3 = 92 UTF-16 units: two parts of at most 67; the first must end after a
+    # whole conjunct (65 units), not after the virama of the 22nd (67).
+    text = "ab" + "\u0915\u094d\u0937" * 30
+    assert split_segments(text) == ["ab" + "\u0915\u094d\u0937" * 21, "\u0915\u094d\u0937" * 9]

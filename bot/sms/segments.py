@@ -17,9 +17,11 @@ Grapheme clusters follow UAX #29 as closely as the standard library allows. ``un
 has no Grapheme_Cluster_Break or Extended_Pictographic property, so those are approximated
 from general categories and code point ranges; the rules that occur in support texts (CR LF,
 combining and spacing marks (Thai SARA AM included), variation selectors, skin tones, ZWJ
-sequences, flags, Hangul) are exact.
-Prepend characters (GB9b) and Indic conjuncts (GB9c) are not modelled; at worst a UCS-2 part
-is then cut between two letters of one conjunct, which never changes the encoding.
+sequences, flags, Hangul, and Indic conjuncts (GB9c)) are exact. Conjuncts go one step
+further than GB9c, as CLDR's aksara clusters do: Myanmar's stacking virama and Khmer's coeng
+join the next consonant too, since a message cut there shows a dangling sign and a letter
+that should have been written under the one before. Prepend characters (GB9b) are not
+modelled (no support text starts a syllable with one).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.sms.conjuncts import CONSONANT, LINKED, NONE, conjunct_role, next_conjunct
 from bot.sms.gsm7 import GSM7_BASIC_CHARS, septet_cost
 
 __all__ = ["SegmentInfo", "analyze", "grapheme_clusters", "split_segments"]
@@ -138,14 +141,19 @@ def grapheme_clusters(text: str) -> list[str]:
     ri_run = 0  # consecutive regional indicators just before the current character
     emoji_zwj = False  # the text so far ends in Extended_Pictographic Extend* ZWJ
     in_emoji = False  # the text so far ends in Extended_Pictographic Extend*
+    conjunct = NONE  # how far the text so far is into consonant (extend)* linker (extend)*
     for index, char in enumerate(text):
         kind = _break_kind(char)
-        if index and _breaks(prev_kind, kind, ri_run, emoji_zwj):
+        role = conjunct_role(char) if ord(char) >= 0x0900 else ""
+        # GB9c: a consonant after a linker that follows a consonant stays in its cluster.
+        joined = conjunct == LINKED and role == CONSONANT
+        if index and not joined and _breaks(prev_kind, kind, ri_run, emoji_zwj):
             clusters.append(text[start:index])
             start = index
         ri_run = ri_run + 1 if kind == "RI" else 0
         emoji_zwj = in_emoji and kind == "ZWJ"
         in_emoji = kind == "Pict" or (in_emoji and kind == "Extend")
+        conjunct = next_conjunct(conjunct, role)
         prev_kind = kind
     if text:
         clusters.append(text[start:])
