@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bot.flows.model import Settings
-from bot.sms import encoded_twin, is_gsm7, smart_encode, split_reply
+from bot.sms import encoded_twin, is_gsm7, smart_encode, split_reply, strip_clusters
 from bot.types import Reply
 
 __all__ = ["MAX_BODY", "media_file", "media_url", "prepare"]
@@ -74,23 +74,24 @@ def _prepare_one(
     links_safe = all(is_gsm7(link) for link in links)
     if smart and links_safe:
         text = smart_encode(text)
-    prose = len(text.strip())  # the text's end in the stripped body; the links come after
+    # Trimmed as split_reply trims (a space carrying a combining mark stays: the mark's base).
+    prose = len(strip_clusters(text))  # the text's end in the stripped body; the links come after
     if links:
         text = "\n".join([text, *links] if text else links)
         media = ()
     if not media:
         parts = split_reply(text, max_segments, MAX_BODY, smart=smart and links_safe)
         if smart and not links_safe:
-            parts = _encode_each(text.strip(), parts, prose, max_segments)
+            parts = _encode_each(strip_clusters(text), parts, prose, max_segments)
         return tuple(Reply(part) for part in parts)
     # An MMS body is not cut into segments, so the message with the media takes up to the
     # body limit (MAX_BODY as the segment budget never binds first). What does not fit goes
     # on without media, that is as SMS, so it keeps to max_segments like any other SMS.
-    body = text.strip()
+    body = strip_clusters(text)
     if len(body) <= MAX_BODY:
         return (Reply(body, media),)  # nearly every MMS: splitting would only hand ``body`` back
     first = (split_reply(body, MAX_BODY, MAX_BODY) or [""])[0]
-    tail = body[len(first) :].strip()  # first is a prefix of body
+    tail = strip_clusters(body[len(first) :])  # first is a prefix of body
     rest = split_reply(tail, max_segments, MAX_BODY, smart=smart)
     return (Reply(first, media), *(Reply(part) for part in rest))
 

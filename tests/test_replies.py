@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.flows import Settings
 from bot.replies import prepare
 from bot.sms import analyze
@@ -92,3 +94,13 @@ async def test_inbound_mms_is_recorded_and_routes_on_sent_photo(make_client: App
     assert db_rows(db_path, "SELECT media, media_types FROM inbound WHERE body = 'here u go'") == [
         (f'["{media}"]', '["image/jpeg"]')
     ]
+
+
+@pytest.mark.parametrize("mms", [True, False])
+def test_a_reply_opening_with_a_marked_space_keeps_it(mms: bool) -> None:
+    # " \u0301" is a spacing acute accent: the space is the mark's base, so trimming the reply
+    # must not leave the mark on nothing, with or without a link that is not GSM-7 (the path
+    # that smart-encodes message by message looked each message up in the str.strip()ped text).
+    text = " \u0301 is an accent \u2019"
+    (reply,) = prepare([Reply(text, ("https://cdn.example/\u00e7a.png",))], Settings(), mms=mms, media_base=MEDIA_BASE)
+    assert reply.text.startswith(" \u0301 is an accent")

@@ -245,3 +245,40 @@ def test_smart_split_keeps_budgets_and_text(text: str, max_segments: int, max_ch
     # The same text in the same order, each message as written or as its smart-encoded twin:
     # folded through the map (which leaves a twin as it is), both sides are equal.
     assert "".join(" ".join(parts).translate(_TWINS).split()) == "".join(text.translate(_TWINS).split())
+
+
+@pytest.mark.parametrize("conjunct", ["\u0915\u094d\u0937", "\u101e\u1039\u1010", "\u179f\u17d2\u178f"],
+                         ids=["devanagari", "myanmar", "khmer"])
+def test_a_hard_split_keeps_conjuncts_whole(conjunct: str) -> None:
+    # No whitespace: the 70-unit window ends inside the 23rd conjunct (2 + 3 x 22 + 2), so the
+    # cut goes back to the end of the 22nd, never between a virama or coeng and its consonant.
+    parts = split_reply("ab" + conjunct * 30, 1)
+    assert parts == ["ab" + conjunct * 22, conjunct * 8]
+
+
+def test_a_space_carrying_a_combining_mark_is_not_cut_from_it() -> None:
+    # " \u0301" is one cluster (a spacing acute accent): the space is the mark's base, not a
+    # word boundary, so the next message never opens with a lone combining mark.
+    text = "x" * 60 + " \u0301" + "y" * 20
+    parts = split_reply(text, 1)
+    assert parts == ["x" * 60 + " \u0301" + "y" * 8, "y" * 12]
+    text = "word " * 11 + "x" * 4 + " \u0301" + "y" * 20  # a real word boundary earlier wins
+    assert split_reply(text, 1) == [("word " * 11).strip(), "x" * 4 + " \u0301" + "y" * 20]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["a", "\u0915\u094d\u0937", "\u179f\u17d2\u178f", " \u0301", " ", "  \u0301",
+                                 "\u00e9", "\u0938\u094d\u0924\u094d\u0930\u0940", "\n"]), max_size=120).map("".join),
+       st.integers(1, 3), st.sampled_from([20, 100, 1600]))
+def test_parts_never_cut_a_conjunct_or_a_marked_space(text: str, max_segments: int, max_chars: int) -> None:
+    # Each of these clusters fits any message alone, so every cut, hard ones included, falls
+    # between clusters of the text: never inside a conjunct, never between a space and its mark.
+    boundaries = {0}
+    for cluster in grapheme_clusters(text):
+        boundaries.add(max(boundaries) + len(cluster))
+    cursor = 0
+    for part in split_reply(text, max_segments, max_chars):
+        start = text.index(part, cursor)
+        cursor = start + len(part)
+        assert start in boundaries and cursor in boundaries, (part, text)
+        assert len(part) <= max_chars and analyze(part).segments <= max_segments

@@ -14,7 +14,7 @@ from bot.sms.gsm7 import (
 )
 from bot.sms.segments import Encoding, SegmentInfo, analyze, grapheme_clusters, split_segments
 from bot.sms.smart import SMART_ENCODING_MAP, smart_encode
-from bot.sms.split import encoded_twin, split_reply
+from bot.sms.split import encoded_twin, split_reply, strip_clusters
 
 __all__ = [
     "GSM7_BASIC_CHARS",
@@ -32,4 +32,5 @@ __all__ = [
     "smart_encode",
     "split_reply",
     "split_segments",
+    "strip_clusters",
 ]

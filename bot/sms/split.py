@@ -21,20 +21,22 @@ that, a two-word first paragraph would go out as its own SMS and the rest could 
 message more than a plain word-wrap, which costs the business money and the customer patience.
 
 Whitespace at a cut is dropped, as is whitespace around the whole reply; whitespace inside a
-part is kept as written. Each part is measured as the message it will be: a part without UCS-2
-characters gets GSM-7's larger segments even when another part of the reply needs UCS-2.
+part is kept as written. A space followed by a combining mark is not whitespace here but the
+mark's base (one grapheme cluster): it is never dropped, nor a place to cut. Each part is
+measured as the message it will be: a part without UCS-2 characters gets GSM-7's larger
+segments even when another part of the reply needs UCS-2.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from bot.sms.gsm7 import is_gsm7
 from bot.sms.segments import analyze, grapheme_clusters
 from bot.sms.smart import smart_encode
 
-__all__ = ["encoded_twin", "split_reply"]
+__all__ = ["encoded_twin", "split_reply", "strip_clusters"]
 
 _PARAGRAPH, _SENTENCE, _WORD, _GLUE = 3, 2, 1, 0
 
@@ -71,12 +73,15 @@ def split_reply(text: str, max_segments: int, max_chars: int = 1600, smart: bool
     """
     if max_segments < 1 or max_chars < 1:
         raise ValueError(f"budgets must be >= 1, got {max_segments=} {max_chars=}")
-    body = text.strip()
     # Cut only between grapheme clusters, so a hard split never separates a flag's two
-    # halves or a letter from its accent. Offsets are computed once for the whole body.
+    # halves, a letter from its accent or a conjunct's letters. Offsets are computed once
+    # for the whole body. Whitespace around the reply is dropped a cluster at a time: a
+    # space that carries a combining mark is that mark's base, not whitespace.
+    kept = _strip_clusters(grapheme_clusters(text))
+    body = "".join(kept)
     boundaries: list[int] = []
     offset = 0
-    for cluster in grapheme_clusters(body):
+    for cluster in kept:
         offset += len(cluster)
         boundaries.append(offset)
 
@@ -87,12 +92,31 @@ def split_reply(text: str, max_segments: int, max_chars: int = 1600, smart: bool
         if end == len(body):
             parts.append(body[start:])
             break
-        cut, resume = _choose_cut(body, start, end)
+        cut, resume = _choose_cut(body, start, end, boundaries)
         parts.append(body[start:cut])
         start = resume
     if smart:
         return [encoded_twin(part, max_segments, max_chars) or part for part in parts]
     return parts
+
+
+def strip_clusters(text: str) -> str:
+    """``text`` without the whitespace around it, as :func:`split_reply` drops it.
+
+    ``str.strip`` but a grapheme cluster at a time: a space that carries a combining mark
+    (" \u0301", a spacing accent) is that mark's base, and stripping it would leave the
+    mark on nothing.
+    """
+    return "".join(_strip_clusters(grapheme_clusters(text)))
+
+
+def _strip_clusters(clusters: list[str]) -> list[str]:
+    first, last = 0, len(clusters)
+    while first < last and clusters[first].isspace():
+        first += 1
+    while last > first and clusters[last - 1].isspace():
+        last -= 1
+    return clusters[first:last]
 
 
 def _within(piece: str, max_segments: int, max_chars: int) -> bool:
@@ -142,7 +166,7 @@ def _window_end(
     return candidates[low]
 
 
-def _choose_cut(body: str, start: int, end: int) -> tuple[int, int]:
+def _choose_cut(body: str, start: int, end: int, boundaries: list[int]) -> tuple[int, int]:
     """Pick where the part ending at or before ``end`` stops and where the next one starts.
 
     Returns:
@@ -156,9 +180,14 @@ def _choose_cut(body: str, start: int, end: int) -> tuple[int, int]:
     for run in _WHITESPACE_RUN.finditer(body, start, len(body)):
         if run.start() > end:
             break
-        strength = _strength(body, start, run)
+        run_start, run_end = run.span()
+        if not _is_boundary(boundaries, run_end):
+            run_end -= 1  # the run's last space carries a combining mark: it is text, kept
+            if run_end == run_start:
+                continue
+        strength = _strength(body, start, run_start, run_end)
         for level in range(strength + 1):
-            last[level] = (run.start(), run.end())
+            last[level] = (run_start, run_end)
     # Structure wins only when the part it leaves is at least half the window (see above).
     for level in (_PARAGRAPH, _SENTENCE):
         if level in last and 2 * (last[level][0] - start) >= end - start:
@@ -169,9 +198,15 @@ def _choose_cut(body: str, start: int, end: int) -> tuple[int, int]:
     return end, end
 
 
-def _strength(body: str, start: int, run: re.Match[str]) -> int:
-    """How good a place to cut this whitespace run is (higher is better)."""
-    whitespace = run.group()
+def _is_boundary(boundaries: list[int], offset: int) -> bool:
+    """Whether a cluster ends at ``offset`` (``boundaries``: every cluster's end, ascending)."""
+    index = bisect_left(boundaries, offset)
+    return index < len(boundaries) and boundaries[index] == offset
+
+
+def _strength(body: str, start: int, run_start: int, run_end: int) -> int:
+    """How good a place to cut the whitespace ``body[run_start:run_end]`` is (higher is better)."""
+    whitespace = body[run_start:run_end]
     if all(char in _NO_BREAK_SPACES for char in whitespace):
         return _GLUE
     line_breaks = len(_LINE_BREAK.findall(whitespace))
@@ -179,7 +214,7 @@ def _strength(body: str, start: int, run: re.Match[str]) -> int:
         return _PARAGRAPH
     if line_breaks == 1:
         return _SENTENCE
-    tail_from = max(start, run.start() - _SENTENCE_LOOKBEHIND)
-    if _SENTENCE_END.search(body, tail_from, run.start()):
+    tail_from = max(start, run_start - _SENTENCE_LOOKBEHIND)
+    if _SENTENCE_END.search(body, tail_from, run_start):
         return _SENTENCE
     return _WORD
