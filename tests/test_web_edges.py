@@ -6,12 +6,20 @@ client sees it, status, headers and body.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from tests.conftest import PUBLIC, TOKEN, AppFactory, Phone, db_rows
+from bot.clock import VirtualClock
+from bot.config import Config
+from bot.flows import load_flows
+from bot.store import SQLiteStore
+from bot.web.app import create_app
+from tests.conftest import FLOWS, PUBLIC, TOKEN, AppFactory, Phone, db_rows
 from tests.harness_http import raw_request
 
 API_TOKEN = "edge-test-token-0123456789"
@@ -137,3 +145,64 @@ async def test_an_unknown_expectation_is_a_json_417(make_client: AppFactory) -> 
     }, content_length=0)
     assert response.status == 417
     assert response.json()["error"]["code"] == "expectation_failed"
+
+
+# -- bodies that cannot be read -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+@pytest.mark.parametrize("path", ["/webhooks/twilio", "/webhooks/twilio/status"])
+async def test_a_body_that_does_not_decode_as_its_content_encoding_is_a_400(
+    make_client: AppFactory, db_path: Path, caplog: pytest.LogCaptureFixture, encoding: str, path: str
+) -> None:
+    # aiohttp inflates a gzip or deflate body as it is read; garbage under that header
+    # escaped the handler as an unexpected error: a 500 and a traceback in the log.
+    client = await make_client()
+    with caplog.at_level(logging.INFO, logger="textdesk.web"):
+        response = await raw_request(client.port, "POST", path, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Content-Encoding": encoding,
+        }, body=b"MessageSid=not-" + encoding.encode())
+    assert response.status == 400, response.body
+    assert response.json()["error"]["code"] == "unreadable_body"
+    # Ours only: aiohttp itself then logs the broken payload once more while it drains the
+    # connection after our answer (aiohttp.server "Unhandled exception"), out of our reach.
+    ours = [r for r in caplog.records if r.name == "textdesk.web"]
+    assert [r.levelname for r in ours] == ["INFO"] and not any(r.exc_info for r in ours), caplog.text
+    assert db_rows(db_path, "SELECT count(*) FROM inbound") == [(0,)]
+
+
+async def test_a_client_gone_before_its_body_is_no_internal_error(db_path: Path, clock: VirtualClock,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    # A client that announces 1,000 bytes and hangs up after 10 left a traceback and an
+    # "unexpected error" for the operator to chase; nobody is there to read an answer.
+    # Run as `serve` runs it (web.run_app: handlers are not cancelled when the client
+    # goes; aiohttp's TestServer cancels them, which would hide what happens).
+    config = Config(flows_dir=FLOWS, db_path=db_path, public_url=PUBLIC, twilio_auth_token=TOKEN)
+    runner = web.AppRunner(create_app(config, load_flows(FLOWS), SQLiteStore(db_path), clock))
+    await runner.setup()
+    logged = asyncio.Event()
+
+    class Seen(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            logged.set()
+
+    seen = Seen(level=logging.INFO)
+    web_log = logging.getLogger("textdesk.web")
+    web_log.addHandler(seen)
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        with caplog.at_level(logging.INFO, logger="textdesk.web"):
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"POST /webhooks/twilio HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nMessageSid")
+            await writer.drain()
+            writer.close()
+            await writer.wait_closed()
+            await asyncio.wait_for(logged.wait(), 5)
+    finally:
+        web_log.removeHandler(seen)
+        await runner.cleanup()
+    assert "Traceback" not in caplog.text and "unexpected error" not in caplog.text, caplog.text
+    assert "client_gone" in caplog.text

@@ -49,7 +49,16 @@ def public_base(request: web.Request) -> str:
 
 
 async def capture(request: web.Request) -> WebhookRequest:
-    body = await request.read()
+    try:
+        body = await request.read()
+    except web.RequestPayloadError as exc:
+        # aiohttp inflates a gzip or deflate body as it reads: one that does not
+        # inflate (or a broken chunked encoding) is the client's error, not ours.
+        raise WebhookError(400, "unreadable_body", "the body could not be read as its Content-Encoding says") from exc
+    except ConnectionResetError as exc:
+        # The client hung up mid-body: nobody reads this answer, but the log line
+        # says what happened instead of a traceback for an "unexpected error".
+        raise WebhookError(400, "client_gone", "the connection closed before the whole body arrived") from exc
     return WebhookRequest(
         method=request.method,
         url=public_base(request) + request.raw_path,
