@@ -17,7 +17,7 @@ import pytest
 from bot.clock import VirtualClock
 from tests.conftest import AppFactory
 from tests.fake_apis import FakeCarrierApis
-from tests.test_carriers_e2e import Bandwidth, Desk, Driver, Twilio
+from tests.test_carriers_e2e import Bandwidth, Desk, Driver, Sinch, Telnyx, Twilio
 
 
 @pytest.fixture
@@ -76,3 +76,30 @@ async def test_twilio_status_word_and_error_code_are_capped_as_other_carriers_ca
     assert (await desk.deliver(odd, driver.status_path)).status == driver.ack
     ((status, error),) = desk.rows("SELECT delivery_status, delivery_error FROM outbound")
     assert (status, error) == ("x" * 32, "3" * 16)
+
+
+def _failed_with_code(driver: Driver, provider_id: str, code: str) -> Any:
+    """A failure receipt whose error code is ``code``, in each JSON carrier's own shape."""
+    receipt = driver.receipt(provider_id, delivered=True)
+    if isinstance(driver, Telnyx):
+        receipt["data"]["payload"]["to"][0]["status"] = "delivery_failed"
+        receipt["data"]["payload"]["errors"] = [{"code": code, "title": "Failed"}]
+        receipt["data"]["payload"]["to"][0]["phone_number"] = "+1" * 10_000
+    elif isinstance(driver, Bandwidth):
+        receipt[0].update(type="message-failed", errorCode=code, to="+1" * 10_000)
+    else:
+        receipt.update(status="Failed", code=code)
+    return receipt
+
+
+@pytest.mark.parametrize("driver", [Telnyx(), Bandwidth(), Sinch()], ids=lambda d: d.id)
+async def test_json_carriers_keep_error_codes_and_numbers_short(open_desk: Any, driver: Driver) -> None:
+    """As Plivo and the Vonage SMS API keep a code to 16 characters: a receipt's fields are stored."""
+    desk: Desk = await open_desk(driver)
+    await desk.deliver(driver.inbound(driver.message_id(1), "1"))
+    await desk.outbox.run_once()
+    ((provider_id,),) = desk.rows("SELECT provider_id FROM outbound WHERE status = 'sent'")
+    answer = await desk.deliver(_failed_with_code(driver, provider_id, "4" * 20_000), driver.status_path)
+    assert answer.status == driver.ack, answer.body
+    ((status, error),) = desk.rows("SELECT delivery_status, delivery_error FROM outbound")
+    assert status in ("failed", "undelivered") and error == "4" * 16

@@ -31,7 +31,8 @@ from bot.carriers.base import (
     WebhookReply,
     WebhookRequest,
 )
-from bot.carriers.fields import bounded, env_url
+from bot.carriers.fields import bounded, env_url, receipt_number
+from bot.carriers.fields import error_code as receipt_error
 from bot.carriers.fields import header as _header
 from bot.carriers.fields import json_body as _json_body
 from bot.carriers.fields import json_list as _list
@@ -183,8 +184,7 @@ class BandwidthCarrier:
             if recipient is None:
                 recipients = _list(message.get("to"), f"[{index}].message.to")
                 recipient = recipients[0] if recipients else None
-            code = event.get("errorCode")
-            error_code = str(code) if isinstance(code, str | int) and not isinstance(code, bool) else ""
+            error_code = receipt_error(event.get("errorCode"))
             receipts.append(
                 DeliveryReceipt(
                     channel=CHANNEL,
@@ -192,8 +192,8 @@ class BandwidthCarrier:
                     status=status,
                     error_code=error_code if status == "failed" else "",
                     opted_out=status == "failed" and error_code == _OPTED_OUT,
-                    customer=_string(recipient, f"[{index}].to", optional=True),
-                    business=_string(message.get("from"), f"[{index}].message.from", optional=True),
+                    customer=receipt_number(recipient),
+                    business=receipt_number(message.get("from")),
                 )
             )
         return tuple(receipts)

@@ -22,6 +22,7 @@ __all__ = [
     "bounded",
     "e164",
     "env_url",
+    "error_code",
     "form_fields",
     "has_surrogate",
     "header",
@@ -29,6 +30,7 @@ __all__ = [
     "json_list",
     "json_object",
     "matching",
+    "receipt_number",
     "required",
     "string",
     "xml_text",
@@ -170,3 +172,19 @@ def bounded(text: str, media_count: int, where: str = "the message") -> str:
         raise WebhookError(400, "too_long", f"{where} has {len(text)} characters and {media_count} attachments; "
                            f"at most {MAX_INBOUND_TEXT} and {MAX_INBOUND_MEDIA} are accepted")  # fmt: skip
     return text
+
+
+ERROR_CODE_MAX = 16  # a carrier's error code ("21610", "4775"), as every adapter stores it
+_RECEIPT_NUMBER = re.compile(r"\+?[A-Za-z0-9]{1,32}")
+
+
+def error_code(value: object) -> str:
+    """A receipt's error code as stored: a JSON string or integer (never a bool), cut to 16 characters."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    return str(value)[:ERROR_CODE_MAX]
+
+
+def receipt_number(value: object) -> str:
+    """A number named in a receipt, or "" when it is none: it is only a fallback for the consent ledger."""
+    return value if isinstance(value, str) and _RECEIPT_NUMBER.fullmatch(value) else ""

@@ -32,6 +32,7 @@ from bot.carriers.base import (
     WebhookRequest,
 )
 from bot.carriers.fields import bounded, env_url
+from bot.carriers.fields import error_code as receipt_error
 from bot.carriers.fields import header as _header
 from bot.carriers.fields import json_body as _json_body
 from bot.carriers.fields import json_list as _list
@@ -265,8 +266,7 @@ def _media_body(value: object) -> tuple[str, tuple[InboundMedia, ...]]:
 def _receipt(batch_id: str, report: dict[str, object], customer: str, where: str) -> DeliveryReceipt:
     raw = _matching(report.get("status"), f"{where}status", _STATUS_WORD, "a Sinch status word")
     status = _STATUSES.get(raw.lower(), raw.lower())
-    code = report.get("code")
-    error_code = str(code) if isinstance(code, int | str) and not isinstance(code, bool) else ""
+    error_code = receipt_error(report.get("code"))
     return DeliveryReceipt(
         channel=CHANNEL,
         provider_id=batch_id,

@@ -31,7 +31,8 @@ from bot.carriers.base import (
     WebhookReply,
     WebhookRequest,
 )
-from bot.carriers.fields import bounded, env_url
+from bot.carriers.fields import bounded, env_url, receipt_number
+from bot.carriers.fields import error_code as receipt_error
 from bot.carriers.fields import header as _header
 from bot.carriers.fields import json_body as _json_body
 from bot.carriers.fields import json_list as _list
@@ -176,12 +177,11 @@ class TelnyxCarrier:
         message_id = _matching(payload.get("id"), "data.payload.id", _EVENT_ID, "a message id")
         sender = payload.get("from")
         number = _object(sender, "data.payload.from").get("phone_number") if sender is not None else None
-        business = _string(number, "data.payload.from.phone_number", optional=True)
+        business = receipt_number(number)
         errors = _list(payload.get("errors", []), "data.payload.errors")
         error_code = ""
         if errors:
-            code = _object(errors[0], "data.payload.errors[0]").get("code")
-            error_code = str(code) if isinstance(code, str | int) and not isinstance(code, bool) else ""
+            error_code = receipt_error(_object(errors[0], "data.payload.errors[0]").get("code"))
         receipts = []
         for index, item in enumerate(_list(payload.get("to"), "data.payload.to")):
             where = f"data.payload.to[{index}]"
@@ -195,7 +195,7 @@ class TelnyxCarrier:
                     status=status,
                     error_code=error_code if status in ("failed", "undelivered") else "",
                     opted_out=error_code == _OPTED_OUT and status in ("failed", "undelivered"),
-                    customer=_string(recipient.get("phone_number"), f"{where}.phone_number", optional=True),
+                    customer=receipt_number(recipient.get("phone_number")),
                     business=business,
                 )
             )
