@@ -147,6 +147,8 @@ async def expect_continue(request: web.Request) -> web.StreamResponse | None:
     a body without one (chunked) is still bounded while it is read. Runs before
     the middlewares, so it answers in the same JSON as they do.
     """
+    if request.version < (1, 1):
+        return None  # Expect is HTTP/1.1's; an HTTP/1.0 client sends its body regardless
     if request.headers.get("Expect", "").lower() != "100-continue":
         return json_error(417, "expectation_failed", "the only expectation served is 100-continue")
     limit = request.app[CONFIG].max_body_bytes
@@ -154,9 +156,8 @@ async def expect_continue(request: web.Request) -> web.StreamResponse | None:
         answer = json_error(413, "body_too_large", f"the request body is larger than the limit of {limit} bytes")
         answer.force_close()  # the body may follow anyway; it is not read
         return answer
-    if request.version >= (1, 1):
-        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        request.writer.output_size = 0  # as aiohttp's own handler: the real answer starts now
+    await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    request.writer.output_size = 0  # as aiohttp's own handler: the real answer starts now
     return None
 
 
