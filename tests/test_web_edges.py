@@ -206,3 +206,17 @@ async def test_a_client_gone_before_its_body_is_no_internal_error(db_path: Path,
         await runner.cleanup()
     assert "Traceback" not in caplog.text and "unexpected error" not in caplog.text, caplog.text
     assert "client_gone" in caplog.text
+
+
+async def test_an_http_1_0_expect_header_is_ignored(make_client: AppFactory) -> None:
+    # Expect is HTTP/1.1's (RFC 9110 §10.1.1): an HTTP/1.0 client sends its body anyway, and
+    # the request is handled as any other (here refused for its missing signature, not 417).
+    client = await make_client()
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.port)
+    writer.write(b"POST /webhooks/twilio HTTP/1.0\r\nHost: 127.0.0.1\r\nExpect: something-else\r\n"
+                 b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n\r\n")
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), 5)
+    writer.close()
+    await writer.wait_closed()
+    assert status_line.split()[1] == b"403", status_line
