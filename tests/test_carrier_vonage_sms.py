@@ -311,7 +311,11 @@ def answer(*parts: tuple[str, str]) -> bytes:
     (200, b'{"message-count":"0","messages":[]}', False, "", False, "no messages"),
     (200, b"garbage", True, "", False, "without a readable answer"),  # it may have been sent: never again
     (200, b'{"error":"?"}', True, "", False, "without a readable answer"),
-    (200, b'{"messages":[7]}', False, "", False, "status :"),
+    # A part without a readable status may have been sent: accepted, never sent again.
+    (200, b'{"messages":[7]}', True, "", False, "1 of 1 parts unreadable"),
+    (200, b'{"messages":[{"message-id":"0A01","status":"0"},{"status":null}]}', True, "0A01", False,
+     "1 of 2 parts unreadable"),
+    (200, b'{"messages":[{"status":"1"},{}]}', False, "", False, "status 1"),  # a refusal: not retried whole
     (429, b"", False, "", True, "HTTP 429"),
     (500, b"", False, "", True, "HTTP 500"),
     (401, b'{"status":"4","error-text":"Bad Credentials"}', False, "", False, "HTTP 401"),

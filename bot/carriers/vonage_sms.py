@@ -136,6 +136,12 @@ def _concat(fields: Mapping[str, str]) -> tuple[str, int, int] | None:
     return ref, int(total), int(part)
 
 
+def _part_status(part: Mapping[str, object]) -> str:
+    """A send answer part's ``status`` as a string, "" when it has none we can read."""
+    code = part.get("status")
+    return str(code) if isinstance(code, str | int) and not isinstance(code, bool) else ""
+
+
 class VonageSmsCarrier:
     """The ``Carrier`` for the Vonage SMS API; SMS only, so media become links."""
 
@@ -276,10 +282,15 @@ class VonageSmsCarrier:
         if not messages:  # the API says it sent nothing ("message-count": "0")
             return SendResult(ok=False, status=status, error=f"HTTP {status}: no messages in the answer")
         parts = [m if isinstance(m, dict) else {} for m in messages]
-        codes = [str(part.get("status", "")) for part in parts]
+        codes = [_part_status(part) for part in parts]
         ids = [str(part.get("message-id", "")) for part, code in zip(parts, codes, strict=True) if code == "0"]
-        if all(code == "0" for code in codes):
-            return SendResult(ok=True, provider_id=ids[0], status=status, part_ids=tuple(ids))
+        if all(code in ("0", "") for code in codes):
+            # Every part accepted, or without a status we can read: those may be on
+            # their way as well, so the text is never sent again (the 2xx rule above).
+            unreadable = codes.count("")
+            note = f"{unreadable} of {len(codes)} parts unreadable" if unreadable else ""
+            return SendResult(ok=True, provider_id=ids[0] if ids else "", status=status, error=note,
+                              part_ids=tuple(ids))  # fmt: skip
         failed = [(part, code) for part, code in zip(parts, codes, strict=True) if code != "0"]
         errors = "; ".join(f"status {code}: {part.get('error-text', '')}" for part, code in failed)
         error = (f"partly sent ({len(ids)} of {len(codes)} parts): " if ids else "") + errors
