@@ -46,6 +46,7 @@ DELIVERY_RANK: dict[str, int] = {
     "failed": 5,
     "rejected": 5,
     "canceled": 5,
+    "expired": 5,
     "read": 6,
 }
 # Final words that mean the customer did not get the message (whole).
@@ -54,6 +55,15 @@ FAILED_STATUSES = frozenset({"failed", "undelivered", "rejected", "canceled", "e
 
 def _rank(status: str) -> int:
     return DELIVERY_RANK.get(status, 4)  # an unknown word: past "sent", short of final
+
+
+def _moves(status: str, current: str) -> bool:
+    """Whether a receipt's word replaces the stored one: only forward, and never off a failure.
+
+    A failure is final and is what an operator acts on; ``read`` (ranked past
+    ``delivered``) never truly follows one, and must not hide it.
+    """
+    return current not in FAILED_STATUSES and _rank(status) > _rank(current)
 
 
 def combined_status(parts: Sequence[tuple[str, str, float]]) -> tuple[str, str, float]:
@@ -209,7 +219,7 @@ class OutboxMixin:
         if not found:
             return None
         await self.db.execute("DELETE FROM early_receipts WHERE channel = ? AND provider_id = ?", key)
-        return max(found, key=lambda r: _rank(r[0]))
+        return max(found, key=lambda r: (r[0] in FAILED_STATUSES, _rank(r[0])))  # a failure is final
 
     async def _combine(self, item_id: int) -> ReceiptOutcome:
         """Set a sent row's delivery status from its parts' (``combined_status``), only ever forward."""
@@ -223,7 +233,7 @@ class OutboxMixin:
         )
         status, error, at = combined_status([(str(s), str(e), float(a)) for s, e, a in parts])
         # A row still sending its later requests has no status of its own yet.
-        moves = bool(sent) and _rank(status) > _rank(str(current))
+        moves = bool(sent) and _moves(status, str(current))
         if moves:
             await self.db.execute(
                 "UPDATE outbound SET delivery_status = ?, delivery_error = ?, delivery_at = ? WHERE id = ?",
@@ -256,7 +266,7 @@ class OutboxMixin:
                 (channel, provider_id),
             )
             for row_id, number, current in part:  # one part of a reply sent as several messages
-                if _rank(status) > _rank(str(current)):
+                if _moves(status, str(current)):
                     await db.execute(
                         "UPDATE outbound_parts SET delivery_status = ?, delivery_error = ?, delivery_at = ? "
                         "WHERE outbound_id = ? AND part = ?",
@@ -283,7 +293,7 @@ class OutboxMixin:
                 )
                 return None
             row_id, customer, business, current = found[0]
-            moves = _rank(status) > _rank(str(current))
+            moves = _moves(status, str(current))
             if moves:
                 await db.execute(
                     "UPDATE outbound SET delivery_status = ?, delivery_error = ?, delivery_at = ? WHERE id = ?",
