@@ -16,7 +16,9 @@ from bot.api.csvnumbers import read_numbers
 from bot.cli import main
 from bot.clock import VirtualClock
 from bot.commands.broadcast import progress_line
-from tests.test_api_harness import API_TOKEN, Api
+from bot.flows import load_flows
+from bot.web.keys import SERVICE
+from tests.test_api_harness import API_TOKEN, SHOP, Api
 
 # The API fixtures (api, make_api, fake_twilio) live in the harness module.
 pytest_plugins = ("tests.test_api_harness",)
@@ -141,3 +143,38 @@ async def test_subscribers_add_sends_a_csv_longer_than_one_request_takes_in_seve
     assert "10002 subscribed, 0 already subscribed, 1 opted out, to deals on +15555550100" in out
     _, data = await cli_env.get("/api/audiences/deals/subscribers?limit=1&after=%2B15550209999")
     assert [s["number"] for s in data["subscribers"]] == ["+15550210000"]
+
+
+async def test_broadcast_stops_following_when_its_state_is_removed_from_the_flow(
+    cli_env: Api, capsys: pytest.CaptureFixture[str], tmp_path: Path, clock: VirtualClock
+) -> None:
+    # The feeder waits (sends nothing) while the state is gone; the command polled that forever.
+    numbers = [f"+1555000{7000 + i}" for i in range(3)]
+    await cli_env.post("/api/audiences/deals/subscribers", {"numbers": numbers, "source": "import"})
+    assert await run_cli("broadcast", "--audience", "deals", "--state", "order_ready", "--var", "name=A",
+                         "--var", "order=1", "--no-wait") == 0
+    broadcast_id = capsys.readouterr().out.split()[1].rstrip(":")
+    flows = tmp_path / "flows"
+    (flows / "shop.yaml").write_text(SHOP.split("  order_ready:")[0], encoding="utf-8")
+    service = cli_env.client.server.app[SERVICE]
+    service.swap(load_flows(flows))
+    command = asyncio.ensure_future(run_cli("broadcast", "--status", broadcast_id, "--interval", "0.01"))
+    for _ in range(500):
+        if command.done():
+            break
+        await cli_env.feeder.run_once()
+        clock.advance(0.1)
+        await asyncio.sleep(0.005)
+    assert command.done(), "the command is still polling a broadcast that cannot go on"
+    assert command.result() == 1
+    err = capsys.readouterr().err
+    assert f"broadcast {broadcast_id} is waiting: flow 'shop' has no state 'order_ready'" in err
+    assert "0/3" in err
+    assert cli_env.fake.received == []
+    _, data = await cli_env.get(f"/api/broadcasts/{broadcast_id}")
+    assert data["status"] == "waiting" and "order_ready" in data["waiting"]
+    # Put back, it goes on: the answer says sending again.
+    (flows / "shop.yaml").write_text(SHOP, encoding="utf-8")
+    service.swap(load_flows(flows))
+    _, data = await cli_env.get(f"/api/broadcasts/{broadcast_id}")
+    assert data["status"] == "sending" and data["waiting"] is None

@@ -26,6 +26,7 @@ from aiohttp import web
 
 from bot.api import context
 from bot.api.errors import ApiError
+from bot.api.feeder import waiting_reason
 from bot.api.inputs import Body, read_body, read_query
 from bot.api.outreach import check_variables
 from bot.api.senders import resolve_sender
@@ -117,11 +118,15 @@ async def _describe(
         progress = await context.service(request).store.broadcast_progress(spec.id)
     counts = asdict(progress)
     done = progress.pending == 0 and progress.queued == 0
+    # Only recipients not yet decided wait; those queued already go out.
+    waiting = waiting_reason(spec, context.service(request).flows) if spec.ready and progress.pending else None
     return {
         "id": spec.id,
         # "preparing": its recipients are still being written (or a crash cut that short:
-        # retrying the request with its Idempotency-Key finishes it).
-        "status": "preparing" if not spec.ready else "done" if done else "sending",
+        # retrying the request with its Idempotency-Key finishes it). "waiting": the
+        # feeder holds it back, and "waiting" says why (it goes on once that is mended).
+        "status": "preparing" if not spec.ready else "done" if done else "waiting" if waiting else "sending",
+        "waiting": waiting,
         "created_at": iso(spec.created_at),
         "from": spec.business,
         "channel": spec.channel,

@@ -24,15 +24,34 @@ import logging
 import math
 
 from bot.api.outreach import send_message, start_conversation
-from bot.flows import Flow
+from bot.flows import Flow, FlowSet
 from bot.outbox import RateLimiter
 from bot.service import ConversationService
 from bot.store.api_store import Broadcast, api_store
 from bot.types import Reply
 
-__all__ = ["BroadcastFeeder"]
+__all__ = ["BroadcastFeeder", "broadcast_flow", "waiting_reason"]
 
 log = logging.getLogger("textdesk.broadcast")
+
+
+def broadcast_flow(spec: Broadcast, flows: FlowSet) -> Flow:
+    """The flow a broadcast sends with now; renamed since, the default flow (its settings)."""
+    return flows.flows.get(spec.flow, flows.default)
+
+
+def waiting_reason(spec: Broadcast, flows: FlowSet) -> str | None:
+    """Why the feeder holds ``spec`` back (None: it does not).
+
+    An editor removed the state a flow-start broadcast starts at: the feeder
+    sends nothing rather than the wrong thing, and resumes when the state is
+    back. ``GET /api/broadcasts/{id}`` says so, or a client would wait forever.
+    """
+    flow = broadcast_flow(spec, flows)
+    if spec.state and spec.state not in flow.states:
+        return (f"flow '{flow.name}' has no state '{spec.state}' (removed since the broadcast was created); "
+                "nothing more is sent until the flow has it again")
+    return None
 
 
 class BroadcastFeeder:
@@ -46,6 +65,7 @@ class BroadcastFeeder:
         self.running = False
         self.sweep_every = 60.0  # seconds between sweeps of half-written broadcasts
         self._next_sweep = -math.inf
+        self._waiting: set[str] = set()  # broadcast ids already logged as waiting (logged once, not every pass)
 
     def window(self, channel: str) -> int:
         return max(self.minimum, math.ceil(self.limiter.rate_for(channel) * self.ahead))
@@ -59,12 +79,16 @@ class BroadcastFeeder:
             spec = await store.broadcast(broadcast_id)
             if spec is None:  # pragma: no cover - listed a moment ago
                 continue
-            flows = self.service.flows
-            flow = flows.flows.get(spec.flow, flows.default)  # renamed since: the default flow's settings
-            if spec.state and spec.state not in flow.states:
-                # An editor removed the state since: send nothing rather than the wrong thing.
-                log.warning("broadcast %s waits: state '%s' is not in flow '%s'", spec.id, spec.state, flow.name)
+            flow = broadcast_flow(spec, self.service.flows)
+            reason = waiting_reason(spec, self.service.flows)
+            if reason is not None:
+                if spec.id not in self._waiting:
+                    log.warning("broadcast %s waits: %s", spec.id, reason)
+                    self._waiting.add(spec.id)
                 continue
+            if spec.id in self._waiting:
+                log.warning("broadcast %s goes on: state '%s' is back in flow '%s'", spec.id, spec.state, flow.name)
+                self._waiting.discard(spec.id)
             room = self.window(spec.channel) - await store.queued_count(f"broadcast:{spec.id}")
             while room > 0:
                 batch = await store.pending_recipients(spec.id, room)

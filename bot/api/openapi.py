@@ -37,9 +37,13 @@ _COUNT_NAMES = ("total", "pending", "queued", "sent", "delivered", "failed", "sk
 _COUNTS = _obj(_COUNT_NAMES, **{name: {"type": "integer"} for name in _COUNT_NAMES})
 _BROADCAST = _obj(
     ("id", "status", "created_at", "from", "channel", "flow", "counts"),
-    id=_S, status={"enum": ["preparing", "sending", "done"]}, created_at=_S, **{"from": _NUMBER}, channel=_S, flow=_S,
+    id=_S, status={"enum": ["preparing", "sending", "waiting", "done"]}, created_at=_S, **{"from": _NUMBER},
+    channel=_S, flow=_S,
     audience={"type": ["string", "null"]}, message={"type": ["object", "null"]}, start={"type": ["object", "null"]},
-    counts=_COUNTS,
+    counts=_COUNTS, waiting={"type": ["string", "null"],
+                             "description": "with status 'waiting': why nothing more is sent (a flow-start "
+                                            "broadcast whose state was removed from the flow); it goes on once "
+                                            "that is mended"},
 )
 _SUBSCRIBER_PATH = "/api/audiences/{audience}/subscribers"
 

@@ -4,8 +4,10 @@ Creates a broadcast through the running server's API and follows it with a
 progress bar until every recipient is decided (``--no-wait`` returns at once).
 Only numbers with a recorded opt-in (subscribed to an audience) are texted;
 the server paces the sends and resumes them after a restart, so stopping this
-command stops nothing: run ``textdesk broadcast --status ID`` to look again. Exit codes: 0 done (or
-queued with ``--no-wait``), 1 refused or server unreachable, 2 bad arguments.
+command stops nothing: run ``textdesk broadcast --status ID`` to look again. A broadcast the server
+holds back (its flow state removed since) ends the command with why: it would never finish. Exit
+codes: 0 done (or queued with ``--no-wait``), 1 refused, held back or server unreachable, 2 bad
+arguments.
 """
 
 from __future__ import annotations
@@ -121,6 +123,14 @@ def follow(client: ApiClient, broadcast_id: str, interval: float, out: TextIO) -
             print(f"done: {c['sent'] + c['delivered']} sent ({c['delivered']} delivered), {c['failed']} failed, "
                   f"{c['skipped_opted_out']} opted out, {c['skipped_no_consent']} without opt-in")
             return 0
+        if answer["status"] == "waiting":
+            # Polling on would never end: nothing more is sent until someone mends the flow.
+            if tty:
+                out.write("\n")
+            out.write(f"textdesk broadcast: error: broadcast {broadcast_id} is waiting: {answer['waiting']}; "
+                      f"look again with: textdesk broadcast --status {broadcast_id}\n")
+            out.flush()
+            return 1
         time.sleep(interval)
 
 
