@@ -9,6 +9,7 @@ import pytest
 
 from bot.api.auth import token_matches
 from bot.api.numbers import NumberError, to_e164
+from bot.api.openapi import OPENAPI
 from bot.config import ConfigError, add_serve_arguments, config_from_args
 from tests.conftest import AppFactory
 from tests.test_api_harness import API_TOKEN, OTHER_TOKEN, Api, ApiFactory, check_against_spec
@@ -134,10 +135,26 @@ async def test_bodies_that_are_not_json_objects(api: Api) -> None:
 
 
 async def test_unknown_api_paths_and_methods_are_json(api: Api) -> None:
+    # aiohttp's own 404/405 were JSON with an undocumented code (method_not_allowed)
+    # and a bare "404: Not Found"; ``api.call`` checks each against the document.
     status, data = await api.get("/api/nowhere")
     assert (status, data["error"]["code"]) == (404, "not_found")
+    assert data["error"]["message"] == "no API operation GET /api/nowhere; /api/openapi.json lists them"
+    for path in ("/api", "/api/", "/api/conversations/", "/api/openapi.json/"):
+        status, data = await api.get(path)
+        assert (status, data["error"]["code"]) == (404, "not_found"), path
     status, data = await api.get("/api/conversations")
     assert (status, data["error"]["code"]) == (405, "method_not_allowed")
+    assert data["error"]["message"] == "GET is not allowed on /api/conversations; it takes POST"
+    response = await api.client.put("/api/broadcasts/bc_0", headers={"Authorization": f"Bearer {API_TOKEN}"})
+    assert response.status == 405 and response.headers["Allow"] == "GET, HEAD"
+    data = await response.json()
+    check_against_spec("PUT", "/api/broadcasts/bc_0", 405, data)
+    assert data["error"]["message"] == "PUT is not allowed on /api/broadcasts/bc_0; it takes GET, HEAD"
+    generic = OPENAPI["components"]["responses"]
+    assert generic["MethodNotAllowed"]["x-error-codes"] == ["method_not_allowed"]
+    assert "Allow" in generic["MethodNotAllowed"]["headers"]
+    assert generic["NotFound"]["x-error-codes"] == ["not_found"]
 
 
 async def test_openapi_needs_no_token(make_client: AppFactory, api: Api) -> None:

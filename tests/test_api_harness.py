@@ -82,7 +82,13 @@ def check_against_spec(method: str, path: str, status: int, data: Any) -> None:
     """Every API answer a test receives must be one the OpenAPI document promises."""
     route = spec_route(method, path)
     if route is None:
-        return  # an unknown path or method: the app's generic 404/405
+        # An unknown path or method: one of the refusals the document gives any path.
+        codes = {code: response for response in OPENAPI["components"]["responses"].values()
+                 for code in response["x-error-codes"]}
+        assert status >= 400 and data["error"]["code"] in codes, (method, path, status, data)
+        assert ERRORS[data["error"]["code"]][0] == status
+        assert isinstance(data["error"]["message"], str)
+        return
     operation = OPENAPI["paths"][route][method.lower()]
     if status >= 400:
         code = data["error"]["code"]

@@ -32,7 +32,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "empty_audience": (422, "the audience has no current subscribers"),
     "idempotency_key_reused": (422, "the Idempotency-Key was sent before with a different request; use a new key"),
     "opted_out": (409, "the recipient has opted out (texted STOP); only they can opt back in"),
-    "not_found": (404, "no such resource"),
+    "not_found": (404, "no such resource, or no API operation at that path"),
+    "method_not_allowed": (405, "the path takes other methods; the 'Allow' header lists them"),
     "verification_not_found": (404, "no open verification for this number"),
     "verification_expired": (410, "the code has expired; request a new one"),
     "wrong_code": (422, "the code is wrong; 'attempts_left' says how many tries remain"),
@@ -66,3 +67,18 @@ async def api_errors(request: web.Request, handler: Handler) -> web.StreamRespon
         return await handler(request)
     except ApiError as exc:
         return error_response(exc)
+    except web.HTTPNotFound:
+        # aiohttp's routing: no operation at this path. The server's own error
+        # middleware made it JSON, but with aiohttp's "404: Not Found".
+        return error_response(ApiError("not_found", f"no API operation {_said(request)}; /api/openapi.json lists "
+                                                    "them"))
+    except web.HTTPMethodNotAllowed as exc:
+        # RFC 9110 15.5.6: a 405 says which methods the resource takes.
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        return error_response(ApiError("method_not_allowed", f"{request.method[:20]} is not allowed on "
+                                       f"{request.path[:200]}; it takes {allowed}", headers={"Allow": allowed}))
+
+
+def _said(request: web.Request) -> str:
+    """``GET /api/x`` as the client sent it, cut short: a message is no place for a 10 KB path."""
+    return f"{request.method[:20]} {request.path[:200]}"

@@ -142,6 +142,19 @@ def _operation(method: str, path: str) -> dict[str, Any]:
     return operation
 
 
+_ANY_PATH = {"NotFound": "not_found", "MethodNotAllowed": "method_not_allowed"}
+
+
+def _generic(code: str) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": f"{code}: {ERRORS[code][1]}", "x-status": ERRORS[code][0], "x-error-codes": [code],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    if code == "method_not_allowed":
+        response["headers"] = {"Allow": {"description": "the methods the path takes", "schema": _S}}
+    return response
+
+
 def _paths() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for method, path in _OPERATIONS:
@@ -155,9 +168,13 @@ OPENAPI: dict[str, Any] = {
              "description": "Business-initiated messages: conversations, broadcasts, audiences, verification "
                             "codes. Errors are {\"error\": {\"code\", \"message\", ...}}. A query parameter given "
                             "twice is refused (invalid_field), and so is one an operation does not take "
-                            "(unknown_field)."},
+                            "(unknown_field). Any path under /api may also answer not_found (404: no operation "
+                            "there) or method_not_allowed (405, with 'Allow'): components.responses."},
     "security": [{"bearer": []}],
     "components": {
+        # What any path under /api may answer besides its operations' own errors:
+        # a path no operation has, or a method the path does not take.
+        "responses": {name: _generic(code) for name, code in _ANY_PATH.items()},
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                        "description": "one of TEXTDESK_API_TOKENS"}},
         "schemas": {"Error": _obj(("error",), error=_obj(
