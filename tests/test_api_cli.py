@@ -178,3 +178,13 @@ async def test_broadcast_stops_following_when_its_state_is_removed_from_the_flow
     service.swap(load_flows(flows))
     _, data = await cli_env.get(f"/api/broadcasts/{broadcast_id}")
     assert data["status"] == "sending" and data["waiting"] is None
+
+
+async def test_subscribers_remove_says_when_the_number_had_opted_out(
+    cli_env: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    phone = cli_env.phone("+15550008021")
+    await phone.text("JOIN")
+    await phone.text("STOP")
+    assert await run_cli("subscribers", "remove", "deals", "+15550008021") == 1
+    assert capsys.readouterr().out == "+15550008021: was not subscribed: it opted out (texted STOP)\n"

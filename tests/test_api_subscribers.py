@@ -169,3 +169,23 @@ async def test_adding_ten_thousand_subscribers_is_a_transaction_per_chunk(api: A
     status, data = await api.post(DEALS, {"numbers": numbers, "source": "spring import"})
     assert (data["subscribed"], data["already_subscribed"], data["opted_out"]) == (0, 9_999, 1)
     assert db_rows(db_path, "SELECT count(*) FROM consent_events WHERE event = 'subscribe'") == [(9_999,)]
+
+
+async def test_removing_a_number_that_opted_out_says_so_and_removes_nothing(api: Api, db_path: Path) -> None:
+    # It answered "removed": true, as if it had still been a subscriber; its STOP had ended that.
+    phone = api.phone("+15550003021")
+    await phone.text("JOIN")
+    await phone.text("STOP")
+    status, data = await api.call("DELETE", DEALS + "/+15550003021")
+    assert (status, data["error"]["code"]) == (404, "not_found"), data
+    assert data["error"]["opted_out"] is True
+    assert data["error"]["message"] == ("+15550003021 is not subscribed to 'deals' on +15555550100: it opted out "
+                                        "(texted STOP), which ended its subscriptions; nothing was removed")
+    events = db_rows(db_path, "SELECT event FROM consent_events WHERE customer = '+15550003021'")
+    assert events == [("subscribe",), ("opt_out",)]
+    # START lifts the block but renews no subscription: still nothing to remove, no longer opted out.
+    await phone.text("START")
+    status, data = await api.call("DELETE", DEALS + "/+15550003021")
+    assert (status, data["error"]["code"]) == (404, "not_found")
+    assert "opted_out" not in data["error"]
+    assert data["error"]["message"] == "+15550003021 is not subscribed to 'deals' on +15555550100"

@@ -41,10 +41,11 @@ SUBSCRIBERS_PER_REQUEST = 10_000
 class ClientError(Exception):
     """The request failed: an API refusal (``code`` set) or no answer at all."""
 
-    def __init__(self, message: str, code: str = "", status: int = 0) -> None:
+    def __init__(self, message: str, code: str = "", status: int = 0, extra: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
+        self.extra = dict(extra or {})  # the error object's other fields (field, opted_out, retry_after...)
 
 
 def add_client_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
@@ -103,7 +104,8 @@ class ApiClient:
             code = message = None
         if not isinstance(code, str) or not isinstance(message, str):
             return ClientError(f"{self.url} answered {exc.code} {exc.reason}", status=exc.code)
-        return ClientError(f"{code}: {message}", code, exc.code)
+        others = {key: value for key, value in error.items() if key not in ("code", "message")}
+        return ClientError(f"{code}: {message}", code, exc.code, others)
 
     def post(self, path: str, body: Any, headers: Mapping[str, str] | None = None) -> Any:
         return self.call("POST", path, body, headers)

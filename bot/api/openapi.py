@@ -179,7 +179,9 @@ OPENAPI: dict[str, Any] = {
                                        "description": "one of TEXTDESK_API_TOKENS"}},
         "schemas": {"Error": _obj(("error",), error=_obj(
             ("code", "message"), code={"enum": sorted(ERRORS)}, message=_S, field=_S,
-            attempts_left={"type": "integer"}, retry_after={"type": "integer"}))},
+            attempts_left={"type": "integer"}, retry_after={"type": "integer"},
+            opted_out={"type": "boolean", "description": "with not_found from DELETE of a subscriber: the number "
+                                                         "opted out (texted STOP), which ended its subscription"}))},
     },
     "paths": _paths(),
 }

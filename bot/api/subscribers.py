@@ -20,6 +20,7 @@ from bot.api.client import SUBSCRIBERS_PER_REQUEST
 from bot.api.errors import ApiError
 from bot.api.inputs import check_name, read_body, read_query
 from bot.api.senders import resolve_sender
+from bot.store.api_base import OPTED_IN, OPTED_OUT, consent
 
 __all__ = ["add_subscribers", "audience_of", "iso", "list_subscribers", "remove_subscriber"]
 
@@ -90,7 +91,16 @@ async def remove_subscriber(request: web.Request) -> web.Response:
     service = context.service(request)
     sender = resolve_sender(query, service.flows, context.carriers(request), sends=False)
     query.done()
-    removed = await service.store.unsubscribe(audience, number, sender.business, "api", service.clock.now())
+    # A subscriber is a subscription newer than the number's last STOP (what GET lists and
+    # broadcasts reach). A STOP leaves the old row in place but ends it: removing that
+    # answered "removed" for someone who was no longer a subscriber.
+    verdict = await consent(context.api_store(request).db, number, sender.business, audience)
+    missing = f"{number} is not subscribed to '{audience}' on {sender.business}"
+    if verdict == OPTED_OUT:
+        raise ApiError("not_found", f"{missing}: it opted out (texted STOP), which ended its subscriptions; "
+                       "nothing was removed", opted_out=True)
+    removed = verdict == OPTED_IN and await service.store.unsubscribe(audience, number, sender.business, "api",
+                                                                      service.clock.now())
     if not removed:
-        raise ApiError("not_found", f"{number} is not subscribed to '{audience}' on {sender.business}")
+        raise ApiError("not_found", missing)
     return web.json_response({"audience": audience, "from": sender.business, "number": number, "removed": True})

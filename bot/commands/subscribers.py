@@ -105,5 +105,8 @@ def _remove(args: argparse.Namespace) -> int:
             if exc.code != "not_found":
                 raise
             missing += 1
-            print(f"{number}: was not subscribed")
+            # Its STOP ended the subscription (the server removed nothing): say so, or the
+            # operator would look for a typo in the number.
+            print(f"{number}: was not subscribed" + (": it opted out (texted STOP)"
+                                                      if exc.extra.get("opted_out") is True else ""))
     return 1 if missing == len(args.numbers) else 0
