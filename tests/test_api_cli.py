@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.api.csvnumbers import read_numbers
+from bot.api.csvnumbers import read_numbers, read_numbers_at
 from bot.cli import main
 from bot.clock import VirtualClock
 from bot.commands.broadcast import progress_line
@@ -188,3 +188,35 @@ async def test_subscribers_remove_says_when_the_number_had_opted_out(
     await phone.text("STOP")
     assert await run_cli("subscribers", "remove", "deals", "+15550008021") == 1
     assert capsys.readouterr().out == "+15550008021: was not subscribed: it opted out (texted STOP)\n"
+
+
+async def test_a_refused_csv_number_is_named_by_its_line_in_the_file(
+    cli_env: Api, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The refusal said 'numbers[2]', which no spreadsheet shows: the file's line does.
+    sheet = tmp_path / "list.csv"
+    sheet.write_text("sep=;\nName;Phone\n\nAnn;+15550008031\n\"Bo\nDay\";+15550008032\nCy;12345\n", encoding="utf-8")
+    assert await run_cli("broadcast", str(sheet), "--text", "Sale") == 1
+    err = capsys.readouterr().err
+    assert f"textdesk broadcast: error: malformed_number: {sheet}:7: '12345' has no country code" in err
+    assert "numbers[" not in err
+    # Numbers given as arguments come first in 'subscribers add': the index is not the file's row.
+    assert await run_cli("subscribers", "add", "deals", "+15550008033", "--csv", str(sheet), "--source", "x") == 1
+    err = capsys.readouterr().err
+    assert f"malformed_number: {sheet}:7: '12345'" in err, err
+    assert await run_cli("subscribers", "add", "deals", "+15550008034", "555", "--source", "x") == 1
+    assert "malformed_number: NUMBER 2 ('555' on the command line): '555' has no country code" in \
+        capsys.readouterr().err
+
+
+def test_csv_numbers_keep_their_lines_in_the_file(tmp_path: Path) -> None:
+    cases = {
+        "\r\n\r\nsep=,\r\nphone\r\n+15550000001\r\n\r\n+15550000002\r\n": [("+15550000001", 5), ("+15550000002", 7)],
+        "\ufeffname,mobile\n\"Lee,\nAnn\",+15550000001\nBo,\nCy,+15550000002": [("+15550000001", 2),
+                                                                              ("+15550000002", 5)],
+        "+15550000001\n\n+15550000002\n": [("+15550000001", 1), ("+15550000002", 3)],
+    }
+    for i, (text, expected) in enumerate(cases.items()):
+        path = tmp_path / f"{i}.csv"
+        path.write_bytes(text.encode("utf-8"))
+        assert read_numbers_at(path) == expected, text

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.api.client import ApiClient, ClientError, client_from_args
-from bot.api.csvnumbers import read_numbers
+from bot.api.csvnumbers import read_numbers_at
 from bot.config import is_base_url
 
-__all__ = ["checked_client", "nonblank", "numbers_from_csv"]
+__all__ = ["checked_client", "located", "nonblank", "numbers_from_arguments", "numbers_from_csv"]
+
+# The field the server names a refused entry of a request's list by.
+_ENTRY = re.compile(r"numbers\[([0-9]{1,9})\]")
 
 # The sender settings (bot.api.client.add_sender_arguments): the attribute,
 # the flag, what it should be, and what leaving it out means. The client
@@ -55,10 +60,29 @@ def checked_client(args: argparse.Namespace) -> ApiClient:
     return client_from_args(argparse.Namespace(**{**vars(args), "url": url, "api_token": token}))
 
 
-def numbers_from_csv(path: str) -> list[str]:
-    """``read_numbers``, with a file that is not a CSV of text refused by name."""
+def numbers_from_arguments(numbers: Sequence[str]) -> list[tuple[str, str]]:
+    """Numbers typed as arguments, each with where it was given (for ``located``)."""
+    return [(number, f"NUMBER {i} ('{number}' on the command line)") for i, number in enumerate(numbers, 1)]
+
+
+def located(exc: ClientError, origins: Sequence[str], offset: int = 0) -> ClientError:
+    """A refusal naming ``numbers[i]`` of a request, renamed by where that number came from.
+
+    ``origins[offset + i]`` is the i-th number of the request: ``FILE:LINE`` for a CSV
+    row, which an editor can jump to; the request's index means nothing in the file.
+    """
+    field = exc.extra.get("field")
+    entry = _ENTRY.fullmatch(field) if isinstance(field, str) else None
+    if entry is None or not 0 <= offset + int(entry[1]) < len(origins):
+        return exc
+    message = str(exc).replace(f"'{field}'", origins[offset + int(entry[1])], 1)
+    return ClientError(message, exc.code, exc.status, exc.extra)
+
+
+def numbers_from_csv(path: str) -> list[tuple[str, str]]:
+    """The numbers of a CSV file, each with its ``FILE:LINE``; a file that is not a CSV of text refused by name."""
     try:
-        return read_numbers(path)
+        return [(number, f"{path}:{line}") for number, line in read_numbers_at(path)]
     except UnicodeDecodeError as exc:
         raise ClientError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}); save it as 'CSV UTF-8'",
                           code="usage") from exc

@@ -28,7 +28,7 @@ from bot.api.client import (
     parse_variables,
     sender_fields,
 )
-from bot.commands.api_args import checked_client, numbers_from_csv
+from bot.commands.api_args import checked_client, located, numbers_from_csv
 
 __all__ = ["follow", "progress_line", "register", "run"]
 
@@ -82,8 +82,10 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.csv) == bool(args.audience):
         raise ClientError("give a CSV file of numbers or --audience NAME (one of them)", code="usage")
     body: dict[str, Any] = {**sender_fields(args)}
+    rows: list[tuple[str, str]] = []
     if args.csv:
-        body["numbers"] = numbers_from_csv(args.csv)
+        rows = numbers_from_csv(args.csv)
+        body["numbers"] = [number for number, _ in rows]
         if not body["numbers"]:
             raise ClientError(f"{args.csv}: no numbers found", code="usage")
     else:
@@ -96,7 +98,10 @@ def run(args: argparse.Namespace) -> int:
     variables = parse_variables(args.var)
     if variables:
         body["variables"] = variables
-    answer = client.post("/api/broadcasts", body, {"Idempotency-Key": args.key} if args.key else None)
+    try:
+        answer = client.post("/api/broadcasts", body, {"Idempotency-Key": args.key} if args.key else None)
+    except ClientError as exc:
+        raise located(exc, [origin for _, origin in rows]) from exc
     counts = answer["counts"]
     print(f"broadcast {answer['id']}: {counts['total']} recipients, from {answer['from']} via {answer['channel']}")
     if args.no_wait:

@@ -23,7 +23,7 @@ from bot.api.client import (
     quote_number,
     sender_fields,
 )
-from bot.commands.api_args import checked_client, numbers_from_csv
+from bot.commands.api_args import checked_client, located, numbers_from_arguments, numbers_from_csv
 
 __all__ = ["register"]
 
@@ -71,7 +71,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    numbers = list(args.numbers) + (numbers_from_csv(args.csv) if args.csv else [])
+    given = numbers_from_arguments(args.numbers) + (numbers_from_csv(args.csv) if args.csv else [])
+    numbers = [number for number, _ in given]
     if not numbers:
         raise ClientError("give numbers, or --csv FILE.csv", code="usage")
     client = checked_client(args)
@@ -80,7 +81,10 @@ def _add(args: argparse.Namespace) -> int:
     # goes in several. Each is safe to repeat: a number added before is 'already subscribed'.
     for start in range(0, len(numbers), SUBSCRIBERS_PER_REQUEST):
         batch = numbers[start:start + SUBSCRIBERS_PER_REQUEST]
-        answer = client.post(_path(args), {"numbers": batch, "source": args.source, **sender_fields(args)})
+        try:
+            answer = client.post(_path(args), {"numbers": batch, "source": args.source, **sender_fields(args)})
+        except ClientError as exc:
+            raise located(exc, [origin for _, origin in given], start) from exc
         for result in answer["results"]:
             if result["status"] == "opted_out":
                 print(f"{result['number']}: opted out (texted STOP); not added")
