@@ -108,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
             db = database_path(args.db)
         except ConfigError as exc:
             return _usage(str(exc))
+        if not db.parent.is_dir():
+            # The store makes missing folders (a server's first start): here a
+            # typo'd path would quietly start a new database somewhere else.
+            return _usage(f"--db {db}: the folder {db.parent} does not exist; create it first, or check the path")
         return _session(flows, target, args.customer, db, keep=True, media=media, mms=mms)
     with tempfile.TemporaryDirectory(prefix="textdesk-chat-") as tmp:
         return _session(flows, target, args.customer, Path(tmp) / "chat.db", keep=False, media=media, mms=mms)
