@@ -169,3 +169,24 @@ def test_output_an_ascii_terminal_cannot_show_is_never_a_traceback(folder: Path)
     assert code == 1
     assert "Traceback" not in err
 
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["lint", "pipe.yaml"], "textdesk lint: error: PATH should be a flow file or a folder of them, but "
+                                "'pipe.yaml' is a named pipe"),
+        (["test", "pipe.yaml"], "textdesk test: error: PATH should be a transcript file or a folder of them, but "
+                                "'pipe.yaml' is a named pipe"),
+        (["faq", "export", "--flow", "pipe.yaml"], "textdesk faq export: error: --flow should be the path of a flow "
+                                                   "file, but 'pipe.yaml' is a named pipe"),
+        (["lint", "--against", "pipe.yaml"], "textdesk lint: error: --against should be the path of a SQLite "
+                                             "database file, but 'pipe.yaml' is a named pipe"),
+        (["lint", "/dev/null"], "textdesk lint: error: PATH should be a flow file or a folder of them, but "
+                                "'/dev/null' is a device"),
+    ],
+)  # fmt: skip
+def test_a_pipe_or_device_as_a_path_is_refused_not_waited_on(folder: Path, argv: list[str], message: str) -> None:
+    # open() of a named pipe waits for a writer: the command hung with no word.
+    os.mkfifo(folder / "pipe.yaml")
+    assert textdesk(folder, *argv) == (2, message + "\n")

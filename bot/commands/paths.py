@@ -9,6 +9,7 @@ what it got; the command prints it and exits 2, like argparse.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 __all__ = ["FLOWS", "PathError", "flows_folder", "given_file", "given_path"]
@@ -36,7 +37,11 @@ def given_path(value: str, what: str) -> Path:
     """A positional ``PATH`` (a file or folder, ``what`` says of what); its existence is the caller's to check."""
     if not value.strip():
         raise PathError(f"PATH should be {what}, got '{value}'")
-    return Path(value)
+    path = Path(value)
+    special = _special(path)
+    if special:
+        raise PathError(f"PATH should be {what}, but '{value}' is {special}")
+    return path
 
 
 def given_file(value: str, flag: str, what: str) -> Path:
@@ -46,4 +51,28 @@ def given_file(value: str, flag: str, what: str) -> Path:
     path = Path(value)
     if path.is_dir():
         raise PathError(f"{flag} should be the path of {what}, but '{value}' is a folder")
+    special = _special(path)
+    if special:
+        raise PathError(f"{flag} should be the path of {what}, but '{value}' is {special}")
     return path
+
+
+def _special(path: Path) -> str:
+    """What ``path`` is when it exists but is neither a file nor a folder ("" otherwise).
+
+    Opening a named pipe waits for a writer, so a stray one (or a typo that
+    hits one) hung the command without a word; a device reads as nothing or
+    forever. Flow files and transcripts are read more than once and need the
+    folder beside them (media), which a pipe has not either.
+    """
+    try:
+        mode = path.stat().st_mode  # stat() never opens: it cannot block on a pipe
+    except (OSError, ValueError):  # missing (the caller says so), or a name the system refuses
+        return ""
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return ""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
