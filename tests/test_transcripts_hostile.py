@@ -166,3 +166,28 @@ def test_a_flow_file_given_as_a_test_is_named_for_what_it_is(shop: Path, capsys:
         "'textdesk test' runs the tests in the flows folder's tests/ (format: flows/tests/README.md)\n"
         "textdesk test: 1 error in the transcripts; no test was run\n"
     )
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ('"hours\\nFAIL other: faked"', "a line break (U+000A)"),
+    ('"hours\\u2028again"', "a line break (U+2028)"),
+    ('"hours\\rFAIL"', "a line break (U+000D)"),
+])  # fmt: skip
+def test_a_test_name_is_one_line_of_text(shop: Path, capsys: pytest.CaptureFixture[str], name: str,
+                                         shown: str) -> None:
+    # A line break in a name split its report line: the rest read as a line of its own
+    # ("FAIL other: faked").
+    write(f"tests:\n  - name: {name}\n    steps:\n      - text: hi\n        contains: nope\n", "names.yaml")
+    assert main(["test"]) == 2
+    assert capsys.readouterr().err == (
+        f"flows/tests/names.yaml:2:11: error: the test's 'name' should be one line of text (it names the test in "
+        f"reports); it has {shown}\n"
+        "textdesk test: 1 error in the transcripts; no test was run\n"
+    )
+
+
+def test_a_folded_name_over_several_lines_is_one_line(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write("tests:\n  - name: >\n      hours are\n      shown\n    steps:\n      - text: hi\n        contains: Hi\n",
+          "folded.yaml")
+    assert main(["test", "-v"]) == 0
+    assert "  ok   hours are shown\n" in capsys.readouterr().out

@@ -82,11 +82,34 @@ def _number(r: Reader, node: Node) -> str | None:
     return number
 
 
+# Line breaks as terminals and editors break on them (str.splitlines' set). Other
+# control characters the reader refuses in any text already (bot.flows.yamlnodes).
+_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _not_one_line(name: str) -> str:
+    """The line break that keeps ``name`` from printing as one line ("" if none).
+
+    A report line is ``FAIL file: name``: a break in the name made the rest read as a
+    line of its own. A folded (``>``) name ends with a break, stripped before this.
+    """
+    for ch in name:
+        if ch in _BREAKS:
+            return f"a line break (U+{ord(ch):04X})"
+    return ""
+
+
 def _case(r: Reader, node: Node) -> Case | None:
     entries = keyed(r, node, "a test", CASE_KEYS, "test")
     if entries is None:
         return None
     name = r.text(entries["name"][1], "the test's 'name'") if "name" in entries else None
+    if name is not None:
+        odd = _not_one_line(name.strip())
+        if odd:
+            r.error(entries["name"][1], f"the test's 'name' should be one line of text (it names the test in "
+                    f"reports); it has {odd}")
+            name = None
     meant = misspelt(node, CASE_KEYS, "test")
     if "name" not in entries and "name" not in meant:
         r.error(node, "a test needs a 'name' (what it checks, in a few words)")
