@@ -191,3 +191,19 @@ def test_a_folded_name_over_several_lines_is_one_line(shop: Path, capsys: pytest
           "folded.yaml")
     assert main(["test", "-v"]) == 0
     assert "  ok   hours are shown\n" in capsys.readouterr().out
+
+
+def test_wait_of_zero_is_no_time_passing(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 'wait: 0s' is a duration, and says "right away": it was refused as not being one.
+    write("tests:\n  - name: at once\n    steps:\n      - hi\n      - text: '1'\n        wait: 0s\n"
+          "        contains: open 9-5\n      - text: '1'\n        wait: 0m\n        reply: We're open 9-5.\n",
+          "zero.yaml")
+    assert main(["test"]) == 0, capsys.readouterr()
+    capsys.readouterr()
+    # Alone, it would be a step that does nothing: said so, not taken silently.
+    write("tests:\n  - name: nothing\n    steps:\n      - hi\n      - wait: 0s\n", "zero.yaml")
+    assert main(["test"]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "flows/tests/zero.yaml:5:15: error: 'wait: 0s' with no 'text' lets no time pass, so the step does nothing; "
+        "wait longer than 0, or send a 'text'"
+    )

@@ -23,6 +23,7 @@ from bot.types import InboundMedia
 __all__ = ["CHECK_KEYS", "INBOUND_MEDIA_BASE", "SEND_KEYS", "STEP_KEYS", "read_step", "read_variables"]
 
 SEND_KEYS = ("text", "media", "wait")
+_ZERO_WAIT = re.compile(r"0+(\.0*)?[smhd]")
 CHECK_KEYS = (
     "reply",
     "contains",
@@ -87,8 +88,14 @@ def read_step(r: Reader, node: Node) -> Step | None:
     wait = 0.0
     wait_written = ""
     if "wait" in entries:
-        wait = r.duration(entries["wait"][1], "'wait'") or 0.0
         wait_written = str(getattr(entries["wait"][1], "value", "")).strip()
+        # A zero wait says "right away" (flows' durations must be positive: a zero
+        # idle_timeout would end every conversation at once; here it is no time passing).
+        if not _ZERO_WAIT.fullmatch(wait_written.lower()):
+            wait = r.duration(entries["wait"][1], "'wait'") or 0.0
+        elif "text" not in entries and "media" not in entries:
+            r.error(entries["wait"][1], f"'wait: {wait_written}' with no 'text' lets no time pass, so the step "
+                    "does nothing; wait longer than 0, or send a 'text'")
     for key, (_, value) in entries.items():
         if key in ("reply", "state", "faq"):
             parsed = r.text(value, f"'{key}'")
