@@ -220,3 +220,16 @@ def test_csv_numbers_keep_their_lines_in_the_file(tmp_path: Path) -> None:
         path = tmp_path / f"{i}.csv"
         path.write_bytes(text.encode("utf-8"))
         assert read_numbers_at(path) == expected, text
+
+
+@pytest.mark.parametrize("key", ["k€y", "two\nlines", "tab\there", "x" * 201])
+async def test_broadcast_key_the_server_cannot_take_is_refused_by_name(
+    cli_env: Api, capsys: pytest.CaptureFixture[str], key: str
+) -> None:
+    # urllib raised on a key that is no header value (a traceback); 'héllo' reached the
+    # server, whose refusal named the header, not the --key option.
+    assert await run_cli("broadcast", "--audience", "deals", "--text", "hi", "--key", key) == 2
+    assert capsys.readouterr().err == (
+        "textdesk broadcast: error: --key should be at most 200 visible ASCII characters (letters, digits, "
+        f"punctuation; a UUID, say), got {key!r}\n")
+    assert cli_env.fake.received == []

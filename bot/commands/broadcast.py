@@ -13,6 +13,7 @@ arguments.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Mapping
@@ -31,6 +32,8 @@ from bot.api.client import (
 from bot.commands.api_args import checked_client, located, numbers_from_csv
 
 __all__ = ["follow", "progress_line", "register", "run"]
+
+_KEY = re.compile(r"[\x20-\x7e]{1,200}")
 
 
 def register(commands: Any, env: Mapping[str, str]) -> None:
@@ -74,6 +77,11 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and not value.strip():
             raise ClientError(f"--{name} is empty; give a value or leave the option out", code="usage")
+    if args.key is not None and not _KEY.fullmatch(args.key):
+        # The server's rule for the Idempotency-Key header (bot.api.broadcasts); urllib
+        # raised on a key that is no header value at all (a line break, a '€').
+        raise ClientError(f"--key should be at most 200 visible ASCII characters (letters, digits, punctuation; "
+                          f"a UUID, say), got {args.key!r}", code="usage")
     if args.status:
         if args.csv or args.audience or args.text or args.state:
             raise ClientError("--status follows an existing broadcast: give no FILE.csv, --audience, --text "
