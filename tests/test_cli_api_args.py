@@ -42,6 +42,19 @@ def test_server_url_that_is_not_one(url: str) -> None:
     assert (code, "--url (TEXTDESK_API_URL) should be" in err) == (2, True)
 
 
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://127.0.0.1:9/é", "its path has 'é': write a character outside ASCII percent-encoded (%C3%A9)"),
+    ("http://" + "a" * 70 + ".example:9", "its host is no valid host name (a part longer than 63 characters?)"),
+    ("http://user:pw@127.0.0.1:9", "it holds a user name or password, which the commands never send (the "
+                                   "token comes from TEXTDESK_API_TOKEN)"),
+])  # fmt: skip
+def test_server_url_that_urllib_cannot_send_to(url: str, why: str) -> None:
+    # The first two raised a traceback inside urllib; the third "could not resolve" 'user'.
+    code, err = cli("send", "+15550001111", "--url", url)
+    assert (code, err) == (2, f"textdesk send: error: --url (TEXTDESK_API_URL) should be the server's base URL "
+                              f"like http://127.0.0.1:8080, got '{url}': {why}\n")
+
+
 @pytest.mark.parametrize("token", ["tökén-0123456789abcdef", "tab\t0123456789abcdef", "two words0123456789abc"])
 def test_token_that_cannot_be_a_header(token: str) -> None:
     code, err = cli("send", "+15550001111", env={"TEXTDESK_API_TOKEN": token})

@@ -14,6 +14,7 @@ import csv
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from bot.api.client import ApiClient, ClientError, client_from_args
 from bot.api.csvnumbers import read_numbers_at
@@ -47,9 +48,11 @@ def checked_client(args: argparse.Namespace) -> ApiClient:
     for name, flag, what, unset in _SENDER:
         nonblank(getattr(args, name, None), flag, what, unset)
     url = str(args.url).strip()
-    if not is_base_url(url.rstrip("/")):
+    base = is_base_url(url.rstrip("/"))
+    why = _unsendable(url) if base else ""
+    if not base or why:
         raise ClientError(f"--url (TEXTDESK_API_URL) should be the server's base URL like http://127.0.0.1:8080, "
-                          f"got '{args.url}'", code="usage")
+                          f"got '{args.url}'" + (f": {why}" if why else ""), code="usage")
     # Tokens often come from files or .env lines that keep a newline or a CR.
     token = str(args.api_token).strip()
     # The server's rule for its tokens (bot.config): printable ASCII without spaces.
@@ -58,6 +61,26 @@ def checked_client(args: argparse.Namespace) -> ApiClient:
                           "without spaces",
                           code="usage")
     return client_from_args(argparse.Namespace(**{**vars(args), "url": url, "api_token": token}))
+
+
+def _unsendable(url: str) -> str:
+    """Why urllib cannot send to a base URL that is well formed ("" when it can).
+
+    A path outside ASCII and a host name IDNA refuses made urllib raise (a
+    traceback); a ``user:password@`` is read by it as part of the host name.
+    """
+    parts = urlsplit(url)
+    odd = next((ch for ch in parts.path if not ch.isascii()), "")
+    if odd:
+        return f"its path has '{odd}': write a character outside ASCII percent-encoded ({quote(odd)})"
+    if "@" in parts.netloc:
+        return "it holds a user name or password, which the commands never send (the token comes from " \
+               "TEXTDESK_API_TOKEN)"
+    try:
+        (parts.hostname or "").encode("idna")
+    except UnicodeError:
+        return "its host is no valid host name (a part longer than 63 characters?)"
+    return ""
 
 
 def numbers_from_arguments(numbers: Sequence[str]) -> list[tuple[str, str]]:
