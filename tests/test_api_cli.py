@@ -233,3 +233,19 @@ async def test_broadcast_key_the_server_cannot_take_is_refused_by_name(
         "textdesk broadcast: error: --key should be at most 200 visible ASCII characters (letters, digits, "
         f"punctuation; a UUID, say), got {key!r}\n")
     assert cli_env.fake.received == []
+
+
+async def test_a_broadcast_whose_flow_is_gone_says_so(cli_env: Api, tmp_path: Path) -> None:
+    # With its flow removed, the default flow stands in; the reason named only that one.
+    numbers = ["+15550008041"]
+    await cli_env.post("/api/audiences/deals/subscribers", {"numbers": numbers, "source": "import",
+                                                            "from": "+15555550199"})
+    status, data = await cli_env.post("/api/broadcasts", {"audience": "deals", "state": "hello", "flow": "other"})
+    assert status == 202, data
+    flows = tmp_path / "flows"
+    (flows / "other.yaml").unlink()
+    cli_env.client.server.app[SERVICE].swap(load_flows(flows))
+    _, data = await cli_env.get(f"/api/broadcasts/{data['id']}")
+    assert data["status"] == "waiting"
+    assert data["waiting"].startswith("flow 'other' is gone (removed or renamed), and the default flow 'shop' "
+                                      "has no state 'hello'; nothing more is sent")

@@ -48,10 +48,13 @@ def waiting_reason(spec: Broadcast, flows: FlowSet) -> str | None:
     back. ``GET /api/broadcasts/{id}`` says so, or a client would wait forever.
     """
     flow = broadcast_flow(spec, flows)
-    if spec.state and spec.state not in flow.states:
-        return (f"flow '{flow.name}' has no state '{spec.state}' (removed since the broadcast was created); "
-                "nothing more is sent until the flow has it again")
-    return None
+    if not spec.state or spec.state in flow.states:
+        return None
+    if flow.name != spec.flow:
+        return (f"flow '{spec.flow}' is gone (removed or renamed), and the default flow '{flow.name}' has no state "
+                f"'{spec.state}'; nothing more is sent until a flow named '{spec.flow}' has it again")
+    return (f"flow '{flow.name}' has no state '{spec.state}' (removed since the broadcast was created); "
+            "nothing more is sent until the flow has it again")
 
 
 class BroadcastFeeder:
