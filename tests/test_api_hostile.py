@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.web.keys import SERVICE
 from tests.conftest import db_rows
 from tests.harness_http import raw_request
 from tests.test_api_harness import API_TOKEN, Api, check_against_spec
@@ -208,3 +209,29 @@ async def test_a_database_refusing_writes_is_a_documented_503(api: Api) -> None:
     finally:
         await store.db.execute("PRAGMA query_only = OFF")  # type: ignore[attr-defined]
     assert (status, data["error"]["code"]) == (503, "storage_unavailable"), data
+
+
+@pytest.mark.parametrize("host", ["x:99999", "x:abc", "a/b", "[::1", "a b", "%00", "@x", "x?y", "ex\u00e9mple", ""])
+async def test_a_host_header_no_link_can_be_built_from_is_refused(make_api: Any, host: str) -> None:
+    # Without --public-url the media links a queued message keeps are built from the
+    # Host header: a bad port answered 500; the others stored links like http://a/b/media.
+    api = await make_api(public_url="")
+    body = b'{"numbers": ["+15550001234"], "text": "hi"}'
+    status, data = await send_raw(api, "POST", "/api/broadcasts", body, {**JSON_HEADERS, "Host": host})
+    assert (status, data["error"]["code"], data["error"]["field"]) == (400, "invalid_field", "Host"), data
+    assert data["error"]["message"].startswith("the Host header should be the server's name or address (and "
+                                               "port) as clients reach it")
+
+
+@pytest.mark.parametrize(("host", "base"), [
+    ("sms.example.com", "http://sms.example.com/media"),
+    ("127.0.0.1:8080", "http://127.0.0.1:8080/media"),
+    ("[::1]:8080", "http://[::1]:8080/media"),  # was http://::1:8080/media: no link at all
+])  # fmt: skip
+async def test_media_links_are_built_from_a_good_host_header(make_api: Any, host: str, base: str) -> None:
+    api = await make_api(public_url="")
+    body = b'{"numbers": ["+15550001234"], "text": "hi"}'
+    status, data = await send_raw(api, "POST", "/api/broadcasts", body, {**JSON_HEADERS, "Host": host})
+    assert status == 202, data
+    spec = await api.client.server.app[SERVICE].store.broadcast(data["id"])
+    assert spec is not None and spec.media_base == base

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
+from bot.api.errors import ApiError
 from bot.carriers.registry import Carriers
 from bot.config import Config
 from bot.service import ConversationService
@@ -12,6 +15,11 @@ from bot.store.api_store import api_store as as_api_store
 from bot.web.keys import CARRIERS, CONFIG, SERVICE
 
 __all__ = ["api_store", "carriers", "client_ip", "config", "media_base", "service"]
+
+# A Host header: a DNS name (ASCII, as HTTP sends it), an IPv4 address or a bracketed
+# IPv6 one, then an optional port.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = re.compile(rf"(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]{{2,45}}\])(?::(?P<port>[0-9]{{1,5}}))?")
 
 
 def service(request: web.Request) -> ConversationService:
@@ -32,13 +40,24 @@ def config(request: web.Request) -> Config:
 
 
 def media_base(request: web.Request) -> str:
-    """The public URL of the media folder, stored with queued messages (sent away from any request)."""
+    """The public URL of the media folder, stored with queued messages (sent away from any request).
+
+    Without ``--public-url`` it comes from the Host header, as the client wrote it.
+    Read through ``request.url``, a port out of range raised (a 500), an IPv6 address
+    lost its brackets and a '/' or '?' in the header made links that lead nowhere:
+    the header must be a host name or address with an optional port, or it is refused.
+    """
     base = config(request).public_url
-    if not base:
-        port = request.url.port
-        shown = f":{port}" if port and not request.url.is_default_port() else ""
-        base = f"{request.url.scheme}://{request.url.raw_host}{shown}"
-    return base + "/media"
+    if base:
+        return base + "/media"
+    host = request.headers.get("Host", "")
+    match = _HOST.fullmatch(host)
+    if match is None or not 0 < int(match["port"] or 80) <= 65535:
+        shown = host if len(host) <= 100 else host[:100] + "..."
+        raise ApiError("invalid_field", f"the Host header should be the server's name or address (and port) as "
+                       f"clients reach it, like sms.example.com or 127.0.0.1:8080, got {shown!r}; media links are "
+                       "built from it (or set --public-url)", field="Host")
+    return f"{request.scheme}://{host.lower()}/media"
 
 
 def client_ip(request: web.Request) -> str:
