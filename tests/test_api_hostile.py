@@ -235,3 +235,22 @@ async def test_media_links_are_built_from_a_good_host_header(make_api: Any, host
     assert status == 202, data
     spec = await api.client.server.app[SERVICE].store.broadcast(data["id"])
     assert spec is not None and spec.media_base == base
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_a_body_that_is_not_what_its_content_encoding_says_is_a_400(
+    api: Api, encoding: str, no_unexpected_errors: None
+) -> None:
+    # aiohttp's RequestPayloadError reached the error middleware: a 500 and a traceback in the log.
+    status, data = await send_raw(api, "POST", "/api/conversations", b'{"to": "+15550001234"}',
+                                  {**JSON_HEADERS, "Content-Encoding": encoding})
+    assert (status, data["error"]["code"]) == (400, "invalid_json"), data
+    assert data["error"]["message"] == (f"the body could not be decoded as its 'Content-Encoding: {encoding}' "
+                                        "says; send it as that header says, or without the header")
+
+
+async def test_a_number_of_5000_digits_is_named_without_python_advice(api: Api) -> None:
+    status, data = await send_raw(api, "POST", "/api/verifications",
+                                  b'{"to": "+15550001234", "length": ' + b"9" * 5000 + b"}")
+    assert (status, data["error"]["code"]) == (400, "invalid_json")
+    assert data["error"]["message"] == "the body is not valid JSON: an integer in it has more than 4300 digits"

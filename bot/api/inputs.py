@@ -16,6 +16,7 @@ from typing import Any
 
 import phonenumbers
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from bot.api.errors import ApiError
 from bot.api.numbers import NumberError, to_e164
@@ -47,16 +48,25 @@ async def read_body(request: web.Request, limit: int = MAX_API_BODY) -> Body:
         raise ApiError("unsupported_media_type", f"send JSON with Content-Type: application/json, "
                        f"not '{request.content_type}'")
     data = bytearray()
-    while chunk := await request.content.read(65536):
-        data += chunk
-        if len(data) > limit:
-            raise ApiError("body_too_large", f"the request body is larger than the limit of {limit} bytes")
+    try:
+        while chunk := await request.content.read(65536):
+            data += chunk
+            if len(data) > limit:
+                raise ApiError("body_too_large", f"the request body is larger than the limit of {limit} bytes")
+    except RequestPayloadError as exc:
+        # aiohttp decodes a Content-Encoding as it reads: a body that is not what the
+        # header says ended here (a 500 and a traceback in the log).
+        encoding = request.headers.get("Content-Encoding", "")[:40]
+        raise ApiError("invalid_json", f"the body could not be decoded as its 'Content-Encoding: {encoding}' says; "
+                       "send it as that header says, or without the header") from exc
     try:
         value = json.loads(data or b"{}", parse_constant=_not_json, object_pairs_hook=_unique_keys)
     except RecursionError as exc:
         raise ApiError("invalid_json", "the body is not valid JSON: nested too deeply") from exc
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, and integers over 4300 digits
-        raise ApiError("invalid_json", f"the body is not valid JSON: {exc}") from exc
+        # Python's own words for the last end with advice to call sys.set_int_max_str_digits().
+        why = "an integer in it has more than 4300 digits" if "integer string conversion" in str(exc) else str(exc)
+        raise ApiError("invalid_json", f"the body is not valid JSON: {why}") from exc
     if not isinstance(value, dict):
         raise ApiError("invalid_json", f"the body should be a JSON object, got {type(value).__name__}")
     return Body(value)
