@@ -48,6 +48,15 @@ def cli(*argv: str) -> tuple[int, str]:
         (["subscribers", "list", "deals", "--flow", ""],
          "textdesk subscribers: error: --flow should be a flow's name, got ''; leave it out for the flow "
          "answering --from"),
+        # An empty AUDIENCE or NUMBER reached the server as '/api/audiences//subscribers'.
+        (["subscribers", "list", ""], "textdesk subscribers: error: AUDIENCE should be an audience's name, like "
+                                      "deals, got ''"),
+        (["subscribers", "add", " ", "+15550001111", "--source", "x"],
+         "textdesk subscribers: error: AUDIENCE should be an audience's name, like deals, got ' '"),
+        (["subscribers", "remove", "deals", "+15550001111", ""],
+         "textdesk subscribers: error: NUMBER should be a phone number, like +15555550123, got ''"),
+        (["subscribers", "add", "deals", "", "--source", "x"],
+         "textdesk subscribers: error: NUMBER should be a phone number, like +15555550123, got ''"),
     ],
 )  # fmt: skip
 def test_an_empty_value_is_refused_before_any_request(argv: list[str], message: str) -> None:

@@ -9,7 +9,7 @@ Exit codes: 0 done, 1 refused or server unreachable, 2 bad arguments.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -46,7 +46,25 @@ def register(commands: Any, env: Mapping[str, str]) -> None:
     for sub, run in ((lister, _list), (adder, _add), (remover, _remove)):
         add_sender_arguments(sub, channel=False)
         add_client_arguments(sub, env)
-        sub.set_defaults(handler=lambda args, run=run: guarded("subscribers", run, args))
+        sub.set_defaults(handler=lambda args, run=run: guarded("subscribers", _checked(run), args))
+
+
+def _checked(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``run`` once AUDIENCE and every NUMBER are given (not blank).
+
+    A blank one (``"$LIST"`` of an unset variable) made a request to
+    ``/api/audiences//subscribers`` or to the audience itself, answered as "no such path".
+    """
+    def checked(args: argparse.Namespace) -> int:
+        if not args.audience.strip():
+            raise ClientError(f"AUDIENCE should be an audience's name, like deals, got '{args.audience}'",
+                              code="usage")
+        for number in getattr(args, "numbers", []):
+            if not number.strip():
+                raise ClientError(f"NUMBER should be a phone number, like +15555550123, got '{number}'", code="usage")
+        return run(args)
+
+    return checked
 
 
 def _path(args: argparse.Namespace) -> str:
