@@ -245,11 +245,24 @@ def test_missing_file_is_reported() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # Tabs: PyYAML's words alone ("cannot start any token") did not say what to do.
         pytest.param(
             "flow: support\nstart:\tmenu\n",
             "2:7: error: YAML syntax error: while scanning for the next token, "
-            "found character '\\t' that cannot start any token",
+            "found character '\\t' that cannot start any token (a tab: YAML takes spaces, not tabs; use spaces)",
             id="tab",
+        ),
+        pytest.param(
+            "flow: support\nstart: menu\nstates:\n\tmenu:\n\t\tsay: Hi\n",
+            "4:1: error: YAML syntax error: while scanning for the next token, "
+            "found character '\\t' that cannot start any token (a tab: YAML takes spaces, not tabs; use spaces)",
+            id="tab-indented",
+        ),
+        pytest.param(
+            "flow: support\nstart: menu\nstates:\n  menu:\n    say: Hi\n  \t final: true\n",
+            "6:3: error: YAML syntax error: while scanning for the next token, "
+            "found character '\\t' that cannot start any token (a tab: YAML takes spaces, not tabs; use spaces)",
+            id="tab-among-spaces",
         ),
         pytest.param(
             'flow: support\nnumbers: ["+15555550123"\nstart: menu\n',

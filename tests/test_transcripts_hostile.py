@@ -207,3 +207,12 @@ def test_wait_of_zero_is_no_time_passing(shop: Path, capsys: pytest.CaptureFixtu
         "flows/tests/zero.yaml:5:15: error: 'wait: 0s' with no 'text' lets no time pass, so the step does nothing; "
         "wait longer than 0, or send a 'text'"
     )
+
+
+def test_a_transcript_indented_with_tabs_says_to_use_spaces(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write("tests:\n\t- name: tabs\n\t  steps: [hi]\n", "tabs.yaml")
+    assert main(["test"]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "flows/tests/tabs.yaml:2:1: error: YAML syntax error: while scanning for the next token, found character "
+        "'\\t' that cannot start any token (a tab: YAML takes spaces, not tabs; use spaces)"
+    )

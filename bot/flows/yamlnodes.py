@@ -75,7 +75,7 @@ def compose(text: str, file: str) -> tuple[Node | None, list[Finding]]:
             if where is not None and mark is not None and (where.line, where.column) != (mark.line, mark.column):
                 started = f" started at line {where.line + 1}, column {where.column + 1}"
             context = f"{exc.context}{started}, "
-        msg = f"YAML syntax error: {context}{problem}"
+        msg = f"YAML syntax error: {context}{problem}{_tab_hint(text, line, col)}"
         return None, [Finding(Pos(file, line, col), "error", msg)]
     except yaml.reader.ReaderError as exc:
         # Control characters (e.g. a vertical tab pasted from a word processor):
@@ -90,6 +90,23 @@ def compose(text: str, file: str) -> tuple[Node | None, list[Finding]]:
         return None, [Finding(Pos(file, 1, 1), "error", f"YAML error: {exc}")]
     findings = _unsendable(node, file) if node is not None else []
     return (None, findings) if findings else (node, [])
+
+
+def _tab_hint(text: str, line: int, col: int) -> str:
+    """What to do when a tab is the trouble (PyYAML only says it "cannot start any token").
+
+    Editors that indent with tabs are the usual cause: YAML allows only spaces for
+    indentation, and PyYAML also refuses a tab after ``key:``. The tab is the
+    character at the error, or in the indentation before it.
+    """
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return ""
+    before = lines[line - 1][:col]
+    indentation = before[:len(before) - len(before.lstrip(" \t"))]
+    if before[-1:] == "\t" or "\t" in indentation:
+        return " (a tab: YAML takes spaces, not tabs; use spaces)"
+    return ""
 
 
 def _unsendable(root: Node, file: str) -> list[Finding]:
