@@ -190,3 +190,19 @@ def test_a_pipe_or_device_as_a_path_is_refused_not_waited_on(folder: Path, argv:
     # open() of a named pipe waits for a writer: the command hung with no word.
     os.mkfifo(folder / "pipe.yaml")
     assert textdesk(folder, *argv) == (2, message + "\n")
+
+
+def test_faq_export_into_a_named_pipe_writes_into_it(folder: Path) -> None:
+    # The atomic write renamed a temp file over the pipe: the reader got nothing and the
+    # pipe was gone (and over /dev/null, as root, /dev/null would be a regular file).
+    pipe = folder / "out.csv"
+    os.mkfifo(pipe)
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)  # a reader is there: the writer's open does not wait
+    try:
+        assert textdesk(folder, "faq", "export", "--flow", "flows/shop.yaml", "-o", "out.csv") == (
+            0, "wrote 1 FAQs to out.csv\n")
+        received = os.read(reader, 1 << 16)
+    finally:
+        os.close(reader)
+    assert pipe.is_fifo()
+    assert received.startswith(b"\xef\xbb\xbfid,question,alternates,answer,media\r\nparking,Where can I park?")

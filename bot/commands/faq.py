@@ -8,6 +8,8 @@ such as a missing file or no way to tell which flow is meant.
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -121,7 +123,15 @@ def _export(args: argparse.Namespace) -> int:
         return 0
     _check_output(args.output)
     # A BOM and CRLF: Excel then opens accented letters and emoji correctly.
-    write_atomically(args.output, b"\xef\xbb\xbf" + export_csv(text, flow).encode("utf-8"))
+    data = b"\xef\xbb\xbf" + export_csv(text, flow).encode("utf-8")
+    if _is_stream(args.output):
+        # A pipe (``-o >(...)``) or a device (/dev/stdout): written into, as any tool
+        # does. The atomic write renamed a temp file over it: the reader got nothing,
+        # and as root /dev/null itself would have become a regular file.
+        with open(args.output, "wb") as out:
+            out.write(data)
+    else:
+        write_atomically(args.output, data)
     print(f"wrote {len(flow.faqs)} FAQs to {args.output}", file=sys.stderr)
     return 0
 
@@ -133,6 +143,14 @@ def _check_output(value: str) -> None:
         raise _Usage(f"--output should name the CSV file to write, got '{value}'")
     if not path.parent.is_dir():
         raise _Usage(f"--output {value}: no folder '{path.parent}' to write it in")
+
+
+def _is_stream(value: str) -> bool:
+    """``value`` exists and is not a regular file (a named pipe, a device, a socket)."""
+    try:
+        return not stat.S_ISREG(os.stat(value).st_mode)
+    except OSError:
+        return False
 
 
 def _flow_path(args: argparse.Namespace) -> Path:
