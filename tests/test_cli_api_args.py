@@ -83,6 +83,18 @@ def test_csv_that_is_not_utf8_text(content: bytes, message: str, tmp_path: Path)
     assert code == 2 and f"textdesk subscribers: error: {sheet}: {message}" in err
 
 
+@pytest.mark.parametrize(("name", "message"), [
+    ("missing.csv", "no such file"),
+    (".", "is a folder; give the CSV file"),
+])  # fmt: skip
+def test_csv_that_is_no_file(name: str, message: str, tmp_path: Path) -> None:
+    # Python's own words: "[Errno 21] Is a directory: '.'".
+    code, err = cli("broadcast", str(tmp_path / name), "--text", "Sale today")
+    assert (code, err) == (2, f"textdesk broadcast: error: {tmp_path / name}: {message}\n")
+    code, err = cli("subscribers", "add", "deals", "--csv", str(tmp_path / name), "--source", "paper form")
+    assert (code, err) == (2, f"textdesk subscribers: error: {tmp_path / name}: {message}\n")
+
+
 async def test_names_typed_by_hand_are_one_path_segment(
     api: Api, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

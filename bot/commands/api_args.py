@@ -106,6 +106,10 @@ def numbers_from_csv(path: str) -> list[tuple[str, str]]:
     """The numbers of a CSV file, each with its ``FILE:LINE``; a file that is not a CSV of text refused by name."""
     try:
         return [(number, f"{path}:{line}") for number, line in read_numbers_at(path)]
+    except FileNotFoundError as exc:
+        raise ClientError(f"{path}: no such file", code="usage") from exc
+    except IsADirectoryError as exc:
+        raise ClientError(f"{path}: is a folder; give the CSV file", code="usage") from exc
     except UnicodeDecodeError as exc:
         raise ClientError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}); save it as 'CSV UTF-8'",
                           code="usage") from exc
