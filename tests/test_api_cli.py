@@ -7,15 +7,17 @@ event loop serves the API and drives the feeder and the outbox.
 from __future__ import annotations
 
 import asyncio
+import io
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from bot.api.client import ApiClient
 from bot.api.csvnumbers import read_numbers, read_numbers_at
 from bot.cli import main
 from bot.clock import VirtualClock
-from bot.commands.broadcast import progress_line
+from bot.commands.broadcast import follow, progress_line
 from bot.flows import load_flows
 from bot.web.keys import SERVICE
 from tests.test_api_harness import API_TOKEN, SHOP, Api
@@ -249,3 +251,23 @@ async def test_a_broadcast_whose_flow_is_gone_says_so(cli_env: Api, tmp_path: Pa
     assert data["status"] == "waiting"
     assert data["waiting"].startswith("flow 'other' is gone (removed or renamed), and the default flow 'shop' "
                                       "has no state 'hello'; nothing more is sent")
+
+
+class _CtrlC(io.StringIO):
+    """A terminal whose operator presses Ctrl-C as the first progress line is drawn."""
+
+    def write(self, text: str) -> int:
+        raise KeyboardInterrupt
+
+
+async def test_ctrl_c_while_following_says_the_broadcast_goes_on(
+    cli_env: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It said "textdesk: interrupted", as if the broadcast had been stopped too.
+    await cli_env.post("/api/audiences/deals/subscribers", {"numbers": ["+15550008051"], "source": "import"})
+    _, data = await cli_env.post("/api/broadcasts", {"audience": "deals", "text": "Sale"})
+    client = ApiClient(str(cli_env.client.make_url("")).rstrip("/"), API_TOKEN)
+    assert await asyncio.to_thread(follow, client, data["id"], 0.01, _CtrlC()) == 130
+    assert capsys.readouterr().err == (
+        f"\ntextdesk broadcast: stopped following; broadcast {data['id']} goes on at the server (this command never "
+        f"stops it); look again with: textdesk broadcast --status {data['id']}\n")

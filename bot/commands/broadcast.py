@@ -120,6 +120,17 @@ def run(args: argparse.Namespace) -> int:
 
 def follow(client: ApiClient, broadcast_id: str, interval: float, out: TextIO) -> int:
     """Poll until done, drawing the progress bar on ``out`` (redrawn in place on a terminal)."""
+    try:
+        return _follow(client, broadcast_id, interval, out)
+    except KeyboardInterrupt:
+        # Ctrl-C ends the watching only; "interrupted" alone read as if the sending stopped too.
+        print(f"\ntextdesk broadcast: stopped following; broadcast {broadcast_id} goes on at the server (this "
+              f"command never stops it); look again with: textdesk broadcast --status {broadcast_id}",
+              file=sys.stderr)
+        return 130
+
+
+def _follow(client: ApiClient, broadcast_id: str, interval: float, out: TextIO) -> int:
     tty = out.isatty()
     last = ""
     while True:
