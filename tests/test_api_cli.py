@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.api.client import ApiClient
+from bot.api.client import ApiClient, ClientError
 from bot.api.csvnumbers import read_numbers, read_numbers_at
 from bot.cli import main
 from bot.clock import VirtualClock
@@ -271,3 +271,13 @@ async def test_ctrl_c_while_following_says_the_broadcast_goes_on(
     assert capsys.readouterr().err == (
         f"\ntextdesk broadcast: stopped following; broadcast {data['id']} goes on at the server (this command never "
         f"stops it); look again with: textdesk broadcast --status {data['id']}\n")
+
+
+def test_losing_the_server_while_following_says_how_to_look_again(capsys: pytest.CaptureFixture[str]) -> None:
+    # Port 9 on loopback: nothing answers, as when the server restarts under a long broadcast.
+    client = ApiClient("http://127.0.0.1:9", API_TOKEN)
+    with pytest.raises(ClientError) as info:
+        follow(client, "bc_0123456789abcdef", 0.01, io.StringIO())
+    assert str(info.value).startswith("cannot reach the textdesk server at http://127.0.0.1:9: ")
+    assert str(info.value).endswith("; a broadcast it accepted goes on there (this command never stops it): look "
+                                    "again with: textdesk broadcast --status bc_0123456789abcdef")

@@ -128,6 +128,12 @@ def follow(client: ApiClient, broadcast_id: str, interval: float, out: TextIO) -
               f"command never stops it); look again with: textdesk broadcast --status {broadcast_id}",
               file=sys.stderr)
         return 130
+    except ClientError as exc:
+        if exc.code or exc.status:  # an answer (a refusal), not a lost server
+            raise
+        # The server restarting under a long broadcast: the sending resumes with it.
+        raise ClientError(f"{exc}; a broadcast it accepted goes on there (this command never stops it): look again "
+                          f"with: textdesk broadcast --status {broadcast_id}") from exc
 
 
 def _follow(client: ApiClient, broadcast_id: str, interval: float, out: TextIO) -> int:
