@@ -111,7 +111,7 @@ def test_yaml_syntax_error_is_reported() -> None:
     path = write("flow: support\nstart:\tmenu\n")
     assert lint(path) == [
         f"{FLOW}:2:7: error: YAML syntax error: while scanning for the next token, "
-        "found character '\\t' that cannot start any token"
+        "found character '\\t' that cannot start any token (a tab: YAML takes spaces, not tabs; use spaces)"
     ]
 
 

@@ -263,7 +263,7 @@ def test_findings_of_every_broken_file_are_reported_together() -> None:
         f"flows/a.yaml:7:13: error: media file 'logo.jpg' not found in {media} (did you mean 'logo.png'?)",
         "flows/b.yaml:3:11: error: '555-0101' is not a phone number in E.164 form like +15555550100",
         "flows/d.yaml:6:1: error: YAML syntax error: while scanning for the next token, "
-        "found character '\\t' that cannot start any token",
+        "found character '\\t' that cannot start any token (a tab: YAML takes spaces, not tabs; use spaces)",
     ]
 
 
