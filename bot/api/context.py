@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
 from bot.api.errors import ApiError
@@ -12,15 +10,10 @@ from bot.config import Config
 from bot.service import ConversationService
 from bot.store.api_store import ApiStoreMixin
 from bot.store.api_store import api_store as as_api_store
+from bot.web.hosts import valid_host
 from bot.web.keys import CARRIERS, CONFIG, SERVICE
 
 __all__ = ["api_store", "carriers", "client_ip", "config", "media_base", "service"]
-
-# A Host header: a DNS name (ASCII, as HTTP sends it), an IPv4 address or a bracketed
-# IPv6 one, then an optional port.
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_HOST = re.compile(rf"(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]{{2,45}}\])(?::(?P<port>[0-9]{{1,5}}))?")
-
 
 def service(request: web.Request) -> ConversationService:
     return request.config_dict[SERVICE]
@@ -51,8 +44,7 @@ def media_base(request: web.Request) -> str:
     if base:
         return base + "/media"
     host = request.headers.get("Host", "")
-    match = _HOST.fullmatch(host)
-    if match is None or not 0 < int(match["port"] or 80) <= 65535:
+    if not valid_host(host):
         shown = host if len(host) <= 100 else host[:100] + "..."
         raise ApiError("invalid_field", f"the Host header should be the server's name or address (and port) as "
                        f"clients reach it, like sms.example.com or 127.0.0.1:8080, got {shown!r}; media links are "

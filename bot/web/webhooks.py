@@ -10,7 +10,6 @@ wait in the outbox.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from aiohttp import web
@@ -19,17 +18,10 @@ from bot.carriers.base import Carrier, DeliveryReceipt, WebhookError, WebhookRep
 from bot.carriers.registry import Carriers
 from bot.store import ConsentChange
 from bot.types import Reply
+from bot.web.hosts import valid_host
 from bot.web.keys import CARRIERS, CONFIG, SERVICE
 
 __all__ = ["capture", "inbound_webhook", "public_base", "status_webhook"]
-
-
-# What a Host header may hold when it becomes the public URL: a DNS name (with
-# the "_" some names carry) or an IPv4 address, or a bracketed IPv6 literal, then
-# an optional port. yarl takes far more ("a\"b", "evil/x", "user@evil"), and the
-# result goes into signed URLs and into the media links of MMS replies, the
-# TwiML and the outbox's queued sends alike.
-_HOST = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
 
 
 def public_base(request: web.Request) -> str:
@@ -37,7 +29,7 @@ def public_base(request: web.Request) -> str:
     config = request.app[CONFIG]
     if config.public_url:
         return config.public_url
-    if not _HOST.fullmatch(request.host):
+    if not valid_host(request.host):
         raise WebhookError(400, "bad_host", "the Host header is not a valid host[:port]")
     try:
         url = request.url
