@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from bot.matching.normalize import visible
 
-__all__ = ["LOOKALIKES", "SPELLED_SYMBOLS", "Clause", "fold", "keyword_forms", "split_clauses"]
+__all__ = [
+    "LOOKALIKES", "SPELLED_SYMBOLS", "Clause", "clauses_of", "fold", "keyword_forms", "normal_form", "split_clauses",
+]
 
 # Characters dropped inside a word, so "don't" and "don’t" both become "dont".
 _APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc`\u00b4")
@@ -123,9 +125,22 @@ def fold(text: str) -> str:
     return folded.translate(LOOKALIKES) if _LOOKALIKE_RE.search(folded) is not None else folded
 
 
+def normal_form(text: str) -> str:
+    """The message folded, apostrophes dropped and word separators made spaces, before clauses are cut.
+
+    bot.compliance.disguise reads this form too: it still holds the
+    punctuation between clauses ("s.t.o.p") that split_clauses drops.
+    """
+    return _WORD_SEPARATORS.sub(" ", fold(text).translate(_APOSTROPHES))
+
+
 def split_clauses(text: str) -> tuple[Clause, ...]:
     """Split a message into normalised clauses (see the module docstring)."""
-    folded = _WORD_SEPARATORS.sub(" ", fold(text).translate(_APOSTROPHES))
+    return clauses_of(normal_form(text))
+
+
+def clauses_of(folded: str) -> tuple[Clause, ...]:
+    """Split a message already in :func:`normal_form` into clauses."""
     # re.split with a capturing group alternates text, separator, text, ...
     parts = _CLAUSE_BREAK.split(folded)
     clauses: list[Clause] = []

@@ -24,6 +24,9 @@ Rules, tried in this order (the first that fires wins):
    (or a flow's extras) is found in a clause: ``"please stop texting me"``,
    ``"take me off your list"``, also in a request phrased as a question
    (``"can you stop texting me?"``).
+   Rules 1-3, if none fired, read the message once more with its disguised
+   words read plainly: ``"S-T-O-P please"`` as ``"stop please"`` (see
+   :mod:`bot.compliance.disguise`).
 4. **Opt-in or HELP keyword, whole message only** (``"yes"``, ``"Help?"``).
 
 Why opt-out is broad but opt-in and HELP are narrow: the FCC's 2024 revocation
@@ -44,7 +47,8 @@ import functools
 import re
 from collections.abc import Iterable
 
-from bot.compliance.clauses import Clause, keyword_forms, split_clauses
+from bot.compliance.clauses import Clause, clauses_of, keyword_forms, normal_form, split_clauses
+from bot.compliance.disguise import unmask
 from bot.compliance.intents import (
     BASE_HELP_KEYWORDS,
     BASE_OPT_IN_KEYWORDS,
@@ -195,7 +199,7 @@ class ComplianceKeywords:
         # Opt-out is checked first, so such a keyword would silently never
         # fire; refusing it tells the flow author now instead.
         for key, intent in self._keywords.items():
-            if intent is not Intent.OPT_OUT and self._opt_out_rule(split_clauses(self._displays[key])):
+            if intent is not Intent.OPT_OUT and self._opt_out_reason(normal_form(self._displays[key])):
                 raise ValueError(
                     f"{intent.name} keyword {self._displays[key]!r} would be read as an opt-out"
                 )
@@ -300,8 +304,9 @@ class ComplianceKeywords:
         return self._memo(text)
 
     def _explain(self, text: str) -> tuple[Intent | None, str]:
-        clauses = split_clauses(text)
-        opt_out = self._opt_out_rule(clauses)
+        folded = normal_form(text)
+        clauses = clauses_of(folded)
+        opt_out = self._opt_out_reason(folded, clauses)
         if opt_out is not None:
             return Intent.OPT_OUT, opt_out
         if not clauses:
@@ -355,6 +360,21 @@ class ComplianceKeywords:
             if intent is Intent.OPT_OUT and found is None:
                 found = misspelt or self._displays[word]
         return None if found is None else f"{found} (with other keywords)"
+
+    def _opt_out_reason(self, folded: str, clauses: tuple[Clause, ...] | None = None) -> str | None:
+        """Return the reason a message (in normal form) is an opt-out, or None.
+
+        The rules read the text as written, then, if that is no opt-out, with
+        its disguised words read plainly ("s.t.o.p"; bot.compliance.disguise).
+        """
+        reason = self._opt_out_rule(clauses_of(folded) if clauses is None else clauses)
+        if reason is not None:
+            return reason
+        unmasked = unmask(folded)
+        if unmasked is None:
+            return None
+        reason = self._opt_out_rule(clauses_of(unmasked.text))
+        return None if reason is None else f"{reason} (read {unmasked.describe()})"
 
     def _opt_out_rule(self, clauses: tuple[Clause, ...]) -> str | None:
         """Return the reason a message (as clauses) is an opt-out, or None."""
