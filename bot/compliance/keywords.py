@@ -138,7 +138,9 @@ class ComplianceKeywords:
         <Intent.OPT_OUT: 'STOP'>
     """
 
-    __slots__ = ("_displays", "_keywords", "_lift_only", "_memo", "_misspelt", "_patterns", "_spaced")
+    __slots__ = (
+        "_displays", "_keywords", "_lift_only", "_memo", "_misspelt", "_opt_out_words", "_patterns", "_spaced",
+    )
 
     def __init__(
         self,
@@ -196,6 +198,14 @@ class ComplianceKeywords:
                     if variant not in self._keywords:
                         self._misspelt.setdefault(variant, self._displays[key])
         self._lift_only = frozenset(keyword_forms(word)[0] for word in LIFT_ONLY_OPT_IN_KEYWORDS)
+        # The words a disguised word must read as for the rules to read the
+        # text again (bot.compliance.disguise): the opt-out keywords, each
+        # word of one ("0pt 0ut"), and UNSUB, which the patterns know.
+        self._opt_out_words = frozenset(
+            {"unsub"}
+            | {word for spaced in self._spaced for word in spaced.split()
+               if self._keywords["".join(spaced.split())] is Intent.OPT_OUT}
+        )  # fmt: skip
         # Opt-out is checked first, so such a keyword would silently never
         # fire; refusing it tells the flow author now instead.
         for key, intent in self._keywords.items():
@@ -365,16 +375,20 @@ class ComplianceKeywords:
         """Return the reason a message (in normal form) is an opt-out, or None.
 
         The rules read the text as written, then, if that is no opt-out, with
-        its disguised words read plainly ("s.t.o.p"; bot.compliance.disguise).
+        its disguised words read plainly ("s.t.o.p", "st0p"; bot.compliance.disguise).
         """
         reason = self._opt_out_rule(clauses_of(folded) if clauses is None else clauses)
         if reason is not None:
             return reason
-        unmasked = unmask(folded)
-        if unmasked is None:
-            return None
-        reason = self._opt_out_rule(clauses_of(unmasked.text))
-        return None if reason is None else f"{reason} (read {unmasked.describe()})"
+        for unmasked in unmask(folded, self._is_opt_out_word):
+            reason = self._opt_out_rule(clauses_of(unmasked.text))
+            if reason is not None:
+                return f"{reason} (read {unmasked.describe()})"
+        return None
+
+    def _is_opt_out_word(self, word: str) -> bool:
+        """Whether ``word`` is an opt-out keyword (or part of one), exact, misspelt or emphasised."""
+        return word in self._opt_out_words or self._opt_out_keyword(word, word) is not None
 
     def _opt_out_rule(self, clauses: tuple[Clause, ...]) -> str | None:
         """Return the reason a message (as clauses) is an opt-out, or None."""
