@@ -17,7 +17,7 @@ import pytest
 
 from bot.compliance import ComplianceKeywords, Intent
 from bot.compliance.clauses import normal_form
-from bot.compliance.disguise import Unmasked, unmask
+from bot.compliance.disguise import Disguises, Unmasked
 
 KW = ComplianceKeywords()
 
@@ -98,11 +98,11 @@ def test_spelled_out_digits_that_spell_nothing_do_not_opt_out(text: str) -> None
 def test_only_a_reading_that_holds_an_opt_out_word_is_read_again() -> None:
     # Each reading costs the rules a second pass over the whole text, so
     # ordinals, times and codes ("3rd" as "erd") are not read again.
-    wanted = {"stop"}.__contains__
-    assert unmask(normal_form("on the 3rd at 10am, order AC123456"), wanted) == ()
-    assert unmask(normal_form("on the 3rd: ST0P"), wanted) == (
+    unmask = Disguises(["stop"], {"stop"}.__contains__).unmask
+    assert unmask(normal_form("on the 3rd at 10am, order AC123456")) == ()
+    assert unmask(normal_form("on the 3rd: ST0P")) == (
         Unmasked("on the erd: stop", (("3rd", "erd"), ("st0p", "stop"))),
     )
     # A "1" is an "i" or an "l": both readings, when either holds a wanted word.
-    assert [u.text for u in unmask("cance1", {"cancel"}.__contains__)] == ["cancel"]
-    assert [u.text for u in unmask("qu1t", {"quit"}.__contains__)] == ["quit"]
+    assert [u.text for u in Disguises(["cancel"], {"cancel"}.__contains__).unmask("cance1")] == ["cancel"]
+    assert [u.text for u in Disguises(["quit"], {"quit"}.__contains__).unmask("qu1t")] == ["quit"]

@@ -2,9 +2,10 @@
 
 Customers who want out and find that STOP "does not work" (or who fear a
 filter, or just shout) write the keyword in ways no dictionary holds:
-spelled out letter by letter ("S T O P", "s.t.o.p"), or with digits and
-symbols for letters ("ST0P", "$TOP", "unsubscr1be").
-:func:`unmask` rewrites such words into the plain word in the normal form
+spelled out letter by letter ("S T O P", "s.t.o.p"), with digits and
+symbols for letters ("ST0P", "$TOP", "unsubscr1be"), or said over and over
+("STOPSTOP", "stop stop stop who is this").
+:meth:`Disguises.unmask` rewrites such words into the plain word in the normal form
 (bot.compliance.clauses.normal_form), and the opt-out rules read the
 rewritten text *in addition to* the text as written: a rewrite can only add
 an opt-out, never take one away, and it does not bypass the rules either --
@@ -23,10 +24,10 @@ on ordinary text; the Python work is done only around what it finds.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-__all__ = ["Unmasked", "unmask"]
+__all__ = ["Disguises", "Unmasked"]
 
 # Three or more single letters in a row, separated by spaces (hyphens and
 # underscores are spaces in the normal form), dots or asterisks: "s t o p",
@@ -105,30 +106,81 @@ def _disguised_words(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def unmask(folded: str, wanted: Callable[[str], bool]) -> tuple[Unmasked, ...]:
-    """Readings of ``folded`` (in normal form) with its disguised words read plainly.
+def _substituted(text: str, table: dict[int, int], read: list[tuple[str, str]]) -> str:
+    """``text`` with each word :func:`_disguised_words` finds read through ``table``."""
+    pieces, last = [], 0
+    for start, end in _disguised_words(text):
+        plain = text[start:end].translate(table)
+        read.append((text[start:end], plain))
+        pieces += [text[last:start], plain]
+        last = end
+    return "".join(pieces) + text[last:] if pieces else text
 
-    A reading is returned only when one of the words it reads is ``wanted``
-    (an opt-out keyword, as the vocabulary decides): "3rd", "10am" or "a b c"
-    read as "erd", "ioam", "abc" change nothing the rules could find, and
-    each reading costs the rules a second pass over the whole text. () when
-    there is none; two when a "1" may be an "i" or an "l".
+
+class Disguises:
+    """The disguises of one vocabulary's opt-out keywords, read plainly.
+
+    Args:
+        forms: The opt-out keywords, joined and spaced ("optout", "opt out").
+        wanted: Whether a word is an opt-out keyword (exact, misspelt or
+            emphasised): a reading is made only when a disguised word reads
+            as one (see :meth:`unmask`).
     """
-    read: list[tuple[str, str]] = []
-    text = _spelled_out(folded, read)
-    spans = _disguised_words(text) if _SUBSTITUTED.search(text) is not None else []
-    if not spans and not read:
-        return ()
-    tables = (_AS_I, _AS_L) if any("1" in text[a:b] for a, b in spans) else (_AS_I,)
-    readings = []
-    for table in tables:
-        pieces, words, last = [], list(read), 0
-        for start, end in spans:
-            plain = text[start:end].translate(table)
-            words.append((text[start:end], plain))
-            pieces += [text[last:start], plain]
-            last = end
-        # A spelled-out word may itself hold a digit ("s t 0 p" -> "st0p").
-        if any(wanted(plain.translate(table)) for _, plain in words):
-            readings.append(Unmasked("".join(pieces) + text[last:], tuple(words)))
-    return tuple(readings)
+
+    __slots__ = ("_doubles", "_glued", "_said_again", "_wanted")
+
+    def __init__(self, forms: Iterable[str], wanted: Callable[[str], bool]) -> None:
+        # Longest first, so "stopall" is tried before "stop".
+        words = sorted(set(forms), key=lambda form: (-len(form), form))
+        keywords = "|".join(re.escape(word) for word in words)
+        # A keyword run together with itself: "stopstop", "stopstopstop".
+        self._glued = re.compile(rf"(?<!\w)({keywords})\1+(?!\w)")
+        # A keyword said three times or more in a row, inside a longer
+        # clause: read as a sentence of its own ("stop stop stop who is
+        # this" as "stop. who is this"). Twice is a doubled word as often
+        # ("can I cancel cancel my order"); the whole message or a clause of
+        # keywords only needs no rewrite (bot.compliance.keywords reads it).
+        self._said_again = re.compile(rf"(?<!\w)({keywords})(?: \1){{2,}}(?!\w)")
+        # Either needs one of these in the text: plain `in` tests are far
+        # cheaper than a regex that tries the alternation at every position.
+        self._doubles = tuple({word + word for word in words} | {f"{word} {word}" for word in words})
+        self._wanted = wanted
+
+    def _repeats(self, text: str, read: list[tuple[str, str]]) -> str:
+        if not any(double in text for double in self._doubles):
+            return text
+
+        def once(match: re.Match[str], end: str) -> str:
+            read.append((match.group(0), match.group(1) + end))
+            return match.group(1) + end
+
+        text = self._glued.sub(lambda match: once(match, ""), text)
+        return self._said_again.sub(lambda match: once(match, "."), text)
+
+    def unmask(self, folded: str) -> tuple[Unmasked, ...]:
+        """Readings of ``folded`` (in normal form) with its disguised words read plainly.
+
+        A reading is returned only when a word it reads is an opt-out keyword:
+        "3rd", "10am" or "a b c" read as "erd", "ioam", "abc" change nothing
+        the rules could find, and each reading costs the rules a second pass
+        over the whole text. () when there is none; two when a "1" may be an
+        "i" or an "l".
+        """
+        spelled: list[tuple[str, str]] = []
+        text = _spelled_out(folded, spelled)
+        substituted = _SUBSTITUTED.search(text) is not None
+        tables = (_AS_I, _AS_L) if substituted and "1" in text else (_AS_I,)
+        readings = []
+        for table in tables:
+            read = list(spelled)
+            reading = _substituted(text, table, read) if substituted else text
+            plain = [word.translate(table) for _, word in read]
+            repeated = len(read)
+            reading = self._repeats(reading, read)
+            # A spelled-out word may itself hold a digit ("s t 0 p" -> "st0p");
+            # a repeat is of a keyword by construction.
+            if len(read) > repeated or any(self._wanted(word) for word in plain):
+                readings.append(Unmasked(reading, tuple(read)))
+        if len(readings) == 2 and readings[0].text == readings[1].text:
+            del readings[1]
+        return tuple(readings)

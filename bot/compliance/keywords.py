@@ -25,7 +25,8 @@ Rules, tried in this order (the first that fires wins):
    ``"take me off your list"``, also in a request phrased as a question
    (``"can you stop texting me?"``).
    Rules 1-3, if none fired, read the message once more with its disguised
-   words read plainly: ``"S-T-O-P please"`` as ``"stop please"`` (see
+   words read plainly: ``"S-T-O-P please"`` as ``"stop please"``, ``"ST0P"``
+   as ``"stop"``, ``"STOPSTOP"`` as ``"stop"`` (see
    :mod:`bot.compliance.disguise`).
 4. **Opt-in or HELP keyword, whole message only** (``"yes"``, ``"Help?"``).
 
@@ -48,7 +49,7 @@ import re
 from collections.abc import Iterable
 
 from bot.compliance.clauses import Clause, clauses_of, keyword_forms, normal_form, split_clauses
-from bot.compliance.disguise import unmask
+from bot.compliance.disguise import Disguises
 from bot.compliance.intents import (
     BASE_HELP_KEYWORDS,
     BASE_OPT_IN_KEYWORDS,
@@ -139,7 +140,8 @@ class ComplianceKeywords:
     """
 
     __slots__ = (
-        "_displays", "_keywords", "_lift_only", "_memo", "_misspelt", "_opt_out_words", "_patterns", "_spaced",
+        "_disguises", "_displays", "_keywords", "_lift_only", "_memo", "_misspelt", "_opt_out_words", "_patterns",
+        "_spaced",
     )
 
     def __init__(
@@ -205,6 +207,11 @@ class ComplianceKeywords:
             {"unsub"}
             | {word for spaced in self._spaced for word in spaced.split()
                if self._keywords["".join(spaced.split())] is Intent.OPT_OUT}
+        )  # fmt: skip
+        self._disguises = Disguises(
+            (form for spaced in self._spaced if self._keywords["".join(spaced.split())] is Intent.OPT_OUT
+             for form in (spaced, "".join(spaced.split()))),
+            self._is_opt_out_word,
         )  # fmt: skip
         # Opt-out is checked first, so such a keyword would silently never
         # fire; refusing it tells the flow author now instead.
@@ -375,12 +382,13 @@ class ComplianceKeywords:
         """Return the reason a message (in normal form) is an opt-out, or None.
 
         The rules read the text as written, then, if that is no opt-out, with
-        its disguised words read plainly ("s.t.o.p", "st0p"; bot.compliance.disguise).
+        its disguised words read plainly ("s.t.o.p", "st0p", "stopstop";
+        bot.compliance.disguise).
         """
         reason = self._opt_out_rule(clauses_of(folded) if clauses is None else clauses)
         if reason is not None:
             return reason
-        for unmasked in unmask(folded, self._is_opt_out_word):
+        for unmasked in self._disguises.unmask(folded):
             reason = self._opt_out_rule(clauses_of(unmasked.text))
             if reason is not None:
                 return f"{reason} (read {unmasked.describe()})"
