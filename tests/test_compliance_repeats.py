@@ -9,10 +9,10 @@ already an opt-out (tests/test_compliance_several_keywords.py). Two gaps:
   for letters ("$TOP$TOP").
 - Said three times or more in a row inside a longer clause ("stop stop stop
   who is this", "STOP STOP STOP I said") the keyword is used, not talked
-  about: it is read as a sentence of its own. The text before it still
-  counts, so "don't stop stop stop" stays negated and "can I stop
-  stop stop my order" stays a question about an order. Twice inside a clause
-  is not enough: "can I cancel cancel my order" is a doubled word.
+  about: it is read as a sentence of its own, wherever it stands in the
+  clause ("...very disappointed with this stop stop stop"), unless the
+  customer negates it ("don't stop stop stop"). Twice inside a clause is not
+  enough: "can I cancel cancel my order" is a doubled word.
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ def test_the_reason_says_how_it_was_read() -> None:
         "end end end please",
         "i said stop stop stop",
         "stop stop stop stop stop I mean it",
+        "very disappointed with this stop stop stop",
+        "you guys need to stop stop stop",
     ],
 )
 def test_a_keyword_said_three_times_in_a_longer_text_opts_out(text: str) -> None:
@@ -75,7 +77,6 @@ def test_a_keyword_said_three_times_in_a_longer_text_opts_out(text: str) -> None
     "text",
     [
         "don't stop stop stop",  # negated
-        "can I stop stop stop my order",  # the everyday meaning
         "can I cancel cancel my order",  # a doubled word
         "the stop stop sign is broken",
         "Stop stop stop? what does that mean",  # a question about the words

@@ -27,6 +27,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from bot.compliance.revocation import negated
+
 __all__ = ["Disguises", "Unmasked"]
 
 # Three or more single letters in a row, separated by spaces (hyphens and
@@ -137,9 +139,12 @@ class Disguises:
         self._glued = re.compile(rf"(?<!\w)({keywords})\1+(?!\w)")
         # A keyword said three times or more in a row, inside a longer
         # clause: read as a sentence of its own ("stop stop stop who is
-        # this" as "stop. who is this"). Twice is a doubled word as often
-        # ("can I cancel cancel my order"); the whole message or a clause of
-        # keywords only needs no rewrite (bot.compliance.keywords reads it).
+        # this" as ". stop. who is this", "...with this stop stop stop" as
+        # "...with this. stop."), unless a negation of the customer's own
+        # comes right before ("don't stop stop stop" keeps its clause). Twice
+        # is a doubled word as often ("can I cancel cancel my order"); the
+        # whole message or a clause of keywords only needs no rewrite
+        # (bot.compliance.keywords reads it).
         self._said_again = re.compile(rf"(?<!\w)({keywords})(?: \1){{2,}}(?!\w)")
         # Either needs one of these in the text: plain `in` tests are far
         # cheaper than a regex that tries the alternation at every position.
@@ -150,12 +155,15 @@ class Disguises:
         if not any(double in text for double in self._doubles):
             return text
 
-        def once(match: re.Match[str], end: str) -> str:
-            read.append((match.group(0), match.group(1) + end))
-            return match.group(1) + end
+        def once(match: re.Match[str], sentence: bool) -> str:
+            plain = match.group(1)
+            if sentence:
+                plain = f"{plain}." if negated(match.string, match.start()) else f". {plain}."
+            read.append((match.group(0), plain))
+            return plain
 
-        text = self._glued.sub(lambda match: once(match, ""), text)
-        return self._said_again.sub(lambda match: once(match, "."), text)
+        text = self._glued.sub(lambda match: once(match, False), text)
+        return self._said_again.sub(lambda match: once(match, True), text)
 
     def unmask(self, folded: str) -> tuple[Unmasked, ...]:
         """Readings of ``folded`` (in normal form) with its disguised words read plainly.
