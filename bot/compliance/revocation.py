@@ -14,7 +14,7 @@ import unicodedata
 
 from bot.compliance.clauses import LOOKALIKES
 
-__all__ = ["REVOCATION_PATTERNS", "compile_pattern", "negated"]
+__all__ = ["REVOCATION_PATTERNS", "REVOCATION_TRIGGERS", "compile_pattern", "negated"]
 
 # Patterns are searched (case-insensitively) in one clause at a time. A clause
 # is what lies between punctuation, emoji or line breaks, normalised to
@@ -123,6 +123,37 @@ A flow may add more through ``extra_revocation_patterns`` but cannot remove
 these. Patterns see the normalised clause described above, so write them in
 lowercase, without apostrophes or punctuation (``dont text me``).
 """
+
+
+# What each built-in pattern cannot match without, in REVOCATION_PATTERNS'
+# order: every group (a tuple of literals) must have one literal in the
+# clause. A long text is searched only with the patterns whose groups it
+# satisfies (bot.compliance.keywords): an 'in' test costs a fraction of a
+# regex search, which tries the pattern at every position of the clause.
+# tests/test_compliance_long_texts.py generates matches of every pattern and
+# checks that each satisfies its groups.
+_MSG_WORDS = ("text", "txt", "sms", "messages", "msgs")
+_NEGATIONS = ("dont", "do not", "never")
+REVOCATION_TRIGGERS: tuple[tuple[tuple[str, ...], ...], ...] = (
+    (("stop", "unsub", "opt", "revoke"),),  # "stop please"
+    (("stop", "quit", "cease", "halt"),),  # "stop texting me"
+    (("stop", "quit", "cease", "halt"),),  # "stop sending me messages"
+    (("stop sending", "quit sending"),),  # "stop sending me these"
+    (("cancel", "end", "turn off", "disable", "unsubscribe from"), _MSG_WORDS),  # "cancel text alerts"
+    (("no more",),),  # "no more texts"
+    (_NEGATIONS, ("text", "txt", "message", "msg", "contact", "sms", "spam")),  # "dont text me"
+    (_NEGATIONS, ("send ",)),  # "dont send me any more texts"
+    ((*_NEGATIONS, "no longer"), ("want", "wish", "need", "wanna")),  # "i dont want these texts"
+    ((*_NEGATIONS, "no longer"), ("texted", "txted", "messaged", "contacted")),  # "i dont want to be texted"
+    (("opt ",),),  # "opt me out"
+    (("unsub",),),  # "how do i unsubscribe"
+    (("take", "get", "remove", "delete", "drop", "erase", "scratch", "cross"), (" off", " from", " out of")),
+    (("remove", "delete", "unenroll", "register"),),  # "please remove me"
+    (("me off",),),  # "take me off"
+    (("leave me alone",),),
+    (("revok", "withdraw", "rescind", "retract"), ("consent", "permission", "authori", "opt in")),
+    (("never", "didnt", "did not"), (" to ", " for ")),  # "i never signed up for this"
+)
 
 
 # A negation of the customer's own right before a matched revocation undoes it:
