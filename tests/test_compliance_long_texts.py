@@ -13,6 +13,7 @@ long text (first, in the middle, at the very end) are still found.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -114,3 +115,23 @@ def test_word_separators_are_hyphens_underscores_and_whitespace_but_line_breaks(
 def test_a_long_emphasised_keyword_still_opts_out(text: str) -> None:
     intent, reason = KW.explain(text)
     assert intent is Intent.OPT_OUT, reason
+
+
+# Worst cases for the disguise readings (bot.compliance.disguise): many
+# disguised words, one endless one, endless repeats and spelled-out runs.
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("a1 " * 10000, id="many-substitutions"),
+        pytest.param("a" * 50000 + "1", id="one-long-substituted-word"),
+        pytest.param("stop" * 20000 + "x", id="glued-repeats"),
+        pytest.param("stopstop x " * 5000, id="many-glued-repeats"),
+        pytest.param("dont stop stop stop " * 3000, id="negated-repeats"),
+        pytest.param("s." * 30000, id="spelled-out"),
+        pytest.param("s t 0 p $top$top stop stop stop " * 1000, id="everything"),
+    ],
+)
+def test_long_disguised_texts_are_fast(text: str) -> None:
+    started = time.perf_counter()
+    KW.explain(text)
+    assert time.perf_counter() - started < 1.0
