@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from bot.compliance import ComplianceKeywords, Intent
 from bot.compliance.clauses import _WORD_SEPARATORS
-from bot.compliance.keywords import GATED_CHARS
+from bot.compliance.patterns import GATED_CHARS
 from bot.compliance.revocation import REVOCATION_PATTERNS, REVOCATION_TRIGGERS
 from tests.test_compliance_keywords import NOT_REVOCATIONS, REVOCATIONS
 

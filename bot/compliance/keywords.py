@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from bot.compliance.clauses import Clause, clauses_of, keyword_forms, normal_form, split_clauses
 from bot.compliance.disguise import Disguises
@@ -57,14 +57,14 @@ from bot.compliance.intents import (
     LIFT_ONLY_OPT_IN_KEYWORDS,
     Intent,
 )
-from bot.compliance.revocation import REVOCATION_PATTERNS, REVOCATION_TRIGGERS, compile_pattern, negated
+from bot.compliance.patterns import PatternSet
+from bot.compliance.revocation import REVOCATION_PATTERNS, negated
 
 __all__ = [
     "BASE_HELP_KEYWORDS",
     "BASE_OPT_IN_KEYWORDS",
     "BASE_OPT_OUT_KEYWORDS",
     "EXPLAIN_MEMO",
-    "GATED_CHARS",
     "REVOCATION_PATTERNS",
     "ComplianceKeywords",
     "Intent",
@@ -119,9 +119,6 @@ def _misspellings(key: str) -> set[str]:
 # (an essay is rarely sent twice).
 EXPLAIN_MEMO = 4096
 MEMO_CHARS = 160
-# Texts (their clauses' characters) longer than this search only the patterns
-# whose trigger words they hold (see _opt_out_rule).
-GATED_CHARS = 120
 # Negated matches of one pattern in one clause looked past before giving up:
 # "dont stop texting me" is said once or twice, not 3,000 times.
 NEGATED_MATCHES = 8
@@ -144,8 +141,8 @@ class ComplianceKeywords:
     """
 
     __slots__ = (
-        "_any_trigger", "_disguises", "_displays", "_few_runs", "_keywords", "_lift_only", "_longest", "_memo",
-        "_misspelt", "_opt_out_words", "_patterns", "_spaced", "_triggers", "_untriggered",
+        "_disguises", "_displays", "_few_runs", "_keywords", "_lift_only", "_longest", "_memo", "_misspelt",
+        "_opt_out_words", "_patterns", "_spaced",
     )
 
     def __init__(
@@ -190,23 +187,11 @@ class ComplianceKeywords:
             *REVOCATION_PATTERNS,
             *_as_list("extra_revocation_patterns", extra_revocation_patterns),
         )
-        # dict.fromkeys de-duplicates while keeping the order, which decides
-        # which pattern explain() names when several match.
-        # A flow's pattern has no known triggers: () lets every text through.
-        triggers = dict(zip(REVOCATION_PATTERNS, REVOCATION_TRIGGERS, strict=True))
-        self._patterns: tuple[tuple[str, re.Pattern[str], tuple[tuple[str, ...], ...]], ...] = tuple(
-            (pattern, compile_pattern(pattern), triggers.get(pattern, ())) for pattern in dict.fromkeys(patterns)
-        )
-        # Every pattern needs one word of its first trigger group, so a text
-        # with none of them can match only a flow's patterns (no triggers).
+        self._patterns = PatternSet(patterns)
         self._longest = max(len(key) for key, intent in self._keywords.items() if intent is Intent.OPT_OUT)
-        # At most _longest runs of one character; possessive,
-        # so a failed match gives nothing back to try again.
+        # At most _longest runs of one character (see _opt_out_keyword);
+        # possessive, so a failed match gives nothing back to try again.
         self._few_runs = re.compile(rf"(?:(\w)\1*+){{1,{self._longest}}}")
-        firsts = {word for groups in REVOCATION_TRIGGERS for word in groups[0]}
-        self._any_trigger = re.compile("|".join(re.escape(word) for word in sorted(firsts, key=len, reverse=True)))
-        self._untriggered = tuple(entry for entry in self._patterns if not entry[2])
-        self._triggers = tuple(sorted({word for groups in REVOCATION_TRIGGERS for group in groups for word in group}))
         # Misspelt opt-out keywords -> display form (see _misspellings). Built
         # after every keyword is known: an exact keyword always wins.
         self._misspelt: dict[str, str] = {}
@@ -270,7 +255,7 @@ class ComplianceKeywords:
     @property
     def revocation_patterns(self) -> tuple[str, ...]:
         """The regex sources in force, built-ins first, in matching order."""
-        return tuple(pattern for pattern, _, _ in self._patterns)
+        return self._patterns.sources
 
     def keywords(self, intent: Intent) -> tuple[str, ...]:
         """The whole-message keywords of one intent, uppercase, sorted.
@@ -420,12 +405,6 @@ class ComplianceKeywords:
         """Whether ``word`` is an opt-out keyword (or part of one), exact, misspelt or emphasised."""
         return word in self._opt_out_words or self._opt_out_keyword(word, word) is not None
 
-    def _gated(self, joined: str) -> Sequence[tuple[str, re.Pattern[str], tuple[tuple[str, ...], ...]]]:
-        """The patterns whose trigger groups ``joined`` satisfies (all of a flow's)."""
-        # Each trigger word is looked for once, however many patterns share it.
-        present = {word for word in self._triggers if word in joined}
-        return [entry for entry in self._patterns if all(not present.isdisjoint(group) for group in entry[2])]
-
     def _opt_out_rule(self, clauses: tuple[Clause, ...]) -> str | None:
         """Return the reason a message (as clauses) is an opt-out, or None."""
         if not clauses:
@@ -450,22 +429,8 @@ class ComplianceKeywords:
         # Past here every keyword clause is such a question: no pattern may
         # read it either ("stop" alone would match the "stop please" one).
         texts = [clause.text for clause, display in zip(clauses, displays, strict=True) if display is None]
-        # Search only the patterns whose trigger words the text holds
-        # (REVOCATION_TRIGGERS), instead of trying each at every position of
-        # every clause. Joined with line breaks, which no clause and no
-        # trigger holds, so a trigger cannot span two clauses. A short text
-        # mostly holds no trigger at all ("2", "wat r ur hrs"): one search
-        # for any of them settles it, and when one is there every pattern is
-        # searched (per-pattern tests would cost more than they save). A long
-        # one holds some ("do not", "get"): a few substring tests per pattern.
-        joined = "\n".join(texts)
-        if len(joined) > GATED_CHARS:
-            patterns = self._gated(joined)
-        elif self._any_trigger.search(joined) is None:
-            patterns = self._untriggered
-        else:
-            patterns = self._patterns
-        for source, pattern, _ in patterns:
+        # Only the patterns the text holds the trigger words of (PatternSet).
+        for source, pattern, _ in self._patterns.candidates(texts):
             for text in texts:
                 match = pattern.search(text)
                 # "dont stop texting me": look on past a negated match, a few
@@ -480,7 +445,7 @@ class ComplianceKeywords:
         return None
 
     def __repr__(self) -> str:
-        extra = len(self._patterns) - len(REVOCATION_PATTERNS)
+        extra = len(self._patterns.sources) - len(REVOCATION_PATTERNS)
         return (
             f"{type(self).__name__}(keywords={len(self._keywords)}, "
             f"extra_patterns={max(extra, 0)})"
