@@ -17,8 +17,10 @@ bot.compliance.keywords for why), and a whole message spelled out
 ("H E L P") is the keyword already, since the whole-message rule joins words.
 
 The search runs on every message the plain rules did not opt out, so each
-kind of rewrite is first looked for with one compiled regex that fails fast
-on ordinary text; the Python work is done only around what it finds.
+kind of disguise is first looked for with one search that fails fast on
+ordinary text, the Python work is done only around what it finds, and the
+rules read a text again only when a disguised word reads as an opt-out
+keyword ("3rd" and "10am" are not read again as "erd" and "ioam").
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ __all__ = ["Disguises", "Unmasked"]
 # Three or more single letters in a row, separated by spaces (hyphens and
 # underscores are spaces in the normal form), dots or asterisks: "s t o p",
 # "s.t.o.p", "s. t. o. p", "s*t*o*p". Three: END is the shortest keyword, and
-# two ("i c", "u r") are text speak. Each letter must stand alone (\b after
-# it, a space before the first), so "stop u r" joins nothing. Commas are left
+# two ("i c", "u r") are text speak. Each letter must stand alone (no word
+# character after it, a space before the first), so "stop u r" joins nothing. Commas are left
 # out on purpose: "rows E, N, D" is a list of letters. The run is searched in
 # the text with a space in front, so that the pattern starts with a literal
 # space: sre then jumps from space to space, about 5 us for 700 characters,
