@@ -25,7 +25,9 @@ async def history(db_path: Path, phone: Phone) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(
     "text", ["STOP", "stop", "Stop!", " stop. ", "STOPALL", "unsubscribe", "Cancel", "END", "quit", "revoke",
-             "optout", "OPT OUT", "opt-out", "please stop texting me", "stop. thank you", "unsubscribe me"]
+             "optout", "OPT OUT", "opt-out", "please stop texting me", "stop. thank you", "unsubscribe me",
+             # in disguise: spelled out, digits for letters, run together, said over and over
+             "S-T-O-P please", "ST0P", "$TOP", "unsubscr1be", "STOPSTOP", "stop stop stop who is this"]
 )
 async def test_opt_out_words_and_revocations(make_client: AppFactory, db_path: Path, text: str) -> None:
     client = await make_client()
@@ -37,7 +39,8 @@ async def test_opt_out_words_and_revocations(make_client: AppFactory, db_path: P
 
 
 @pytest.mark.parametrize(
-    "text", ["where is the bus stop", "does the sale end today", "can I cancel my order", "stop by the store?"]
+    "text", ["where is the bus stop", "does the sale end today", "can I cancel my order", "stop by the store?",
+             "Can I s.t.o.p my order?", "don't st0p texting me", "where is my order AC123456 from the 3rd"]
 )
 async def test_other_meanings_reach_the_flow(make_client: AppFactory, db_path: Path, text: str) -> None:
     client = await make_client()
