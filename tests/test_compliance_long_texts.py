@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.compliance import ComplianceKeywords, Intent
-from bot.compliance.clauses import _WORD_SEPARATORS
+from bot.compliance.clauses import _WORD_SEPARATORS, normal_form, strip_combining
 from bot.compliance.patterns import GATED_CHARS
 from bot.compliance.revocation import REVOCATION_PATTERNS, REVOCATION_TRIGGERS
 from tests.test_compliance_keywords import NOT_REVOCATIONS, REVOCATIONS
@@ -135,3 +136,23 @@ def test_long_disguised_texts_are_fast(text: str) -> None:
     started = time.perf_counter()
     KW.explain(text)
     assert time.perf_counter() - started < 1.0
+
+
+def test_combining_characters_are_stripped_exactly_as_unicodedata_says() -> None:
+    # bot.compliance.clauses strips accents with regexes built at import from
+    # the code points below U+20000; every combining one must go, no other.
+    for code in range(0x110000):
+        ch = chr(code)
+        assert strip_combining(f"a{ch}b") == ("ab" if unicodedata.combining(ch) else f"a{ch}b"), hex(code)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Arrêt", "ÉND", "S\u0301TOP", "don’t stop texting me", "I’ve had enough 😡 — STOP", "\U00011000\U0001d165 stop"],
+)
+def test_accents_and_apostrophes_fold_as_before(text: str) -> None:
+    # The definition the faster fold in bot.compliance.clauses must equal.
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    expected = _WORD_SEPARATORS.sub(" ", "".join(ch for ch in stripped if ch not in "'\u2019\u2018\u02bc`\u00b4"))
+    assert normal_form(text) == expected
