@@ -41,7 +41,7 @@ class PatternSet:
             (see :func:`bot.compliance.revocation.compile_pattern`).
     """
 
-    __slots__ = ("_any_trigger", "_entries", "_triggers", "_untriggered")
+    __slots__ = ("_any_trigger", "_entries", "_firsts", "_untriggered")
 
     def __init__(self, sources: Iterable[str]) -> None:
         known = dict(zip(REVOCATION_PATTERNS, REVOCATION_TRIGGERS, strict=True))
@@ -54,7 +54,7 @@ class PatternSet:
         # with none of them can match only the untriggered ones.
         firsts = {word for groups in REVOCATION_TRIGGERS for word in groups[0]}
         self._any_trigger = re.compile("|".join(re.escape(word) for word in sorted(firsts, key=len, reverse=True)))
-        self._triggers = tuple(sorted({word for groups in REVOCATION_TRIGGERS for group in groups for word in group}))
+        self._firsts = tuple(sorted(firsts))
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -71,7 +71,13 @@ class PatternSet:
             # hrs"): one search settles it. When it holds one, every pattern
             # is searched: per-pattern tests would cost more than they save.
             return self._entries if self._any_trigger.search(joined) is not None else self._untriggered
-        # A long one holds some ("do not", "get"). Each trigger word is
-        # looked for once, however many patterns share it.
-        present = {word for word in self._triggers if word in joined}
-        return [entry for entry in self._entries if all(not present.isdisjoint(group) for group in entry[2])]
+        # A long one holds some ("do not", "get"). The first groups' words are
+        # each looked for once, however many patterns share them; the other
+        # groups only for the few patterns left.
+        present = {word for word in self._firsts if word in joined}
+        return [
+            (source, pattern, groups)
+            for source, pattern, groups in self._entries
+            if not groups
+            or (not present.isdisjoint(groups[0]) and all(any(word in joined for word in g) for g in groups[1:]))
+        ]
