@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from bot.commands.paths import PathError, given_file
 
@@ -129,8 +129,8 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
         raise ConfigError(f"{_named('--port')} should be a number from 0 to 65535, got '{args.port}'")
     public_url = str(args.public_url).strip().rstrip("/")
     if public_url and not is_base_url(public_url):
-        raise ConfigError(f"{_named('--public-url')} should be a base URL like https://sms.example.com, "
-                          f"got '{args.public_url}'")
+        raise ConfigError(f"{_named('--public-url')} should be a base URL like https://sms.example.com"
+                          f"{_ascii_hint(public_url)}, got '{args.public_url}'")
     log_format = str(args.log_format).lower()
     if log_format not in ("text", "json"):
         raise ConfigError(f"{_named('--log-format')} should be text or json, got '{args.log_format}'")
@@ -222,7 +222,23 @@ def is_base_url(url: str) -> bool:
         return False
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         return False
-    return not any(ch.isspace() or not ch.isprintable() for ch in url)
+    # Carriers call, and sign, the ASCII form (a punycode host, a percent-encoded
+    # path): a URL written otherwise would fail every webhook's signature.
+    return url.isascii() and not any(ch.isspace() or not ch.isprintable() for ch in url)
+
+
+def _ascii_hint(url: str) -> str:
+    """How to write a base URL outside ASCII as the carrier calls it ("" when it is ASCII)."""
+    if url.isascii():
+        return ""
+    host = urlsplit(url).hostname or ""
+    if not host.isascii():
+        try:
+            return f" as the carrier calls it: the host in its ASCII form ({host.encode('idna').decode()})"
+        except UnicodeError:
+            return " as the carrier calls it: the host in its ASCII (punycode) form"
+    odd = next(ch for ch in url if not ch.isascii())
+    return f" as the carrier calls it: '{odd}' percent-encoded ({quote(odd)})"
 
 
 def _switch(value: str | bool, name: str) -> bool:

@@ -64,6 +64,11 @@ def test_operational_settings_from_environment() -> None:
          "--public-url/TEXTDESK_PUBLIC_URL should be"),
         (["--public-url", "https://:8443"], {"TWILIO_AUTH_TOKEN": "t"}, "--public-url/TEXTDESK_PUBLIC_URL should be"),
         (["--public-url", "http://[::1"], {"TWILIO_AUTH_TOKEN": "t"}, "--public-url/TEXTDESK_PUBLIC_URL should be"),
+        # A carrier calls (and signs) the ASCII form: every webhook would fail its signature.
+        (["--public-url", "https://sms.example.com/é"], {"TWILIO_AUTH_TOKEN": "t"},
+         "--public-url/TEXTDESK_PUBLIC_URL should be .* as the carrier calls it: 'é' percent-encoded \\(%C3%A9\\)"),
+        (["--public-url", "https://bücher.example"], {"TWILIO_AUTH_TOKEN": "t"},
+         "as the carrier calls it: the host in its ASCII form \\(xn--bcher-kva.example\\)"),
         (["--mms-prefixes", "1"], {"TWILIO_AUTH_TOKEN": "t"}, "should list number prefixes like +1,+44"),
         (["--mms-prefixes", "+44,+¹"], {"TWILIO_AUTH_TOKEN": "t"}, "number prefixes like .*, got '+¹'"),
         ([], {"TWILIO_AUTH_TOKEN": "t", "TEXTDESK_MMS_PREFIXES": ""}, "or 'none' for no MMS; got nothing"),

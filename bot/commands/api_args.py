@@ -49,7 +49,7 @@ def checked_client(args: argparse.Namespace) -> ApiClient:
         nonblank(getattr(args, name, None), flag, what, unset)
     url = str(args.url).strip()
     base = is_base_url(url.rstrip("/"))
-    why = _unsendable(url) if base else ""
+    why = _unsendable(url) if base or not url.isascii() else ""  # is_base_url takes ASCII only
     if not base or why:
         raise ClientError(f"--url (TEXTDESK_API_URL) should be the server's base URL like http://127.0.0.1:8080, "
                           f"got '{args.url}'" + (f": {why}" if why else ""), code="usage")
