@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import xml.etree.ElementTree as ET
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,6 +125,17 @@ def clock() -> VirtualClock:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "textdesk.db"
+
+
+@pytest.fixture
+async def store(db_path: Path) -> AsyncIterator[SQLiteStore]:
+    """An open SQLite store on a fresh file (a module may define its own ``store``)."""
+    opened = SQLiteStore(db_path)
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 AppFactory = Callable[..., Awaitable[TestClient[Any, Any]]]

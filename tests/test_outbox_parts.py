@@ -13,11 +13,7 @@ a virtual clock throughout.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 import bot.outbox
 from bot.carriers.vonage_sms import VonageSmsCarrier
@@ -97,15 +93,6 @@ async def test_a_one_part_send_is_unchanged(open_desk: Any) -> None:  # noqa: F8
     await desk.deliver(receipt(driver, PARTS[0], "delivered"), driver.status_path)
     assert desk.rows("SELECT delivery_status FROM outbound") == [("delivered",)]
 
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    store = SQLiteStore(tmp_path / "parts.db")
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 async def queued(store: SQLiteStore) -> int:

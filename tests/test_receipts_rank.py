@@ -7,25 +7,12 @@ time is the caller's (virtual) clock, passed in as ``now``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from bot.store import SQLiteStore
 from bot.types import Reply
 from tests.conftest import db_rows
 from tests.test_store_sqlite import CHANNEL, T0, inbound, key_for, session_for
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    store = SQLiteStore(tmp_path / "rank.db")
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 async def sent_reply(store: SQLiteStore, provider_id: str) -> int:

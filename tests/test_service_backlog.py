@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -40,15 +39,6 @@ KEY = ConversationKey("twilio", CUSTOMER, BUSINESS)
 def text(sid: str, body: str = "what are your hours?") -> InboundMessage:
     return InboundMessage("twilio", sid, CUSTOMER, BUSINESS, body)
 
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    s = SQLiteStore(tmp_path / "textdesk.db")
-    await s.open()
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 def inbound_ids(path: str) -> list[str]:

@@ -13,10 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from bot.clock import VirtualClock
 from bot.flood import FloodGate
@@ -38,15 +34,6 @@ def part(provider_id: str, total: int, number: int, text: str) -> InboundMessage
 def single(provider_id: str, text: str) -> InboundMessage:
     return InboundMessage(CHANNEL, provider_id, CUSTOMER, BUSINESS, text)
 
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    s = SQLiteStore(tmp_path / "textdesk.db")
-    await s.open()
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 def service(store: SQLiteStore) -> ConversationService:

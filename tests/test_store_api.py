@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -11,16 +10,6 @@ import pytest
 from bot.store import SQLiteStore
 from bot.store.records import ConsentChange
 from tests.test_store_sqlite import T0, inbound, key_for, query, session_for
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    s = SQLiteStore(tmp_path / "textdesk.db")
-    await s.open()
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 async def test_a_write_cancelled_while_it_begins_leaves_no_transaction_open(

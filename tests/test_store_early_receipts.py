@@ -5,11 +5,6 @@ A real SQLite file; time is whatever the caller's (virtual) clock says, passed i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from bot.store import SQLiteStore
 from bot.store.outbox import EARLY_RECEIPT_TTL
 from bot.types import Reply
@@ -18,15 +13,6 @@ from tests.test_store_sqlite import T0, inbound, key_for, session_for
 
 DAY = 86_400.0
 
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    store = SQLiteStore(tmp_path / "early.db")
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def early(store: SQLiteStore) -> list[tuple[str, str]]:

@@ -15,8 +15,7 @@ own turn job (claim, queued reply, session, opt-out) inside the API's transactio
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -58,15 +57,6 @@ def _turn() -> Callable[[Any], bool]:
 class _Abandoned(Exception):
     pass
 
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    s = SQLiteStore(tmp_path / "textdesk.db")
-    await s.open()
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 @pytest.mark.parametrize("name", sorted(READERS))
