@@ -88,3 +88,17 @@ async def test_a_number_given_twice_is_subscribed_once(store: SQLiteStore, tmp_p
     assert await store.subscribe_many("deals", twice, BUSINESS, "api: form", T0) == ["subscribed", "subscribed",
                                                                                        "already"]
     assert query(tmp_path / "textdesk.db", "SELECT count(*) FROM consent_events") == [(2,)]
+
+
+async def test_unsubscribe_says_removed_not_subscribed_or_opted_out(store: SQLiteStore, tmp_path: Path) -> None:
+    # Decided in the removal's own transaction: the API no longer reads consent
+    # on the raw connection first (a STOP landing in between was missed).
+    ann, bob, cy = "+15550001111", "+15550002222", "+15550003333"
+    await store.subscribe_many("deals", [ann, bob], BUSINESS, "api: form", T0)
+    await store.record_consent(bob, BUSINESS, ConsentChange("opt_out", "texted STOP"), T0 + 1)
+    events = query(tmp_path / "textdesk.db", "SELECT count(*) FROM consent_events")
+    assert await store.unsubscribe("deals", bob, BUSINESS, "api", T0 + 2) == "opted_out"
+    assert await store.unsubscribe("deals", cy, BUSINESS, "api", T0 + 2) == "not_subscribed"
+    assert query(tmp_path / "textdesk.db", "SELECT count(*) FROM consent_events") == events  # nothing written
+    assert await store.unsubscribe("deals", ann, BUSINESS, "api", T0 + 2) == "removed"
+    assert await store.unsubscribe("deals", ann, BUSINESS, "api", T0 + 3) == "not_subscribed"

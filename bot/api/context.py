@@ -8,20 +8,13 @@ from bot.api.errors import ApiError
 from bot.carriers.registry import Carriers
 from bot.config import Config
 from bot.service import ConversationService
-from bot.store.api_store import ApiStoreMixin
-from bot.store.api_store import api_store as as_api_store
 from bot.web.hosts import valid_host
 from bot.web.keys import CARRIERS, CONFIG, SERVICE
 
-__all__ = ["api_store", "carriers", "client_ip", "config", "media_base", "service"]
+__all__ = ["carriers", "client_ip", "config", "media_base", "service"]
 
 def service(request: web.Request) -> ConversationService:
     return request.config_dict[SERVICE]
-
-
-def api_store(request: web.Request) -> ApiStoreMixin:
-    """The store, with the API's operations the ``Store`` interface does not declare."""
-    return as_api_store(service(request).store)
 
 
 def carriers(request: web.Request) -> Carriers:

@@ -27,7 +27,7 @@ from bot.api.outreach import send_message, start_conversation
 from bot.flows import Flow, FlowSet
 from bot.outbox import RateLimiter
 from bot.service import ConversationService
-from bot.store.api_store import Broadcast, api_store
+from bot.store.api_store import Broadcast
 from bot.types import Reply
 
 __all__ = ["BroadcastFeeder", "broadcast_flow", "waiting_reason"]
@@ -109,7 +109,7 @@ class BroadcastFeeder:
         if now < self._next_sweep:
             return 0
         self._next_sweep = now + self.sweep_every
-        removed = await api_store(self.service.store).sweep_abandoned_broadcasts(now)
+        removed = await self.service.store.sweep_abandoned_broadcasts(now)
         if removed:
             log.warning("removed %d broadcast(s) a failure left half-written (none of it was sent)", removed)
         return removed

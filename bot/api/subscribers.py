@@ -20,7 +20,7 @@ from bot.api.client import SUBSCRIBERS_PER_REQUEST
 from bot.api.errors import ApiError
 from bot.api.inputs import check_name, read_body, read_query
 from bot.api.senders import resolve_sender
-from bot.store.api_base import OPTED_IN, OPTED_OUT, consent
+from bot.store.api_base import OPTED_OUT, REMOVED
 
 __all__ = ["add_subscribers", "audience_of", "iso", "list_subscribers", "remove_subscriber"]
 
@@ -76,7 +76,7 @@ async def add_subscribers(request: web.Request) -> web.Response:
     sender = resolve_sender(body, service.flows, context.carriers(request), sends=False)
     body.done()
     # Written a chunk of numbers per transaction (bot.store.audiences), each with its ledger event.
-    outcomes = await context.api_store(request).subscribe_many(audience, numbers, sender.business,
+    outcomes = await context.service(request).store.subscribe_many(audience, numbers, sender.business,
                                                                f"api: {source}", service.clock.now())
     results = [{"number": number, "status": _STATUS[outcome]} for number, outcome in zip(numbers, outcomes,
                                                                                           strict=True)]
@@ -94,13 +94,11 @@ async def remove_subscriber(request: web.Request) -> web.Response:
     # A subscriber is a subscription newer than the number's last STOP (what GET lists and
     # broadcasts reach). A STOP leaves the old row in place but ends it: removing that
     # answered "removed" for someone who was no longer a subscriber.
-    verdict = await consent(context.api_store(request).db, number, sender.business, audience)
+    outcome = await service.store.unsubscribe(audience, number, sender.business, "api", service.clock.now())
     missing = f"{number} is not subscribed to '{audience}' on {sender.business}"
-    if verdict == OPTED_OUT:
+    if outcome == OPTED_OUT:
         raise ApiError("not_found", f"{missing}: it opted out (texted STOP), which ended its subscriptions; "
                        "nothing was removed", opted_out=True)
-    removed = verdict == OPTED_IN and await service.store.unsubscribe(audience, number, sender.business, "api",
-                                                                      service.clock.now())
-    if not removed:
+    if outcome != REMOVED:
         raise ApiError("not_found", missing)
     return web.json_response({"audience": audience, "from": sender.business, "number": number, "removed": True})

@@ -34,13 +34,15 @@ from bot.store.base import StoreError
 from bot.store.hops import Hops
 
 __all__ = [
-    "ALREADY", "NO_CONSENT", "OPTED_IN", "OPTED_OUT", "QUEUED", "SUBSCRIBED", "ApiMixinBase", "consent",
+    "ALREADY", "NOT_SUBSCRIBED", "NO_CONSENT", "OPTED_IN", "OPTED_OUT", "QUEUED", "REMOVED", "SUBSCRIBED",
+    "ApiMixinBase", "consent",
     "consent_on_thread",
 ]
 
 # Consent verdicts (``consent``) and outcomes of the API store's writes.
 OPTED_IN, OPTED_OUT, NO_CONSENT = "opted_in", "opted_out", "no_consent"
 QUEUED, SUBSCRIBED, ALREADY = "queued", "subscribed", "already"
+REMOVED, NOT_SUBSCRIBED = "removed", "not_subscribed"  # Store.unsubscribe
 
 
 class ApiMixinBase:

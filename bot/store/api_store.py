@@ -20,18 +20,8 @@ from bot.store.outreach import OutreachMixin
 from bot.store.records import Broadcast, BroadcastProgress, Subscriber, Verification
 from bot.store.verifications import VerificationsMixin
 
-__all__ = ["ApiStoreMixin", "Broadcast", "BroadcastProgress", "Subscriber", "Verification", "api_store"]
+__all__ = ["ApiStoreMixin", "Broadcast", "BroadcastProgress", "Subscriber", "Verification"]
 
 
 class ApiStoreMixin(AudiencesMixin, OutreachMixin, VerificationsMixin):
     """Every API-facing store operation; needs ``self.db`` (aiosqlite connection) and ``self._write_lock``."""
-
-
-def api_store(store: object) -> ApiStoreMixin:
-    """``store`` as the API's mixin. Everything the API calls is declared on ``Store``
-    (``subscribe_many`` and ``sweep_abandoned_broadcasts`` too), so a store of another
-    backend needs no more than the interface once the API's callers (bot.api.context,
-    bot.api.feeder) take the ``Store`` itself instead of this check."""
-    if not isinstance(store, ApiStoreMixin):  # pragma: no cover - a store without the API's mixin
-        raise TypeError(f"the API needs a store with ApiStoreMixin, not {type(store).__name__}")
-    return store

@@ -12,7 +12,17 @@ import sqlite3
 from collections.abc import Sequence
 from functools import partial
 
-from bot.store.api_base import ALREADY, OPTED_IN, OPTED_OUT, SUBSCRIBED, ApiMixinBase, consent_on_thread
+from bot.store.api_base import (
+    ALREADY,
+    NOT_SUBSCRIBED,
+    OPTED_IN,
+    OPTED_OUT,
+    REMOVED,
+    SUBSCRIBED,
+    ApiMixinBase,
+    consent,
+    consent_on_thread,
+)
 from bot.store.hops import run_on_thread
 from bot.store.records import Subscriber
 
@@ -50,22 +60,31 @@ class AudiencesMixin(ApiMixinBase):
                                                             business=business, source=source, now=now))
         return outcomes
 
-    async def unsubscribe(self, audience: str, customer: str, business: str, source: str, now: float) -> bool:
-        """Remove a subscriber (recorded in the ledger); False when not subscribed."""
+    async def unsubscribe(self, audience: str, customer: str, business: str, source: str, now: float) -> str:
+        """Remove a subscriber (recorded in the ledger): ``removed``, else ``not_subscribed`` or ``opted_out``.
+
+        A subscriber is a subscription newer than the number's last STOP. The
+        verdict is taken in the removal's transaction, so a STOP committed a
+        moment earlier is seen: it already ended the subscription, and nothing
+        is written then.
+        """
         async with self._transaction() as db:
+            verdict = await consent(db, customer, business, audience)
+            if verdict != OPTED_IN:
+                return OPTED_OUT if verdict == OPTED_OUT else NOT_SUBSCRIBED
             cursor = await db.execute(
                 "UPDATE subscriptions SET active = 0, updated_at = ? "
                 "WHERE audience = ? AND business = ? AND customer = ? AND active = 1",
                 (now, audience, business, customer),
             )
             if cursor.rowcount == 0:
-                return False
+                return NOT_SUBSCRIBED
             await db.execute(
                 "INSERT INTO consent_events (customer, business, event, source, at) "
                 "VALUES (?, ?, 'unsubscribe', ?, ?)",
                 (customer, business, f"{source} (audience {audience})", now),
             )
-            return True
+            return REMOVED
 
     async def subscribers(self, audience: str, business: str, limit: int = 100, after: str = "") -> list[Subscriber]:
         """Current subscribers (not opted out since), ordered by number, after the cursor ``after``."""

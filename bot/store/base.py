@@ -211,8 +211,10 @@ class Store(ABC):
         transaction, so turns get the database in between and a retry writes only what is missing."""
 
     @abstractmethod
-    async def unsubscribe(self, audience: str, customer: str, business: str, source: str, now: float) -> bool:
-        """Unsubscribe (ledger-recorded); False when the number was not subscribed."""
+    async def unsubscribe(self, audience: str, customer: str, business: str, source: str, now: float) -> str:
+        """Unsubscribe (ledger-recorded): ``removed``; ``not_subscribed``, or ``opted_out`` when
+        a STOP newer than the subscription ended it (nothing written then). Decided in the
+        removal's own transaction."""
 
     @abstractmethod
     async def subscribers(self, audience: str, business: str, limit: int = 100, after: str = "") -> list[Subscriber]:
