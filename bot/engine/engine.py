@@ -7,6 +7,8 @@ Order of decisions for one text (documented for editors in flows/README.md):
 1. a pending "Did you mean" is answered by ``1``/``2`` or the question's text;
 2. global keywords; 3. the state's choices (keywords, then patterns, then the
 best fuzzy ``option``), and in a final state then the start state's choices;
+a keyword or option that opened a step with patterns lets that step read the
+same text (``_carry``: "order status AC-123456" is looked up, not asked for);
 then small talk no route took: emoji alone read as words for the keywords, and
 a greeting, which greets back (see ``_small_talk``);
 4. FAQs; 5. the state's ``otherwise``; 6. fallback.
@@ -119,6 +121,7 @@ class FlowEngine:
             if key in route.keys:
                 self._fire(route.route_id, turn)
                 return Decision("keyword", route_id=route.route_id, score=100.0), None, ()
+        said, origin = len(turn.replies), turn.state  # replies before this text's route (welcome back...)
         decision = self._choices(turn, norm, raw, key, media_types)
         if decision is None and turn.state != flow.start and flow.states[turn.state].final:
             # The conversation is finished here, and the customer still has the
@@ -130,6 +133,8 @@ class FlowEngine:
             decision = self._choices(turn, norm, raw, key, media_types)
             if decision is None:
                 turn.state = finished
+        if decision is not None:
+            decision = self._carry(turn, raw, decision, said, origin)
         if decision is None:
             decision = self._small_talk(turn, key, raw, fresh)
         if decision is not None:
@@ -185,21 +190,9 @@ class FlowEngine:
                 if core in route.keys:
                     self._fire(route.route_id, turn)
                     return Decision("choice", route_id=route.route_id, score=100.0, phrasing=core)
-        searched: str | None = None
-        for route in state.choices:
-            if route.pattern is None:
-                continue
-            if searched is None:
-                searched = pattern_text(raw)
-            found = route.pattern.search(searched)
-            if found is not None:
-                # Every named group of the route is set, an unmatched optional one
-                # to "": a value left from an earlier turn would answer this text
-                # with another text's detail ("order 456 for bob" after "123 for bob").
-                captured = {k: (v or "").strip() for k, v in found.groupdict().items()}
-                turn.variables.update(captured)
-                self._fire(route.route_id, turn)
-                return Decision("pattern", route_id=route.route_id, phrasing=found.group(0))
+        taken = self._pattern(turn, raw)
+        if taken is not None:
+            return taken
         best: tuple[float, Route] | None = None
         query: str | None = None
         for route in state.choices:
@@ -216,6 +209,47 @@ class FlowEngine:
         if best is not None and best[0] >= self.flow.settings.match_threshold:
             self._fire(best[1].route_id, turn)
             return Decision("option", route_id=best[1].route_id, score=best[0], phrasing=best[1].option)
+        return None
+
+    def _carry(self, turn: Turn, raw: str, decision: Decision, said: int, origin: str) -> Decision:
+        """Let the step a text opened take the answer that text already holds.
+
+        "order status AC-123456" picks "Order status", whose step asks "What's
+        your order number?": the customer gave it, and asking again is the
+        reply people notice (Rasa's forms fill a slot from the message that
+        starts them). So when a keyword or option moved the conversation to a
+        step with ``pattern`` choices, the same text is searched with them once,
+        and a match answers as if it had come next: the step's question is
+        dropped (``said`` is where this text's replies begin), the variables are
+        set and the pattern's route is taken. A text a pattern already read is
+        not read again: one text, one answer.
+        """
+        if decision.kind not in ("keyword", "choice", "option") or turn.state == origin:
+            return decision
+        entered = len(turn.replies)
+        taken = self._pattern(turn, raw)
+        if taken is None:
+            return decision
+        del turn.replies[said:entered]
+        return taken
+
+    def _pattern(self, turn: Turn, raw: str) -> Decision | None:
+        """The first ``pattern`` choice of the state found in the text, taken; ``None`` if none is."""
+        searched: str | None = None
+        for route in self.flow.states[turn.state].choices:
+            if route.pattern is None:
+                continue
+            if searched is None:
+                searched = pattern_text(raw)
+            found = route.pattern.search(searched)
+            if found is not None:
+                # Every named group of the route is set, an unmatched optional one
+                # to "": a value left from an earlier turn would answer this text
+                # with another text's detail ("order 456 for bob" after "123 for bob").
+                captured = {k: (v or "").strip() for k, v in found.groupdict().items()}
+                turn.variables.update(captured)
+                self._fire(route.route_id, turn)
+                return Decision("pattern", route_id=route.route_id, phrasing=found.group(0))
         return None
 
     def _small_talk(self, turn: Turn, key: str, raw: str, fresh: Fresh) -> Decision | None:
