@@ -217,27 +217,31 @@ class FlowEngine:
         "order status AC-123456" picks "Order status", whose step asks "What's
         your order number?": the customer gave it, and asking again is the
         reply people notice (Rasa's forms fill a slot from the message that
-        starts them). So when a keyword or option moved the conversation to a
-        step with ``pattern`` choices, the same text is searched with them once,
-        and a match answers as if it had come next: the step's question is
-        dropped (``said`` is where this text's replies begin), the variables are
-        set and the pattern's route is taken. A text a pattern already read is
-        not read again: one text, one answer.
+        starts them). So when a route moved the conversation to a step with
+        ``pattern`` choices, the same text is searched with them once, and a
+        match answers as if it had come next: the step's question is dropped
+        (``said`` is where this text's replies begin), the variables are set and
+        the pattern's route is taken. Once only, and never by a route that
+        stays where it is: the order found takes another order number itself,
+        and one text gets one answer.
         """
-        if decision.kind not in ("keyword", "choice", "option") or turn.state == origin:
+        if decision.kind not in ("keyword", "choice", "option", "pattern") or turn.state == origin:
             return decision
         entered = len(turn.replies)
-        taken = self._pattern(turn, raw)
+        taken = self._pattern(turn, raw, onward=True)
         if taken is None:
             return decision
         del turn.replies[said:entered]
         return taken
 
-    def _pattern(self, turn: Turn, raw: str) -> Decision | None:
-        """The first ``pattern`` choice of the state found in the text, taken; ``None`` if none is."""
+    def _pattern(self, turn: Turn, raw: str, onward: bool = False) -> Decision | None:
+        """The first ``pattern`` choice of the state found in the text, taken; ``None`` if none is.
+
+        ``onward``: only routes that move to another state (for ``_carry``).
+        """
         searched: str | None = None
         for route in self.flow.states[turn.state].choices:
-            if route.pattern is None:
+            if route.pattern is None or (onward and route.go in (None, turn.state)):
                 continue
             if searched is None:
                 searched = pattern_text(raw)
