@@ -90,7 +90,7 @@ def test_emoji_alone_read_as_the_flows_small_talk(retail: FlowEngine) -> None:
     chat.say("1")
     # Both reached the fallback ("Sorry, I didn't get that").
     assert chat.say("👍") == "Great! Reply MENU if there's anything else we can help with."
-    assert chat.say("🙏🙏") == "You're welcome! Text us anytime, or reply MENU for options."
+    assert chat.say("🙏🙏") == "No problem! Text us anytime, or reply MENU for options."
     # An emoji that says nothing clear still gets the fallback.
     assert chat.say("😂").startswith("Sorry, I didn't get that.")
 
