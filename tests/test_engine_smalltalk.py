@@ -95,6 +95,17 @@ def test_emoji_alone_read_as_the_flows_small_talk(retail: FlowEngine) -> None:
     assert chat.say("😂").startswith("Sorry, I didn't get that.")
 
 
+@pytest.mark.parametrize("text", ["❤️", "❤", "😍", "😊😊", "🥰", "🙂", "💙", "🙌🏽"])
+def test_a_heart_or_a_smile_after_an_answer_is_a_thank_you(retail: FlowEngine, text: str) -> None:
+    # They reached the fallback ("Sorry, I didn't get that"): a customer who
+    # sends a heart after an answer is pleased, and a person answers "no problem".
+    chat = Chat(retail)
+    chat.say("1")
+    assert chat.say(text) == "No problem! Text us anytime, or reply MENU for options.", text
+    assert chat.last.decision.kind == "keyword" and chat.last.decision.phrasing == "thanks"
+    assert chat.session is not None and chat.session.state == "hours"
+
+
 def test_what_counts_as_small_talk() -> None:
     def greeting(text: str) -> bool:
         return is_greeting(squeeze(normalize(text)))
@@ -104,6 +115,8 @@ def test_what_counts_as_small_talk() -> None:
     assert emoji_reading("👍") == ("yes", "ok") == emoji_reading(" 👍🏻👍 ")
     assert emoji_reading("👍👎") == ()  # no answer when they disagree
     assert emoji_reading("👍 thanks") == () and emoji_reading("") == ()
+    assert emoji_reading("❤️😊") == ("thanks",) and emoji_reading("❤️👍") == ()
+    assert emoji_reading("😂") == emoji_reading("😡") == ()  # laughing at, or angry with, us: no reading
 
 
 def test_a_greeting_never_sends_a_steps_media_again(tmp_path: Path) -> None:

@@ -46,12 +46,23 @@ def is_greeting(squeezed: str) -> bool:
 # What an emoji alone says, as the words a flow's keywords would use, most
 # specific first: thumbs up answers a yes/no question ("yes"), and where no
 # route asks one it is an acknowledgement ("ok"). Apple's and Google's
-# keyboards offer these first; emoji with no clear reading (faces, hearts)
-# are left alone and reach the fallback as before.
+# keyboards offer these first. Hearts, smiles and raised hands sent alone after
+# an answer say the customer is pleased: a person answers them as a thank-you
+# (they reached "Sorry, I didn't get that"). They answer no question, so they
+# are never "yes". Faces that laugh, frown or cry have no one reading (at us?
+# with us?) and reach the fallback.
+_PLEASED = (
+    "\u2764\u2665\U0001f9e1\U0001f49b\U0001f49a\U0001f499\U0001f49c\U0001f90e\U0001f5a4\U0001f90d"  # hearts
+    "\U0001f495\U0001f496\U0001f497\U0001f493\U0001f49e\U0001f498"  # hearts that sparkle, beat, grow
+    "\u263a\U0001f642\U0001f60a\U0001f600\U0001f603\U0001f604\U0001f601"  # smiles
+    "\U0001f60d\U0001f970\U0001f618\U0001f917"  # heart eyes, hearts around, a kiss, a hug
+    "\U0001f64c\U0001f44f\U0001f4af"  # raised hands, clapping, 100
+)
 _READINGS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys("\U0001f44d\U0001f44c\u2705\u2714\u2611\U0001f197", ("yes", "ok")),  # 👍 👌 ✅ ✔ ☑ 🆗
     **dict.fromkeys("\U0001f44e\u274c\U0001f6ab", ("no",)),  # 👎 ❌ 🚫
     "\U0001f64f": ("thanks",),  # 🙏: thanks, far more often than please
+    **dict.fromkeys(_PLEASED, ("thanks",)),
     "\U0001f44b": ("hi",),  # 👋
 }
 # Marks that change how an emoji looks, not what it says: the emoji
