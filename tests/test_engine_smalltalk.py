@@ -112,6 +112,11 @@ def test_what_counts_as_small_talk() -> None:
 
     assert all(greeting(t) for t in ("hi", "HELLOOO", "hey there!", "Good evening", "hi all"))
     assert not any(greeting(t) for t in ("", "good", "there", "hi where is my order", "hi agent"))
+    # "Is anyone there?" with a greeting is a greeting: the customer checks we
+    # are there (it got "Please reply with a number"); without one it is not.
+    assert all(greeting(t) for t in ("hello, is anyone there", "hi?? anybody there", "hey are you there",
+                                     "Buenos dias", "buenas tardes"))
+    assert not any(greeting(t) for t in ("is anyone there", "hi are you open", "hello is the store open"))
     assert emoji_reading("👍") == ("yes", "ok") == emoji_reading(" 👍🏻👍 ")
     assert emoji_reading("👍👎") == ()  # no answer when they disagree
     assert emoji_reading("👍 thanks") == () and emoji_reading("") == ()

@@ -24,11 +24,17 @@ __all__ = ["emoji_reading", "is_greeting"]
 # Compared squeezed (``bot.matching.normalize.squeeze``), as keywords are:
 # "hiii", "heyyy" and "helloooo" are "hi", "hey" and "helo", and so is "hello".
 _GREETINGS = frozenset(
-    squeeze(w) for w in "hi hey hello hiya heya howdy yo hola greetings morning afternoon evening gm".split()
+    squeeze(w)
+    for w in "hi hey hello hiya heya howdy yo hola buenas buenos greetings morning afternoon evening gm".split()
 )
 # Words that may come with a greeting without making it a question: "hey
-# there", "good morning", "hi all".
-_WITH_GREETING = frozenset(squeeze(w) for w in "there good all guys folks everyone team".split())
+# there", "good morning", "hi all", "buenos dias", and the customer checking
+# we are there ("hello, is anyone there?", "hey are you there"), which a
+# greeting back answers.
+_WITH_GREETING = frozenset(
+    squeeze(w)
+    for w in "there good all guys folks everyone team dias tardes noches is are you anyone anybody someone".split()
+)
 
 
 def is_greeting(squeezed: str) -> bool:
