@@ -6,7 +6,8 @@ conversations can be tested in memory and replayed deterministically.
 Order of decisions for one text (documented for editors in flows/README.md):
 1. a pending "Did you mean" is answered by ``1``/``2`` or the question's text;
 2. global keywords; 3. the state's choices (keywords, then patterns, then the
-best fuzzy ``option``), and in a final state then the start state's choices;
+best fuzzy ``option``), and in a final state then the start state's choices
+(mid-step only its keywords that are words and its options: "product demo");
 a keyword or option that opened a step with patterns lets that step read the
 same text (``_carry``: "order status AC-123456" is looked up, not asked for);
 then small talk no route took: emoji alone read as words for the keywords, and
@@ -133,6 +134,15 @@ class FlowEngine:
             decision = self._choices(turn, norm, raw, key, media_types)
             if decision is None:
                 turn.state = finished
+        elif decision is None and turn.state != flow.start:
+            # Mid-step, a menu option named in words ("product demo", "talk to
+            # a person") is the customer switching, as at the menu: the step's
+            # question again would keep them in it. Words only: a step may ask
+            # for a number, a photo or a pattern of its own.
+            step, turn.state = turn.state, flow.start
+            decision = self._choices(turn, norm, raw, key, (), words=True)
+            if decision is None:
+                turn.state = step
         if decision is not None:
             decision = self._carry(turn, raw, decision, said, origin)
         if decision is None:
@@ -165,8 +175,17 @@ class FlowEngine:
         self._fire(FALLBACK, turn, reply=Reply(flow.settings.fallback))
         return Decision("fallback"), match, ()
 
-    def _choices(self, turn: Turn, norm: str, raw: str, key: str, media_types: tuple[str, ...]) -> Decision | None:
+    def _choices(
+        self, turn: Turn, norm: str, raw: str, key: str, media_types: tuple[str, ...], words: bool = False
+    ) -> Decision | None:
+        """The state's route for the text, taken; ``None`` if none takes it.
+
+        ``words``: only keywords that are words and ``option`` texts (the menu
+        read mid-step, see ``_decide``): no attachments, numbers or patterns.
+        """
         state = self.flow.states[turn.state]
+        if words and (key.isdigit() or keyword_core(key).isdigit()):
+            return None
         # An attachment is the clearest signal a customer can send ("here's the
         # photo"), so media routes are tried before anything the text says.
         for route in state.choices:
@@ -190,7 +209,7 @@ class FlowEngine:
                 if core in route.keys:
                     self._fire(route.route_id, turn)
                     return Decision("choice", route_id=route.route_id, score=100.0, phrasing=core)
-        taken = self._pattern(turn, raw)
+        taken = None if words else self._pattern(turn, raw)
         if taken is not None:
             return taken
         best: tuple[float, Route] | None = None
