@@ -25,9 +25,10 @@ from rapidfuzz import fuzz
 
 from bot.engine.decision import Decision, Fresh, Outcome
 from bot.engine.machine import FALLBACK, FAQ, RELOCATE, RESTART, SAY, Turn, build_machine
-from bot.engine.templates import fill
-from bot.flows.model import Faq, Flow, Route
-from bot.matching.faq import FaqIndex, FaqMatch, has_evidence, score_text
+from bot.engine.pending import pick
+from bot.engine.templates import merge
+from bot.flows.model import Flow, Route
+from bot.matching.faq import FaqIndex, FaqMatch, has_evidence
 from bot.matching.normalize import keyword_core, match_form, normalize, pattern_text, squeeze
 from bot.matching.smalltalk import emoji_reading, is_greeting
 from bot.types import ConversationKey, Reply, Session
@@ -102,7 +103,7 @@ class FlowEngine:
             created_at=created,
             updated_at=now,
         )
-        replies = _merge(turn.replies, turn.variables)
+        replies = merge(turn.replies, turn.variables)
         return Outcome(new_session, replies, decision, faq_match, tuple(turn.entered), tuple(turn.subscribe))
 
     # -- decisions ---------------------------------------------------------
@@ -113,7 +114,7 @@ class FlowEngine:
         flow = self.flow
         key = squeeze(norm)
         if pending:
-            picked = self._pick(pending, norm, key)
+            picked = pick(self.flow, pending, norm, key)
             if picked is not None:
                 faq, score = picked
                 self._fire(FAQ, turn, reply=Reply(faq.answer, faq.media))
@@ -308,24 +309,6 @@ class FlowEngine:
         self._fire(RESTART, turn, reply=Reply(""))
         return Decision("greeting", route_id=RESTART)
 
-    def _pick(self, pending: tuple[str, ...], norm: str, key: str) -> tuple[Faq, float] | None:
-        """Resolve an answer to "Did you mean: 1) ... 2) ...": a number or the question."""
-        if not key.isdigit():
-            key = keyword_core(key)  # "the first one", "2 please"
-        if key.isdigit() and 1 <= int(key) <= len(pending):
-            # The number names a line of the question as it was sent: an FAQ
-            # removed since by a reload leaves a gap, it does not shift the rest.
-            chosen = self.flow.faq(pending[int(key) - 1])
-            if chosen is not None:
-                return chosen, 100.0
-        faqs = [faq for faq in (self.flow.faq(i) for i in pending) if faq is not None]
-        scored = [(score_text(norm, normalize(faq.question)), faq) for faq in faqs]
-        scored.sort(key=lambda pair: -pair[0])
-        clear = len(scored) == 1 or (len(scored) > 1 and scored[0][0] > scored[1][0])
-        if scored and clear and scored[0][0] >= self.flow.settings.match_threshold:
-            return scored[0][1], scored[0][0]
-        return None
-
     def _fire(self, trigger: str, turn: Turn, **kwargs: object) -> None:
         self.machine.events[trigger].trigger(turn, **kwargs)
 
@@ -333,14 +316,3 @@ class FlowEngine:
 def _media_kind_matches(kind: str, content_type: str) -> bool:
     prefix = {"photo": "image/", "video": "video/", "audio": "audio/"}.get(kind)
     return prefix is None or content_type.lower().startswith(prefix)
-
-
-def _merge(replies: list[Reply], variables: dict[str, str]) -> tuple[Reply, ...]:
-    """One turn's texts go out as one message, so a carrier cannot reorder them."""
-    texts = [fill(r.text, variables) for r in replies if r.text]
-    media: list[str] = []
-    for reply in replies:
-        media.extend(reply.media)
-    if not texts and not media:
-        return ()
-    return (Reply("\n\n".join(texts), tuple(media)),)
