@@ -131,7 +131,7 @@ def test_lint_costs_lists_every_reply(capsys: pytest.CaptureFixture[str]) -> Non
 
     assert main(["lint", "--costs", "flows"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "flows/retail.yaml:41:3: state 'menu': 1 of 6 segments, GSM-7" in lines
+    assert "flows/retail.yaml:52:3: state 'menu': 1 of 6 segments, GSM-7" in lines
     assert any("FAQ 'shipping-cost'" in line for line in lines)
 
 
