@@ -35,7 +35,9 @@ def reference_correct(words: frozenset[str], text: str) -> str:
         if split is not None:
             out.extend(split)
             continue
-        best = process.extractOne(word, ordered, scorer=fuzz.ratio, processor=None, score_cutoff=CUTOFF)
+        # Never corrected into a word under MIN_LENGTH ("boots" is no "bot").
+        targets = [w for w in ordered if len(w) >= MIN_LENGTH]
+        best = process.extractOne(word, targets, scorer=fuzz.ratio, processor=None, score_cutoff=CUTOFF)
         out.append(best[0] if best is not None else word)
     return " ".join(out)
 
