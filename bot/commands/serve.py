@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
 def configure_logging(config: Config, stream: TextIO | None = None) -> None:
     """The server's logging: one handler on ``stream`` (stderr), text or JSON lines."""
-    handler = logging.StreamHandler(stream)
+    handler = _LineHandler(stream)
     if config.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -103,6 +103,26 @@ def configure_logging(config: Config, stream: TextIO | None = None) -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
+
+
+class _LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """``logging.StreamHandler`` writing and flushing each line under the one lock ``handle`` holds.
+
+    Its ``emit`` flushes through ``flush()``, which takes the handler's lock
+    again and checks the stream for a ``flush`` on every line, every message
+    paying for it. Every line is still written and flushed before ``emit``
+    returns.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            stream = self.stream
+            stream.write(self.format(record) + self.terminator)
+            stream.flush()
+        except RecursionError:  # as StreamHandler: not a logging error to report
+            raise
+        except Exception:
+            self.handleError(record)
 
 
 def access_log(config: Config) -> logging.Logger | None:
