@@ -60,6 +60,9 @@ MAX_WAITING = 64
 
 MmsPolicy = Callable[[str, str], bool]  # (channel, customer number) -> can receive MMS
 
+# A FAQ match's verdict as the faq metric and Handled.faq_result count it (others: "miss").
+_FAQ_RESULTS = {"answer": "hit", "ambiguous": "ambiguous"}
+
 
 def mms_by_prefix(prefixes: dict[str, tuple[str, ...]]) -> MmsPolicy:
     """MMS allowed when the customer's number starts with a listed prefix.
@@ -68,9 +71,13 @@ def mms_by_prefix(prefixes: dict[str, tuple[str, ...]]) -> MmsPolicy:
     by default only US/Canada numbers (``+1``) get MMS, as carriers deliver it.
     """
 
+    # As tuples: str.startswith tries them all in one call (asked for every
+    # message whose replies are prepared, a generator per call otherwise).
+    table = {channel: tuple(listed) for channel, listed in prefixes.items()}
+    default = table.get("*", ())
+
     def allowed(channel: str, customer: str) -> bool:
-        listed = prefixes.get(channel, prefixes.get("*", ()))
-        return any(customer.startswith(prefix) for prefix in listed)
+        return customer.startswith(table.get(channel, default))
 
     return allowed
 
@@ -208,7 +215,7 @@ class ConversationService:
             session = loaded.session
             if session is not None and session.flow != runtime.flow.name:
                 session = None  # the number moved to another flow: start that flow afresh
-            media_types = tuple(m.content_type for m in message.media)
+            media_types = tuple(m.content_type for m in message.media) if message.media else ()
             index = runtime.engine.faq_index
             if len(index) * len(message.text) >= OFFLOAD_WORK:
                 # A long text against a big FAQ set takes tens of milliseconds
@@ -236,7 +243,7 @@ class ConversationService:
             if outcome.decision.kind == "picked":
                 faq_result = "hit"
             elif outcome.faq_match is not None:
-                faq_result = {"answer": "hit", "ambiguous": "ambiguous"}.get(outcome.faq_match.verdict, "miss")
+                faq_result = _FAQ_RESULTS.get(outcome.faq_match.verdict, "miss")
             return Handled(
                 replies,
                 flow=runtime.flow.name,

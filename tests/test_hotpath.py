@@ -6,6 +6,7 @@ what the plain computation gives, and it cannot grow without limit.
 
 from __future__ import annotations
 
+import json
 import logging
 import unicodedata
 from urllib.parse import urlencode
@@ -30,9 +31,10 @@ from bot.matching import normalize as normalize_module
 from bot.matching.faq import MATCH_MEMO, FaqIndex, score_text
 from bot.matching.normalize import match_form, normalize
 from bot.metrics import MAX_CHILDREN, Metrics
-from bot.service import Handled
+from bot.service import Handled, mms_by_prefix
 from bot.sms import analyze
-from bot.types import InboundMessage, Reply
+from bot.store.turns import session_from_row, session_row
+from bot.types import ConversationKey, InboundMessage, Reply, Session
 from tests.conftest import FLOWS
 
 TOKEN = "hotpath-token-0123456789"
@@ -172,6 +174,27 @@ def test_metric_children_are_the_labelled_ones_and_bounded() -> None:
     # Starting over never loses a count: labels() hands back the same child.
     metrics.child(metrics.reloads, "r0").inc()
     assert 'textdesk_flow_reloads_total{result="r0"} 2.0' in metrics.render().decode()
+
+
+@pytest.mark.parametrize(
+    ("variables", "pending"), [({}, ()), ({"order": "AC-123456", "a": "\u00e9"}, ("returns", "shipping"))]
+)
+def test_session_rows_written_without_json_calls_read_back_the_same(
+    variables: dict[str, str], pending: tuple[str, ...]
+) -> None:
+    key = ConversationKey("twilio", "+15550001234", "+15555550100")
+    session = Session(key, "retail", "v1", "menu", variables, pending, 1.5, 2.5)
+    row = session_row(session)
+    # The JSON json.dumps writes (sorted keys), so rows written before read back alike.
+    assert row[6:8] == (json.dumps(variables, sort_keys=True), json.dumps(list(pending)))
+    assert session_from_row(key, row[3:]) == session
+
+
+def test_mms_prefixes_as_any_prefix_matches() -> None:
+    allowed = mms_by_prefix({"*": ("+1",), "sinch": ("+44", "+33"), "none": ()})
+    assert allowed("twilio", "+15550001234") and not allowed("twilio", "+445550001234")
+    assert allowed("sinch", "+445550001234") and allowed("sinch", "+33612345678")
+    assert not allowed("sinch", "+15550001234") and not allowed("none", "+15550001234")
 
 
 def test_segment_memo_agrees_with_analyze_and_is_bounded() -> None:

@@ -60,7 +60,9 @@ _INSERT_OUTBOUND = (
 _DELETE_SESSION = "DELETE FROM conversations WHERE channel = ? AND customer = ? AND business = ?"
 
 # These run for every turn on the event loop: json.dumps builds a new encoder
-# per call when given options, and most lists here are empty.
+# per call when given options, and most lists and dicts here are empty (their
+# JSON is then written without a call; a list built only to be found empty is
+# a call too, in 3.11).
 _encode_sorted = json.JSONEncoder(sort_keys=True).encode
 _encode = json.JSONEncoder().encode
 
@@ -85,7 +87,7 @@ def session_row(session: Session) -> tuple[object, ...]:
         session.flow,
         session.flow_version,
         session.state,
-        _encode_sorted(session.variables),
+        _encode_sorted(session.variables) if session.variables else "{}",
         _json_list(session.pending),
         session.created_at,
         session.updated_at,
@@ -99,8 +101,10 @@ def session_from_row(key: ConversationKey, row: tuple[object, ...]) -> Session:
         flow=str(flow),
         flow_version=str(version),
         state=str(state),
-        variables=dict(json.loads(str(variables))),
-        pending=tuple(json.loads(str(pending))),
+        # Most sessions hold no variables and no pending offer: json.loads,
+        # a few Python calls each, only for what is not empty.
+        variables={} if variables == "{}" else dict(json.loads(str(variables))),
+        pending=() if pending == "[]" else tuple(json.loads(str(pending))),
         created_at=float(created),  # type: ignore[arg-type]
         updated_at=float(updated),  # type: ignore[arg-type]
     )
@@ -149,12 +153,12 @@ def write_turn(
         customer,
         business,
         message.text,
-        _json_list([m.url for m in message.media]),
+        _json_list([m.url for m in message.media]) if message.media else "[]",
         _encode_replies(replies) if replies else "[]",
         decision,
         now,
         kind,
-        _json_list([m.content_type for m in message.media]),
+        _json_list([m.content_type for m in message.media]) if message.media else "[]",
     )
     # Replies rendered into the webhook response are "replied"; replies for
     # async carriers wait in the outbox as "queued".
