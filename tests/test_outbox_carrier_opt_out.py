@@ -20,36 +20,21 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from bot.carriers.twilio import TwilioCarrier
 from bot.service import ConversationService
 from bot.store import ConsentChange, SQLiteStore
 from bot.types import InboundMessage
 from bot.web.keys import OUTBOX, SERVICE
-from tests.conftest import BUSINESS, TOKEN, AppFactory, Phone, db_rows
+from tests.conftest import BUSINESS, Phone, db_rows
 from tests.fake_carrier import FakeTwilioApi
+from tests.test_outbox import api, rest_client  # noqa: F401 - the fake Twilio API and a REST-mode app
 
 CUSTOMER = "+15550005101"
 
 
-@pytest.fixture
-async def api(aiohttp_server: Any) -> tuple[FakeTwilioApi, TestServer]:
-    fake = FakeTwilioApi()
-    server = await aiohttp_server(fake.app())
-    return fake, server
-
-
-@pytest.fixture
-async def rest_client(make_client: AppFactory, api: tuple[FakeTwilioApi, TestServer]) -> TestClient[Any, Any]:
-    _, server = api
-    carrier = TwilioCarrier(TOKEN, "AC" + "1" * 32, str(server.make_url("")), sync_replies=False)
-    return await make_client(carriers={"twilio": carrier}, outbox_worker=False, send_rates={"*": 100.0})
-
-
 async def test_a_reply_of_a_turn_in_flight_is_not_sent_after_a_carrier_opt_out(
-    rest_client: TestClient[Any, Any], api: tuple[FakeTwilioApi, Any], db_path: Path
+    rest_client: TestClient[Any, Any], api: tuple[FakeTwilioApi, Any], db_path: Path  # noqa: F811
 ) -> None:
     fake, _ = api
     svc: ConversationService = rest_client.app[SERVICE]
