@@ -202,14 +202,9 @@ class FlowEngine:
         # whole text was. Only after every exact comparison of the whole text.
         core = keyword_core(key)
         if core and core != key:
-            for route in self.flow.global_routes:
-                if core in route.keys:
-                    self._fire(route.route_id, turn)
-                    return Decision("keyword", route_id=route.route_id, score=100.0, phrasing=core)
-            for route in state.choices:
-                if core in route.keys:
-                    self._fire(route.route_id, turn)
-                    return Decision("choice", route_id=route.route_id, score=100.0, phrasing=core)
+            taken = self._keyword(turn, core)
+            if taken is not None:
+                return taken
         taken = None if words else self._pattern(turn, raw)
         if taken is not None:
             return taken
@@ -254,6 +249,19 @@ class FlowEngine:
         del turn.replies[said:entered]
         return taken
 
+    def _keyword(self, turn: Turn, word: str) -> Decision | None:
+        """``word`` (a text read another way: without courtesy, an emoji's word) as a
+        keyword, global ones first as for the whole text; the route taken, or ``None``."""
+        for route in self.flow.global_routes:
+            if word in route.keys:
+                self._fire(route.route_id, turn)
+                return Decision("keyword", route_id=route.route_id, score=100.0, phrasing=word)
+        for route in self.flow.states[turn.state].choices:
+            if word in route.keys:
+                self._fire(route.route_id, turn)
+                return Decision("choice", route_id=route.route_id, score=100.0, phrasing=word)
+        return None
+
     def _pattern(self, turn: Turn, raw: str, onward: bool = False) -> Decision | None:
         """The first ``pattern`` choice of the state found in the text, taken; ``None`` if none is.
 
@@ -290,14 +298,9 @@ class FlowEngine:
         readings = () if key else emoji_reading(raw)
         flow = self.flow
         for word in readings:
-            for route in flow.global_routes:
-                if word in route.keys:
-                    self._fire(route.route_id, turn)
-                    return Decision("keyword", route_id=route.route_id, score=100.0, phrasing=word)
-            for route in flow.states[turn.state].choices:
-                if word in route.keys:
-                    self._fire(route.route_id, turn)
-                    return Decision("choice", route_id=route.route_id, score=100.0, phrasing=word)
+            taken = self._keyword(turn, word)
+            if taken is not None:
+                return taken
         if fresh or not is_greeting(key or " ".join(readings)):
             return None
         state = flow.states[turn.state]
