@@ -204,16 +204,11 @@ class ComplianceKeywords:
         # The words a disguised word must read as for the rules to read the
         # text again (bot.compliance.disguise): the opt-out keywords, each
         # word of one ("0pt 0ut"), and UNSUB, which the patterns know.
-        self._opt_out_words = frozenset(
-            {"unsub"}
-            | {word for spaced in self._spaced for word in spaced.split()
-               if self._keywords["".join(spaced.split())] is Intent.OPT_OUT}
-        )  # fmt: skip
+        opt_outs = [spaced for spaced in self._spaced if self._keywords["".join(spaced.split())] is Intent.OPT_OUT]
+        self._opt_out_words = frozenset({"unsub"} | {word for spaced in opt_outs for word in spaced.split()})
         self._disguises = Disguises(
-            (form for spaced in self._spaced if self._keywords["".join(spaced.split())] is Intent.OPT_OUT
-             for form in (spaced, "".join(spaced.split()))),
-            self._is_opt_out_word,
-        )  # fmt: skip
+            (form for spaced in opt_outs for form in (spaced, "".join(spaced.split()))), self._is_opt_out_word
+        )
         # Opt-out is checked first, so such a keyword would silently never
         # fire; refusing it tells the flow author now instead.
         for key, intent in self._keywords.items():
